@@ -1,0 +1,164 @@
+"""Command line: ``python -m core train --all``, ``python -m core info``.
+
+    python -m core train --all             every default model, the sweep and the noise curve
+    python -m core train cnn vae           named kinds (also: sweep, noise_curve)
+    python -m core train --config '{...}'  one TrainConfig given as JSON (the app's worker)
+    python -m core info                    the cache as a table
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+EXPERIMENTS = ("sweep", "noise_curve")
+
+
+def _print_epoch(epoch, epochs, logs):
+    shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
+    print(f"  epoch {epoch}/{epochs}  {shown}", flush=True)
+
+
+def _train_models(configs, force, progress):
+    from core import cache
+    from core.data import load_mnist
+    from core.training import train
+
+    mnist = load_mnist()
+    for i, config in enumerate(configs):
+        if cache.is_cached(config) and not force:
+            print(f"{config.kind} ({config.key()}): cached", flush=True)
+            continue
+        print(f"{config.kind} ({config.key()}): training {config.epochs} epochs", flush=True)
+        if progress:
+            progress.write(run=i + 1, runs=len(configs), message=f"training {config.kind}")
+
+        def on_epoch(epoch, epochs, logs):
+            _print_epoch(epoch, epochs, logs)
+            if progress:
+                progress.on_epoch(epoch, epochs, logs)
+
+        result = train(config, on_epoch=on_epoch, mnist=mnist)
+        path = cache.save(config, result)
+        acc = result.metrics.get("test_accuracy")
+        shown = f"test accuracy {acc:.4f}" if acc is not None else f"test loss {result.metrics['test_loss']:.4f}"
+        print(f"  -> {path.name}: {shown}, {result.metrics['training_seconds']:.0f} s", flush=True)
+
+
+def _run_sweep(args, progress):
+    from core import cache
+    from core.experiments import SweepConfig, run_sweep
+
+    config = SweepConfig(epochs=args.epochs or 40, replicates=args.replicates or 3)
+    if args.force:
+        import shutil
+
+        shutil.rmtree(cache.experiment_path("sweep", config.key()), ignore_errors=True)
+    total = len(config.runs())
+
+    def on_run(done, runs, row):
+        print(f"  run {done}/{runs}: l2 {row['l2']:.2e} seed {row['seed']} "
+              f"val {row['final_val_accuracy']:.4f} test {row['test_accuracy']:.4f}", flush=True)
+        if progress:
+            progress.write(run=done + 1 if done < runs else done, runs=runs)
+
+    def on_epoch(epoch, epochs, logs):
+        if progress:
+            progress.on_epoch(epoch, epochs, logs)
+
+    print(f"sweep ({config.key()}): {total} runs of {config.epochs} epochs", flush=True)
+    if progress:
+        progress.write(run=1, runs=total, message="sweep")
+    results = run_sweep(config, on_run=on_run, on_epoch=on_epoch)
+    for row in results["summary"]:
+        print(f"  l2 {row['l2']:.2e}: final val {row['final_val_accuracy_mean']:.4f} "
+              f"± {row['final_val_accuracy_std']:.4f}", flush=True)
+
+
+def _run_noise_curve(force):
+    from core import cache
+    from core.experiments import run_noise_curve
+
+    if force:
+        import shutil
+
+        for path in cache.cache_dir().glob("noise_curve-*"):
+            shutil.rmtree(path)
+    results = run_noise_curve()
+    for row in results["rows"]:
+        print(f"  noise {row['noise_level']:.1f}: seasoned {row['seasoned_accuracy']:.4f} "
+              f"denoised {row['denoised_accuracy']:.4f}", flush=True)
+
+
+def cmd_train(args) -> int:
+    from core.jobs import ProgressFile
+    from core.models import KINDS
+    from core.training import TrainConfig, default_config
+
+    progress = ProgressFile(args.progress) if args.progress else None
+    start = time.perf_counter()
+    try:
+        if args.config:
+            configs = [TrainConfig(**json.loads(args.config))]
+            configs[0].validate()
+            _train_models(configs, args.force, progress)
+        else:
+            names = list(KINDS) + list(EXPERIMENTS) if args.all else args.names
+            unknown = [n for n in names if n not in KINDS + EXPERIMENTS]
+            if not names or unknown:
+                print(f"name kinds to train ({', '.join(KINDS + EXPERIMENTS)}) or --all; "
+                      f"unknown: {unknown}", file=sys.stderr)
+                return 2
+            _train_models([default_config(n) for n in names if n in KINDS], args.force, progress)
+            if "noise_curve" in names:
+                _run_noise_curve(args.force)
+            if "sweep" in names:
+                _run_sweep(args, progress)
+    except Exception as exc:
+        if progress:
+            progress.write(status="failed", message=f"{type(exc).__name__}: {exc}")
+        raise
+    if progress:
+        progress.write(status="done", message="done")
+    print(f"done in {time.perf_counter() - start:.0f} s", flush=True)
+    return 0
+
+
+def cmd_info(args) -> int:
+    from core import cache
+
+    rows = cache.list_models()
+    print(f"cache: {cache.cache_dir()}")
+    print(f"{'entry':<36} {'params':>9} {'test acc':>9} {'test loss':>9} {'epochs':>6} {'train s':>8}")
+    for m in rows:
+        acc = f"{m['test_accuracy']:.4f}" if "test_accuracy" in m else "-"
+        print(f"{m['kind'] + '-' + m['key']:<36} {m['param_count']:>9,} {acc:>9} "
+              f"{m['test_loss']:>9.4f} {m['epochs']:>6} {m['training_seconds']:>8.1f}")
+    for path in sorted(cache.cache_dir().glob("*/results.json")):
+        print(f"experiment {path.parent.name}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Digit Lab's command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_train = sub.add_parser("train", help="train and cache models and experiments")
+    p_train.add_argument("names", nargs="*", help="kinds and experiments to build")
+    p_train.add_argument("--all", action="store_true", help="every model, then the sweep and the noise curve")
+    p_train.add_argument("--force", action="store_true", help="retrain even when cached")
+    p_train.add_argument("--config", help="one TrainConfig as JSON")
+    p_train.add_argument("--epochs", type=int, help="sweep: epochs per run (default 40)")
+    p_train.add_argument("--replicates", type=int, help="sweep: seeds per factor (default 3)")
+    p_train.add_argument("--progress", help="write progress JSON here (used by the app)")
+    sub.add_parser("info", help="print the cache as a table")
+    args = parser.parse_args(argv)
+    return {"train": cmd_train, "info": cmd_info}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""The two experiments, cached like models: the weight-decay sweep and accuracy against noise."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from core import cache
+from core import data as data_mod
+from core.noise import salt_and_pepper
+from core.training import default_config, library_versions, train
+
+# Hinton's result for 784-500-300-10 with weight decay, from LeCun's MNIST table.
+HINTON_ACCURACY = 0.9847
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """The regularization sweep: dense_500_300 at each L2 factor, ``replicates`` seeds each.
+
+    Replicate r of every factor uses seed ``seed + r``.
+    """
+
+    l2_factors: tuple = tuple(float(f) for f in np.logspace(-6, -3, 5))
+    replicates: int = 3
+    epochs: int = 40
+    seed: int = 0
+
+    def key(self) -> str:
+        base = asdict(default_config("dense_500_300"))
+        text = json.dumps({"sweep": asdict(self), "base": base}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def runs(self):
+        """The ``TrainConfig`` of every run, factor-major."""
+        return [
+            default_config("dense_500_300", l2=float(f), seed=self.seed + r, epochs=self.epochs)
+            for f in self.l2_factors
+            for r in range(self.replicates)
+        ]
+
+
+def summarize_sweep(rows: list[dict]) -> list[dict]:
+    """Mean and sample standard deviation (ddof=1) per L2 factor of final validation,
+    best validation and test accuracy."""
+    summary = []
+    for factor in sorted({row["l2"] for row in rows}):
+        group = [row for row in rows if row["l2"] == factor]
+        entry = {"l2": factor, "replicates": len(group)}
+        for column in ("final_val_accuracy", "best_val_accuracy", "test_accuracy"):
+            values = np.array([row[column] for row in group])
+            entry[f"{column}_mean"] = float(values.mean())
+            entry[f"{column}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+        summary.append(entry)
+    return summary
+
+
+def run_sweep(config: SweepConfig = SweepConfig(), on_run=None, on_epoch=None, mnist=None) -> dict:
+    """Train every run of the sweep (or load the cached sweep) and return its results.
+
+    Args:
+        on_run: called as ``on_run(done, total, row)`` after each run.
+        on_epoch: passed to ``train`` for every run.
+
+    Returns:
+        {"config", "rows": [{l2, replicate, seed, final_val_accuracy,
+        best_val_accuracy, test_accuracy, training_seconds}], "summary" (see
+        ``summarize_sweep``), "hinton_accuracy", "seconds", "data_sha256", "versions"}.
+        Only metrics are kept, not the 15 models.
+    """
+    cached = cache.load_experiment("sweep", config.key())
+    if cached:
+        return cached
+    mnist = mnist or data_mod.load_mnist()
+    runs = config.runs()
+    rows, start = [], time.perf_counter()
+    for i, run in enumerate(runs):
+        result = train(run, on_epoch=on_epoch, mnist=mnist)
+        val = result.history["val_accuracy"]
+        row = {
+            "l2": run.l2, "replicate": run.seed - config.seed, "seed": run.seed,
+            "final_val_accuracy": val[-1], "best_val_accuracy": max(val),
+            "test_accuracy": result.metrics["test_accuracy"],
+            "training_seconds": result.metrics["training_seconds"],
+        }
+        rows.append(row)
+        if on_run:
+            on_run(i + 1, len(runs), row)
+    results = {
+        "config": asdict(config),
+        "base_config": asdict(default_config("dense_500_300")),
+        "rows": rows,
+        "summary": summarize_sweep(rows),
+        "hinton_accuracy": HINTON_ACCURACY,
+        "seconds": round(time.perf_counter() - start, 1),
+        "data_sha256": data_mod.last_source.get("sha256"),
+        "versions": library_versions(),
+    }
+    cache.save_experiment("sweep", config.key(), results)
+    return results
+
+
+NOISE_LEVELS = tuple(round(0.1 * i, 1) for i in range(11))
+
+
+def best_classifier_config():
+    """The default classifier config with the highest cached test accuracy (the CNN
+    when the cache is complete); falls back to the CNN's default config."""
+    best, best_acc = default_config("cnn"), -1.0
+    for kind in ("dense_64_64", "dense_500_300", "cnn"):
+        config = default_config(kind)
+        if cache.is_cached(config):
+            acc = cache.read_json(cache.entry_path(config) / "metrics.json")["test_accuracy"]
+            if acc > best_acc:
+                best, best_acc = config, acc
+    return best
+
+
+def noise_curve_key(classifier_config, denoiser_config, levels, seed) -> str:
+    text = json.dumps({"classifier": classifier_config.key(), "denoiser": denoiser_config.key(),
+                       "levels": list(levels), "seed": seed}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def run_noise_curve(classifier_config=None, denoiser_config=None, levels=NOISE_LEVELS, seed=0,
+                    mnist=None) -> dict:
+    """Accuracy on the full test set, seasoned and denoised, at each noise level.
+
+    The 10,000 test digits are seasoned with ``salt_and_pepper`` at each level (a
+    generator seeded with ``seed`` per level), then classified as they are
+    ("seasoned") and after the denoising autoencoder ("denoised").
+
+    Returns:
+        {"classifier", "denoiser", "seed", "rows": [{noise_level, seasoned_accuracy,
+        denoised_accuracy}], "data_sha256", "versions"}; accuracies in [0, 1].
+        Cached under ``models_cache/noise_curve-<key>``.
+    """
+    classifier_config = classifier_config or best_classifier_config()
+    denoiser_config = denoiser_config or default_config("denoising_autoencoder")
+    key = noise_curve_key(classifier_config, denoiser_config, levels, seed)
+    cached = cache.load_experiment("noise_curve", key)
+    if cached:
+        return cached
+    classifier = cache.load_or_train(classifier_config, mnist=mnist).model
+    denoiser = cache.load_or_train(denoiser_config, mnist=mnist).model
+    _, (x_test, y_test) = mnist or data_mod.load_mnist()
+    x_test = data_mod.to_float(x_test)
+    rows = []
+    for level in levels:
+        seasoned = salt_and_pepper(x_test, level, np.random.default_rng(seed))
+        denoised = denoiser.predict(seasoned, batch_size=1000, verbose=0)
+        rows.append({
+            "noise_level": level,
+            "seasoned_accuracy": accuracy(classifier, seasoned, y_test),
+            "denoised_accuracy": accuracy(classifier, denoised, y_test),
+        })
+    results = {
+        "classifier": classifier_config.key(), "classifier_kind": classifier_config.kind,
+        "denoiser": denoiser_config.key(), "seed": seed, "rows": rows,
+        "data_sha256": data_mod.last_source.get("sha256"), "versions": library_versions(),
+    }
+    cache.save_experiment("noise_curve", key, results)
+    return results
+
+
+def accuracy(classifier, images: np.ndarray, labels: np.ndarray) -> float:
+    """Fraction of ``images`` (n, 28, 28) float32 in [0, 1] whose argmax class equals ``labels``."""
+    probabilities = classifier.predict(images, batch_size=1000, verbose=0)
+    return float(np.mean(np.argmax(probabilities, axis=1) == labels))

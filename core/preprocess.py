@@ -1,0 +1,101 @@
+"""Turn a drawing or a photo into a digit the way MNIST's digits were made.
+
+LeCun, Cortes and Burges: "the images were size normalized to fit in a 20x20 pixel box
+while preserving their aspect ratio ... centered in a 28x28 image by computing the
+center of mass of the pixels, and translating the image so as to position this point at
+the center of the 28x28 field."
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+# Ink below this fraction of the strongest ink is treated as paper (noise, shadows).
+INK_FLOOR = 0.2
+# Less contrast than this (on a 0-1 scale) between ink and paper means "no ink".
+MIN_CONTRAST = 0.15
+# Fewer ink pixels than this fraction of the image means "no ink" (a dot, a speck).
+MIN_INK_FRACTION = 0.0005
+
+
+class NoInkError(ValueError):
+    """The image holds no visible ink: nothing to classify."""
+
+
+def _grayscale(image: np.ndarray) -> np.ndarray:
+    """(H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array -> (H, W) float32 in [0, 1]."""
+    img = np.asarray(image)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (3, 4)):
+        raise ValueError(f"expected a (H, W), (H, W, 3) or (H, W, 4) image, got shape {img.shape}")
+    if img.shape[0] < 8 or img.shape[1] < 8:
+        raise ValueError(f"the image is too small ({img.shape[0]}x{img.shape[1]}); need at least 8x8")
+    scale = 255.0 if img.dtype == np.uint8 or img.max(initial=0) > 1.0 else 1.0
+    img = img.astype(np.float32) / scale
+    if img.ndim == 2:
+        return img
+    # ITU-R BT.601 luma, as PIL's "L" conversion uses.
+    luma = img[..., 0] * 0.299 + img[..., 1] * 0.587 + img[..., 2] * 0.114
+    if img.shape[2] == 3:
+        return luma
+    alpha = img[..., 3]
+    if alpha.min() > 0.99:
+        return luma
+    # Transparent background (a canvas without a background colour): the strokes are in
+    # alpha. Put them on paper of the opposite brightness so they stay visible.
+    drawn = alpha > 0.5
+    ink_is_light = drawn.any() and luma[drawn].mean() > 0.5
+    paper = 0.0 if ink_is_light else 1.0
+    return luma * alpha + paper * (1.0 - alpha)
+
+
+def to_mnist(image: np.ndarray) -> np.ndarray:
+    """Make an MNIST-style digit from a drawing or a photo.
+
+    Args:
+        image: a 280x280 RGBA canvas or any grayscale (H, W), RGB or RGBA image, uint8
+            0-255 or float 0-1; dark ink on light paper or light ink on dark.
+
+    Returns:
+        (28, 28) float32 in [0, 1], ink high: the ink cropped, its longer side scaled to
+        20 pixels keeping the aspect ratio, placed in 28x28 with its centre of mass at
+        the centre (as MNIST was made, see the module docstring).
+
+    Raises:
+        NoInkError: if the image is blank (no ink with enough contrast).
+        ValueError: if the array is not an image of a supported shape.
+    """
+    gray = _grayscale(image)
+    # The paper is the brightness of the border; on light paper, invert so ink is high.
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    paper = float(np.median(border))
+    ink = gray - paper if paper < 0.5 else paper - gray
+    ink = np.clip(ink, 0.0, None)
+    strongest = float(ink.max())
+    if strongest < MIN_CONTRAST:
+        raise NoInkError("no ink found: draw a digit (or upload a photo of one)")
+    ink = ink / strongest
+    ink[ink < INK_FLOOR] = 0.0
+    if np.count_nonzero(ink) < MIN_INK_FRACTION * ink.size:
+        raise NoInkError("only a speck of ink found: draw a bigger digit")
+
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    crop = ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    height, width = crop.shape
+    factor = 20.0 / max(height, width)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    # Lanczos keeps thin strokes' anti-aliased edges, as MNIST's own resampling did.
+    small = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS))
+    small = np.clip(small, 0.0, 1.0)
+
+    digit = np.zeros((28, 28), np.float32)
+    top, left = (28 - small.shape[0]) // 2, (28 - small.shape[1]) // 2
+    digit[top: top + small.shape[0], left: left + small.shape[1]] = small
+    cy, cx = ndimage.center_of_mass(digit)
+    shift = (int(round(13.5 - cy)), int(round(13.5 - cx)))
+    digit = ndimage.shift(digit, shift, order=0, mode="constant", cval=0.0)
+    return digit.astype(np.float32)
