@@ -111,6 +111,16 @@ def load(config) -> CachedModel:
     return CachedModel(model, read_json(path / "history.json"), read_json(path / "metrics.json"))
 
 
+def load_records(config) -> tuple[dict, dict]:
+    """(history, metrics) of a cached entry, without loading the model.
+
+    Raises:
+        FileNotFoundError: if the entry is not in the cache.
+    """
+    path = entry_path(config)
+    return read_json(path / "history.json"), read_json(path / "metrics.json")
+
+
 def load_or_train(config, on_epoch=None, mnist=None) -> CachedModel:
     """Load the entry of ``config``; train and cache it first when absent."""
     if not is_cached(config):

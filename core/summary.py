@@ -1,0 +1,26 @@
+"""A model's layers as rows, for display."""
+
+from __future__ import annotations
+
+
+def layer_table(model) -> list[dict]:
+    """One row per layer: {"layer", "type", "output shape", "parameters"}.
+
+    Nested models (an autoencoder's ``encoder`` and ``decoder``) are one row each,
+    followed by their own layers indented. The batch dimension shows as None.
+    """
+    rows = []
+
+    def add(layer, depth):
+        shape = getattr(layer, "output", None)
+        shape = tuple(shape.shape) if hasattr(shape, "shape") else "-"
+        rows.append({"layer": "    " * depth + layer.name, "type": type(layer).__name__,
+                     "output shape": str(shape), "parameters": int(layer.count_params())})
+        for inner in getattr(layer, "layers", []):
+            if type(inner).__name__ != "InputLayer":
+                add(inner, depth + 1)
+
+    for layer in model.layers:
+        if type(layer).__name__ != "InputLayer":
+            add(layer, 0)
+    return rows

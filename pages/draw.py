@@ -1,0 +1,69 @@
+"""Draw: a canvas and an upload box; the CNN and the dense net classify live."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image, UnidentifiedImageError
+from streamlit_drawable_canvas import st_canvas
+
+from core.inference import probabilities
+from core.preprocess import NoInkError, to_mnist
+from pages.shared import enlarge, require_model
+
+st.title("Draw a digit")
+models = {"CNN": require_model("cnn"), "Dense 64-64": require_model("dense_64_64")}
+st.session_state.setdefault("canvas_version", 0)
+
+
+def show_predictions(image) -> None:
+    """Preprocess ``image`` like MNIST, then show the model input and both models' answers."""
+    try:
+        digit = to_mnist(image)
+    except NoInkError:
+        st.info("Draw a digit on the canvas (or upload a photo of one) to see it classified.")
+        return
+    except ValueError as exc:
+        st.error(f"This image cannot be read as a digit: {exc}")
+        return
+    cols = st.columns([1, 2, 2])
+    cols[0].image(enlarge(digit, 5), caption="the 28×28 model input", clamp=True)
+    for col, (name, entry) in zip(cols[1:], models.items()):
+        p = probabilities(entry.model, digit)
+        col.metric(name, str(int(np.argmax(p))), f"{p.max():.0%} sure", delta_color="off")
+        fig = go.Figure(go.Bar(x=list(range(10)), y=p * 100,
+                               marker_color=["#d62728" if i == np.argmax(p) else "#1f77b4" for i in range(10)]))
+        fig.update_layout(height=220, margin={"t": 10, "b": 30, "l": 30, "r": 10},
+                          xaxis={"tickmode": "linear", "title": "digit"}, yaxis={"title": "%", "range": [0, 100]})
+        col.plotly_chart(fig, key=f"bars-{name}")
+
+
+@st.fragment
+def canvas():
+    left, right = st.columns([1, 2])
+    with left:
+        result = st_canvas(stroke_width=22, stroke_color="#FFFFFF", background_color="#000000",
+                           height=280, width=280, drawing_mode="freedraw", return_image_data=True,
+                           key=f"canvas-{st.session_state.canvas_version}")
+        if st.button("Clear"):
+            st.session_state.canvas_version += 1
+            st.rerun(scope="fragment")
+    with right:
+        image = result.image_data if result is not None else None
+        if image is None:
+            st.info("Draw a digit on the canvas to see it classified.")
+        else:
+            show_predictions(image)
+
+
+canvas()
+
+st.subheader("Or upload a photo of a digit")
+upload = st.file_uploader("A PNG or JPEG, dark ink on light paper or light on dark",
+                          type=["png", "jpg", "jpeg", "bmp", "webp"])
+if upload is not None:
+    try:
+        photo = np.asarray(Image.open(upload).convert("RGBA"))
+    except (UnidentifiedImageError, OSError) as exc:
+        st.error(f"This file could not be read as an image: {exc}")
+    else:
+        show_predictions(photo)

@@ -1,0 +1,117 @@
+"""Latent space: interpolation, the 2-D map, random digits and noisy codes of the VAE."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import latent
+from pages.shared import digit_row, enlarge, mnist, require_model
+
+st.title("The latent space of a variational autoencoder")
+entry = require_model("vae")
+encoder, decoder = entry.model.get_layer("encoder"), entry.model.get_layer("decoder")
+latent_dim = entry.metrics["config"]["latent_dim"]
+data = mnist()
+x_test, y_test = data["x_test"], data["y_test"]
+st.markdown(
+    f"A VAE (784-512-256-{latent_dim}-256-512-784, {entry.metrics['param_count']:,} parameters) "
+    f"squeezes every digit into {latent_dim} numbers, its *code*; the decoder turns any code "
+    "back into a digit. Codes of similar digits lie close together, so walking the space "
+    "morphs one digit into another."
+)
+
+
+@st.cache_resource(show_spinner="Encoding the test digits…")
+def test_codes(key: str):
+    """Latent means of the 10,000 test digits, (10000, latent_dim); ``key`` names the model."""
+    return latent.encode(encoder, x_test)
+
+
+codes = test_codes(entry.metrics["key"])
+
+
+def pick_digit(label: str, column, default_class: int) -> int:
+    how = column.radio(f"{label}: choose by", ["class", "index"], horizontal=True, key=f"{label}-how")
+    if how == "index":
+        return int(column.number_input(f"{label}: test index (0-9999)", 0, 9999, default_class * 7,
+                                       key=f"{label}-index"))
+    digit = column.selectbox(f"{label}: digit", range(10), default_class, key=f"{label}-class")
+    nth = column.number_input(f"{label}: which example of it", 1, 800, 1, key=f"{label}-nth")
+    return int(np.flatnonzero(y_test == digit)[nth - 1])
+
+
+@st.fragment
+def interpolation():
+    st.subheader("Interpolate between two test digits")
+    c1, c2, c3 = st.columns([2, 2, 1])
+    a, b = pick_digit("From", c1, 1), pick_digit("To", c2, 7)
+    steps = c3.slider("Steps", 3, 20, 10)
+    strip = latent.interpolate(encoder, decoder, x_test[a], x_test[b], steps)
+    digit_row([x_test[a]] + list(strip) + [x_test[b]],
+              [f"#{a}"] + [f"{t:.2f}" for t in np.linspace(0, 1, steps)] + [f"#{b}"], factor=2)
+    st.caption("Left and right: the originals; between them the decoded walk from one code to the other.")
+
+
+@st.fragment
+def latent_map():
+    st.subheader("The 2-D map")
+    if latent_dim != 2:
+        st.info(f"The map needs a 2-D latent space; this model's latent_dim is {latent_dim}.")
+        return
+    lo, hi = np.floor(codes.min(axis=0)), np.ceil(codes.max(axis=0))
+    st.session_state.setdefault("z1", 0.0)
+    st.session_state.setdefault("z2", 0.0)
+    clicked = st.session_state.get("latent_map", {})
+    points = (clicked.get("selection") or {}).get("points") or []
+    if points and points[0] != st.session_state.get("last_click"):
+        st.session_state.last_click = points[0]
+        st.session_state.z1 = float(np.clip(points[0]["x"], lo[0], hi[0]))
+        st.session_state.z2 = float(np.clip(points[0]["y"], lo[1], hi[1]))
+    left, right = st.columns([3, 1])
+    z1 = right.slider("z₁", float(lo[0]), float(hi[0]), step=0.05, key="z1")
+    z2 = right.slider("z₂", float(lo[1]), float(hi[1]), step=0.05, key="z2")
+    right.image(enlarge(latent.decode(decoder, np.array([[z1, z2]]))[0], 6), clamp=True,
+                caption=f"decoded at ({z1:.2f}, {z2:.2f})")
+    shown = np.random.default_rng(0).choice(len(codes), 5000, replace=False)
+    fig = go.Figure()
+    for digit in range(10):
+        idx = shown[y_test[shown] == digit]
+        fig.add_trace(go.Scattergl(x=codes[idx, 0], y=codes[idx, 1], mode="markers", name=str(digit),
+                                   marker={"size": 4, "opacity": 0.7}))
+    fig.add_trace(go.Scatter(x=[z1], y=[z2], mode="markers", name="decoded point",
+                             marker={"size": 18, "symbol": "x", "color": "black"}))
+    fig.update_layout(height=520, xaxis_title="z₁", yaxis_title="z₂", margin={"t": 10},
+                      legend={"title": "label"})
+    with left:
+        st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="latent_map")
+    st.caption("5,000 test digits at their latent means, coloured by true label. Click a point "
+               "or move the sliders to decode a code.")
+
+
+@st.fragment
+def random_digits():
+    st.subheader("Random digits from the prior")
+    st.session_state.setdefault("sample_seed", 0)
+    if st.button("New samples"):
+        st.session_state.sample_seed += 1
+    _, digits = latent.sample_prior(decoder, 16, latent_dim, st.session_state.sample_seed)
+    digit_row(digits, factor=2)
+    st.caption("Codes drawn from the prior N(0, I), clipped to ±2σ, then decoded.")
+
+
+@st.fragment
+def noisy_code():
+    st.subheader("A digit's code, with noise")
+    c1, c2 = st.columns(2)
+    index = int(c1.number_input("Test index", 0, 9999, 0, key="noise-index"))
+    sigma = c2.slider("Noise σ (the prior's σ is 1)", 0.0, 1.5, 0.3, 0.05)
+    code = codes[index]
+    _, variants = latent.perturb(decoder, code, sigma, 8, seed=index)
+    digit_row([x_test[index], latent.decode(decoder, code[None])[0], *variants],
+              ["original", "decoded"] + [f"+noise {i + 1}" for i in range(8)], factor=2)
+
+
+interpolation()
+latent_map()
+random_digits()
+noisy_code()

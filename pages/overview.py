@@ -1,0 +1,67 @@
+"""Overview: what the lab is, the cached models, where the data came from."""
+
+import pandas as pd
+import streamlit as st
+
+from core import cache
+from core import data as data_mod
+
+st.title("✍️ Digit Lab")
+st.markdown(
+    """
+An interactive lab for neural networks on **MNIST**, the 70,000 handwritten digits
+(60,000 for training, 10,000 for testing). Every model here was trained on the real
+MNIST set by the lab's own training command and is loaded from `models_cache/`, so
+nothing needs training before you explore.
+
+| page | what you can do |
+| --- | --- |
+| **Train** | pick a model and its hyperparameters, watch accuracy and loss curves live |
+| **Regularization** | see how L2 weight decay changes a 500-300 dense net, against Hinton's 98.47% |
+| **Denoising** | drag the noise level and watch an autoencoder clean salt-and-pepper noise |
+| **Latent space** | walk a variational autoencoder's 2-D latent space, generate new digits |
+| **Draw** | draw a digit and see two networks classify it live |
+"""
+)
+
+st.subheader("Cached models")
+rows = cache.list_models()
+if not rows:
+    st.warning("models_cache/ is empty. Rebuild it with `python -m core train --all`.")
+else:
+    table = pd.DataFrame(
+        {
+            "kind": [m["kind"] for m in rows],
+            "entry": [m["key"] for m in rows],
+            "parameters": [m["param_count"] for m in rows],
+            "test accuracy": [m.get("test_accuracy") for m in rows],
+            "test loss": [m["test_loss"] for m in rows],
+            "epochs": [m["epochs"] for m in rows],
+            "training time (s)": [m["training_seconds"] for m in rows],
+            "optimizer": [f"{m['config']['optimizer']} lr {m['config']['learning_rate']:g}" for m in rows],
+        }
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "test accuracy": st.column_config.NumberColumn(format="percent"),
+            "parameters": st.column_config.NumberColumn(format="localized"),
+        },
+    )
+    st.caption("Accuracy and loss on the 10,000 MNIST test digits; the autoencoders' loss is "
+               "binary cross-entropy per pixel. Training time on the machine that built the cache.")
+
+st.subheader("The data")
+sha = rows[0]["data_sha256"] if rows else None
+source = rows[0]["data_source"] if rows else None
+st.markdown(
+    f"""
+- Source of the training data: **{source or "unknown"}**, sha256 `{sha or "-"}`
+  (the bundled file's expected sha256 is `{data_mod.BUNDLED_SHA256}`).
+- The lab reads MNIST from `$DIGITLAB_MNIST` if set, else the bundled `data/mnist.npz`,
+  else `keras.datasets.mnist.load_data()` (which needs the network).
+- MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, available under
+  [CC BY-SA 3.0](https://creativecommons.org/licenses/by-sa/3.0/).
+"""
+)

@@ -1,0 +1,88 @@
+"""Regularization: the L2 weight-decay sweep of the 500-300 dense net, with error bars."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import cache, jobs
+from core.experiments import HINTON_ACCURACY, SweepConfig
+from core.training import DEFAULTS
+
+st.title("Weight decay on a 500-300 dense net")
+base = DEFAULTS["dense_500_300"]
+st.markdown(
+    f"""
+A 784-500-300-10 dense network, L2 weight decay on both hidden kernels, trained at five
+decay factors log-spaced from 10⁻⁶ to 10⁻³, each with several seeds. The recipe:
+{base.optimizer.upper()}, learning rate {base.learning_rate:g}, momentum {base.momentum:g},
+{base.lr_schedule} schedule, batch {base.batch_size}; 55,000 training digits,
+5,000 for validation. The dashed line is Hinton's **98.47%** for the same shape
+(LeCun's MNIST table).
+"""
+)
+
+c1, c2 = st.columns(2)
+epochs = c1.number_input("Epochs per run", 1, 40, 40)
+replicates = c2.number_input("Replicates (seeds) per factor", 2, 5, 3)
+config = SweepConfig(epochs=int(epochs), replicates=int(replicates))
+job_id = f"sweep-{config.key()}"
+results = cache.load_experiment("sweep", config.key())
+
+
+@st.fragment(run_every=1.0)
+def sweep_progress():
+    state = jobs.status(job_id)
+    if cache.load_experiment("sweep", config.key()) or state.get("status") == "done":
+        st.rerun(scope="app")
+    if state.get("status") == "failed":
+        st.error(f"The sweep failed: {state.get('message', '')[-600:]}")
+        return
+    run, runs = max(state.get("run", 1), 1), state.get("runs") or len(config.runs())
+    epoch, total = state.get("epoch", 0), state.get("epochs") or config.epochs
+    st.progress(min(1.0, ((run - 1) + epoch / total) / runs),
+                text=f"Sweep running in the background: run {run} of {runs}, epoch {epoch} of {total}.")
+
+
+if results is None:
+    runs = len(config.runs())
+    if jobs.status(job_id).get("status") == "running":
+        sweep_progress()
+    else:
+        st.info(f"This sweep is not cached: {runs} runs of {config.epochs} epochs "
+                f"(about {runs * config.epochs * 3 / 60:.0f} minutes on 2 CPU cores).")
+        if st.button("Run the sweep", type="primary"):
+            jobs.start(job_id, ["train", "sweep", "--epochs", str(config.epochs),
+                                "--replicates", str(config.replicates)])
+            st.rerun()
+    st.stop()
+
+summary = pd.DataFrame(results["summary"])
+best = summary.loc[summary["final_val_accuracy_mean"].idxmax()]
+fig = go.Figure()
+fig.add_trace(go.Scatter(
+    x=summary["l2"], y=summary["final_val_accuracy_mean"] * 100, mode="lines+markers",
+    name="final validation accuracy (mean ± sd)",
+    error_y={"type": "data", "array": summary["final_val_accuracy_std"] * 100, "visible": True},
+))
+fig.add_trace(go.Scatter(
+    x=summary["l2"], y=summary["test_accuracy_mean"] * 100, mode="lines+markers",
+    name="test accuracy (mean ± sd)", line={"dash": "dot"},
+    error_y={"type": "data", "array": summary["test_accuracy_std"] * 100, "visible": True},
+))
+fig.add_hline(y=HINTON_ACCURACY * 100, line_dash="dash", line_color="gray",
+              annotation_text="Hinton 98.47%", annotation_position="bottom right")
+fig.update_xaxes(type="log", title_text="L2 weight-decay factor")
+fig.update_yaxes(title_text="accuracy (%)")
+fig.update_layout(height=420, legend={"orientation": "h"}, margin={"t": 30})
+st.plotly_chart(fig)
+st.caption(f"Best factor by mean final validation accuracy: {best['l2']:.1e} "
+           f"({best['final_val_accuracy_mean']:.2%} ± {best['final_val_accuracy_std']:.2%}; "
+           f"test {best['test_accuracy_mean']:.2%}). {len(results['rows'])} runs, "
+           f"{results['seconds'] / 60:.0f} minutes of training.")
+
+st.subheader("Mean and standard deviation per factor")
+st.dataframe(summary.rename(columns=lambda c: c.replace("_", " ")), hide_index=True,
+             column_config={"l2": st.column_config.NumberColumn(format="%.1e")})
+st.subheader("Every run")
+st.dataframe(pd.DataFrame(results["rows"]).rename(columns=lambda c: c.replace("_", " ")), hide_index=True,
+             column_config={"l2": st.column_config.NumberColumn(format="%.1e")})

@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+
+from core import models
+
+
+def test_course_parameter_counts():
+    assert models.dense_64_64().count_params() == 55_050
+    assert models.dense_500_300(1e-4).count_params() == 545_810
+    assert models.cnn().count_params() == 184_586
+    assert models.denoising_autoencoder().count_params() == 226_416
+
+
+def test_output_shapes():
+    x = np.zeros((3, 28, 28), np.float32)
+    for build in (models.dense_64_64, models.dense_500_300, models.cnn):
+        p = np.asarray(build()(x))
+        assert p.shape == (3, 10)
+        assert np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    dae = models.denoising_autoencoder()
+    assert dae(x).shape == (3, 28, 28)
+    assert dae.get_layer("encoder")(x).shape == (3, 96)
+    assert dae.get_layer("decoder")(np.zeros((3, 96), np.float32)).shape == (3, 28, 28)
+    vae = models.vae(latent_dim=2)
+    z_mean, z_log_var = vae.get_layer("encoder")(x)
+    assert z_mean.shape == (3, 2) and z_log_var.shape == (3, 2)
+    assert vae.get_layer("decoder")(np.zeros((3, 2), np.float32)).shape == (3, 28, 28)
+
+
+def test_l2_applies_to_hidden_kernels_only():
+    model = models.dense_500_300(1e-3)
+    regularized = [layer.name for layer in model.layers if getattr(layer, "kernel_regularizer", None)]
+    assert len(regularized) == 2
+    with pytest.raises(ValueError):
+        models.dense_500_300(-1.0)

@@ -1,0 +1,102 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from core import cache
+from core.training import TrainConfig, default_config, train
+
+SMALL = dict(train_size=3000, epochs=1)
+
+
+@pytest.fixture(scope="module")
+def small_run(mnist):
+    config = default_config("dense_64_64", **SMALL)
+    epochs_seen = []
+    result = train(config, on_epoch=lambda e, n, logs: epochs_seen.append((e, n, sorted(logs))), mnist=mnist)
+    return config, result, epochs_seen
+
+
+def test_training_path_end_to_end(small_run):
+    config, result, epochs_seen = small_run
+    assert epochs_seen == [(1, 1, ["accuracy", "loss", "val_accuracy", "val_loss"])]
+    assert set(result.history) == {"accuracy", "loss", "val_accuracy", "val_loss"}
+    m = result.metrics
+    assert m["param_count"] == 55_050 and m["epochs"] == 1 and m["seed"] == 0
+    assert m["data_sha256"] and m["versions"]["keras"].startswith("3.")
+    assert m["config"]["train_size"] == 3000
+    # 3,000 digits, one epoch: far from the full model, far above chance (10%).
+    assert 0.75 < m["test_accuracy"] < 0.99
+
+
+def test_same_seed_same_weights(mnist):
+    config = default_config("dense_64_64", train_size=500, epochs=1)
+    a, b = train(config, mnist=mnist), train(config, mnist=mnist)
+    for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
+        assert np.array_equal(wa, wb)
+    c = train(default_config("dense_64_64", train_size=500, epochs=1, seed=1), mnist=mnist)
+    assert not np.array_equal(a.model.get_weights()[0], c.model.get_weights()[0])
+
+
+def test_autoencoder_training_path(mnist):
+    result = train(default_config("denoising_autoencoder", train_size=1000, epochs=1), mnist=mnist)
+    assert set(result.history) == {"loss", "val_loss"}
+    assert "test_accuracy" not in result.metrics and result.metrics["test_loss"] < 0.7
+
+
+def test_bad_config_raises_readable_error():
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig("cnn", epochs=0).validate()
+    with pytest.raises(ValueError, match="kind"):
+        default_config("resnet")
+    with pytest.raises(ValueError, match="optimizer"):
+        default_config("cnn", optimizer="rmsprop")
+
+
+def test_cache_round_trip(tmp_cache, small_run, test_set):
+    config, result, _ = small_run
+    assert not cache.is_cached(config)
+    path = cache.save(config, result)
+    assert path == cache.entry_path(config) and path.name == f"dense_64_64-{config.key()}"
+    assert sorted(os.listdir(path)) == ["history.json", "metrics.json", "model.keras"]
+    loaded = cache.load(config)
+    assert loaded.history == result.history
+    assert loaded.metrics == json.loads(json.dumps(result.metrics))
+    x = test_set[0][:64]
+    assert np.allclose(np.asarray(loaded.model(x)), np.asarray(result.model(x)), atol=1e-6)
+    # No optimizer state: the file is about the size of the float32 weights.
+    assert (path / "model.keras").stat().st_size < 55_050 * 4 * 1.3
+    assert [m["key"] for m in cache.list_models()] == [config.key()]
+
+
+def test_load_or_train_uses_the_cache(tmp_cache, small_run, monkeypatch):
+    config, result, _ = small_run
+    cache.save(config, result)
+    monkeypatch.setattr("core.training.train", lambda *a, **k: pytest.fail("trained although cached"))
+    assert cache.load_or_train(config).metrics["key"] == config.key()
+
+
+def test_missing_entry_says_how_to_build_it(tmp_cache):
+    with pytest.raises(FileNotFoundError, match="python -m core train cnn"):
+        cache.load(default_config("cnn"))
+
+
+def test_interrupted_write_leaves_nothing(tmp_cache):
+    final = tmp_cache / "exp-abc"
+    with pytest.raises(RuntimeError):
+        with cache.atomic_entry(final) as tmp:
+            (tmp / "results.json").write_text("{}")
+            raise RuntimeError("killed mid-write")
+    assert not final.exists()
+    assert list(tmp_cache.iterdir()) == []
+
+
+def test_interrupted_rewrite_keeps_the_old_entry(tmp_cache):
+    cache.save_experiment("exp", "abc", {"v": 1})
+    with pytest.raises(RuntimeError):
+        with cache.atomic_entry(cache.experiment_path("exp", "abc")) as tmp:
+            (tmp / "results.json").write_text('{"v": 2}')
+            raise RuntimeError("killed mid-write")
+    assert cache.load_experiment("exp", "abc") == {"v": 1}
+    assert [p.name for p in tmp_cache.iterdir()] == ["exp-abc"]
