@@ -4,6 +4,7 @@
     python -m core train cnn vae           named kinds (also: sweep, noise_curve)
     python -m core train --config '{...}'  one TrainConfig given as JSON (the app's worker)
     python -m core info                    the cache as a table
+    python -m core report                  markdown tables of models, sweep and noise curve
 """
 
 from __future__ import annotations
@@ -144,6 +145,39 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    """Markdown tables of the cached defaults, the sweep and the noise curve (for README.md)."""
+    from core import cache
+    from core.experiments import NOISE_LEVELS, SweepConfig, best_classifier_config, noise_curve_key
+    from core.training import DEFAULTS, default_config
+
+    print("| model | parameters | test accuracy | test loss | epochs | training time |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for kind, config in DEFAULTS.items():
+        if cache.is_cached(config):
+            m = cache.load_records(config)[1]
+            acc = f"{m['test_accuracy']:.2%}" if "test_accuracy" in m else "-"
+            print(f"| {kind} | {m['param_count']:,} | {acc} | {m['test_loss']:.4f} | {m['epochs']} "
+                  f"| {m['training_seconds']:.0f} s |")
+    sweep = cache.load_experiment("sweep", SweepConfig().key())
+    if sweep:
+        print("\n| L2 factor | final val. accuracy (mean ± sd) | best val. accuracy | test accuracy |")
+        print("| ---: | ---: | ---: | ---: |")
+        for r in sweep["summary"]:
+            print(f"| {r['l2']:.1e} | {r['final_val_accuracy_mean']:.2%} ± {r['final_val_accuracy_std']:.2%} "
+                  f"| {r['best_val_accuracy_mean']:.2%} ± {r['best_val_accuracy_std']:.2%} "
+                  f"| {r['test_accuracy_mean']:.2%} ± {r['test_accuracy_std']:.2%} |")
+        print(f"\n{len(sweep['rows'])} runs in {sweep['seconds'] / 60:.1f} minutes.")
+    curve = cache.load_experiment("noise_curve", noise_curve_key(
+        best_classifier_config(), default_config("denoising_autoencoder"), NOISE_LEVELS, 0))
+    if curve:
+        print(f"\n| noise level | {curve['classifier_kind']} on seasoned | on denoised |")
+        print("| ---: | ---: | ---: |")
+        for r in curve["rows"]:
+            print(f"| {r['noise_level']:.1f} | {r['seasoned_accuracy']:.2%} | {r['denoised_accuracy']:.2%} |")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description="Digit Lab's command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -156,8 +190,9 @@ def main(argv=None) -> int:
     p_train.add_argument("--replicates", type=int, help="sweep: seeds per factor (default 3)")
     p_train.add_argument("--progress", help="write progress JSON here (used by the app)")
     sub.add_parser("info", help="print the cache as a table")
+    sub.add_parser("report", help="markdown tables of the cached results")
     args = parser.parse_args(argv)
-    return {"train": cmd_train, "info": cmd_info}[args.command](args)
+    return {"train": cmd_train, "info": cmd_info, "report": cmd_report}[args.command](args)
 
 
 if __name__ == "__main__":

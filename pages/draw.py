@@ -29,7 +29,7 @@ def show_predictions(image) -> None:
     cols[0].image(enlarge(digit, 5), caption="the 28×28 model input", clamp=True)
     for col, (name, entry) in zip(cols[1:], models.items()):
         p = probabilities(entry.model, digit)
-        col.metric(name, str(int(np.argmax(p))), f"{p.max():.0%} sure", delta_color="off")
+        col.metric(name, str(int(np.argmax(p))), f"{p.max():.0%} sure", delta_color="off", delta_arrow="off")
         fig = go.Figure(go.Bar(x=list(range(10)), y=p * 100,
                                marker_color=["#d62728" if i == np.argmax(p) else "#1f77b4" for i in range(10)]))
         fig.update_layout(height=220, margin={"t": 10, "b": 30, "l": 30, "r": 10},

@@ -2,6 +2,7 @@
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 import streamlit as st
 
 from core import latent
@@ -77,7 +78,8 @@ def latent_map():
     for digit in range(10):
         idx = shown[y_test[shown] == digit]
         fig.add_trace(go.Scattergl(x=codes[idx, 0], y=codes[idx, 1], mode="markers", name=str(digit),
-                                   marker={"size": 4, "opacity": 0.7}))
+                                   marker={"size": 4, "opacity": 0.7,
+                                           "color": qualitative.Plotly[digit]}))
     fig.add_trace(go.Scatter(x=[z1], y=[z2], mode="markers", name="decoded point",
                              marker={"size": 18, "symbol": "x", "color": "black"}))
     fig.update_layout(height=520, xaxis_title="z₁", yaxis_title="z₂", margin={"t": 10},

@@ -6,7 +6,7 @@ import streamlit as st
 from core import cache
 from core import data as data_mod
 
-st.title("✍️ Digit Lab")
+st.title("Digit Lab")
 st.markdown(
     """
 An interactive lab for neural networks on **MNIST**, the 70,000 handwritten digits

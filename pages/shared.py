@@ -65,5 +65,6 @@ def history_figure(history: dict):
                 row=1, col=col,
             )
         fig.update_xaxes(title_text="epoch", row=1, col=col)
-    fig.update_layout(height=340, margin={"t": 40, "b": 40, "l": 40, "r": 20}, legend={"orientation": "h"})
+    fig.update_layout(height=360, margin={"t": 70, "b": 40, "l": 40, "r": 20},
+                      legend={"orientation": "h", "y": 1.25, "x": 0})
     return fig

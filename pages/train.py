@@ -104,7 +104,7 @@ else:
         jobs.start(key, ["train", "--config", json.dumps(asdict(config))])
         st.rerun()
 
-with st.expander("Model summary: layers, output shapes, parameters", expanded=False):
+with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
     rows = summary_rows(json.dumps(asdict(config)))
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     st.caption(f"{sum(r['parameters'] for r in rows if not r['layer'].startswith(' ')):,} parameters in all.")

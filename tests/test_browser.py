@@ -33,13 +33,17 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
+    # A copy of the cache, so the Train test's new entry never lands in models_cache/.
+    cache = tmp_path_factory.mktemp("browser") / "cache"
+    shutil.copytree(ROOT / "models_cache", cache, ignore=shutil.ignore_patterns(".jobs", ".tmp-*"))
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "DIGITLAB_CACHE": str(cache)})
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -109,3 +113,18 @@ def test_vertical_stroke_is_read_as_one(server, page):
     cnn = page.get_by_test_id("stMetric").filter(has_text="CNN")
     cnn.get_by_test_id("stMetricValue").filter(has_text="1").wait_for()
     assert cnn.get_by_test_id("stMetricValue").inner_text().strip() == "1"
+
+
+def test_train_runs_in_the_background_and_caches(server, page):
+    page.goto(f"{server}/train")
+    settle(page)
+    page.get_by_text("This configuration is cached").wait_for()
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("1")
+    epochs.press("Enter")
+    settle(page)
+    page.get_by_text("Not cached yet").wait_for()
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text("This configuration is cached").wait_for(timeout=180_000)
+    assert page.get_by_text("Test accuracy").count() == 1
+    assert page.locator("[data-testid='stException']").count() == 0

@@ -27,7 +27,7 @@ def test_training_path_end_to_end(small_run):
     assert m["data_sha256"] and m["versions"]["keras"].startswith("3.")
     assert m["config"]["train_size"] == 3000
     # 3,000 digits, one epoch: far from the full model, far above chance (10%).
-    assert 0.75 < m["test_accuracy"] < 0.99
+    assert 0.6 < m["test_accuracy"] < 0.95
 
 
 def test_same_seed_same_weights(mnist):
