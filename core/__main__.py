@@ -56,10 +56,6 @@ def _run_sweep(args, progress):
     from core.experiments import SweepConfig, run_sweep
 
     config = SweepConfig(epochs=args.epochs or 40, replicates=args.replicates or 3)
-    if args.force:
-        import shutil
-
-        shutil.rmtree(cache.experiment_path("sweep", config.key()), ignore_errors=True)
     total = len(config.runs())
 
     def on_run(done, runs, row):
@@ -69,28 +65,23 @@ def _run_sweep(args, progress):
             progress.write(run=done + 1 if done < runs else done, runs=runs)
 
     def on_epoch(epoch, epochs, logs):
+        _print_epoch(epoch, epochs, logs)
         if progress:
             progress.on_epoch(epoch, epochs, logs)
 
     print(f"sweep ({config.key()}): {total} runs of {config.epochs} epochs", flush=True)
     if progress:
         progress.write(run=1, runs=total, message="sweep")
-    results = run_sweep(config, on_run=on_run, on_epoch=on_epoch)
+    results = run_sweep(config, on_run=on_run, on_epoch=on_epoch, force=args.force)
     for row in results["summary"]:
         print(f"  l2 {row['l2']:.2e}: final val {row['final_val_accuracy_mean']:.4f} "
               f"± {row['final_val_accuracy_std']:.4f}", flush=True)
 
 
 def _run_noise_curve(force):
-    from core import cache
     from core.experiments import run_noise_curve
 
-    if force:
-        import shutil
-
-        for path in cache.cache_dir().glob("noise_curve-*"):
-            shutil.rmtree(path)
-    results = run_noise_curve()
+    results = run_noise_curve(force=force)
     for row in results["rows"]:
         print(f"  noise {row['noise_level']:.1f}: seasoned {row['seasoned_accuracy']:.4f} "
               f"denoised {row['denoised_accuracy']:.4f}", flush=True)
@@ -148,8 +139,8 @@ def cmd_info(args) -> int:
 def cmd_report(args) -> int:
     """Markdown tables of the cached defaults, the sweep and the noise curve (for README.md)."""
     from core import cache
-    from core.experiments import NOISE_LEVELS, SweepConfig, best_classifier_config, noise_curve_key
-    from core.training import DEFAULTS, default_config
+    from core.experiments import SweepConfig, load_noise_curve
+    from core.training import DEFAULTS
 
     print("| model | parameters | test accuracy | test loss | epochs | training time |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
@@ -168,8 +159,7 @@ def cmd_report(args) -> int:
                   f"| {r['best_val_accuracy_mean']:.2%} ± {r['best_val_accuracy_std']:.2%} "
                   f"| {r['test_accuracy_mean']:.2%} ± {r['test_accuracy_std']:.2%} |")
         print(f"\n{len(sweep['rows'])} runs in {sweep['seconds'] / 60:.1f} minutes.")
-    curve = cache.load_experiment("noise_curve", noise_curve_key(
-        best_classifier_config(), default_config("denoising_autoencoder"), NOISE_LEVELS, 0))
+    curve = load_noise_curve()
     if curve:
         print(f"\n| noise level | {curve['classifier_kind']} on seasoned | on denoised |")
         print("| ---: | ---: | ---: |")

@@ -35,14 +35,18 @@ def atomic_entry(final: Path):
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    tmp.chmod(0o755)  # mkdtemp makes 0700; the app may run as another user than the CLI
+    old = final.parent / f"{tmp.name}-old"
     try:
         yield tmp
         if final.exists():
-            shutil.rmtree(final)
+            # Move the old entry aside first: a reader never sees half of an entry.
+            os.replace(final, old)
         os.replace(tmp, final)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        for leftover in (tmp, old):
+            if leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def write_json(path: Path, payload) -> None:
@@ -64,8 +68,6 @@ def is_cached(config) -> bool:
 
 def _weights_only_copy(model):
     # An uncompiled clone saves without optimizer variables: the entry stays small.
-    import keras
-
     clone = type(model).from_config(model.get_config())
     clone.set_weights(model.get_weights())
     return clone

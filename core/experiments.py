@@ -59,10 +59,13 @@ def summarize_sweep(rows: list[dict]) -> list[dict]:
     return summary
 
 
-def run_sweep(config: SweepConfig = SweepConfig(), on_run=None, on_epoch=None, mnist=None) -> dict:
+def run_sweep(config: SweepConfig = SweepConfig(), on_run=None, on_epoch=None, mnist=None,
+              force: bool = False) -> dict:
     """Train every run of the sweep (or load the cached sweep) and return its results.
 
     Args:
+        force: rerun even when cached; the cached results stay readable until the new
+            ones replace them.
         on_run: called as ``on_run(done, total, row)`` after each run.
         on_epoch: passed to ``train`` for every run.
 
@@ -73,7 +76,7 @@ def run_sweep(config: SweepConfig = SweepConfig(), on_run=None, on_epoch=None, m
         Only metrics are kept, not the 15 models.
     """
     cached = cache.load_experiment("sweep", config.key())
-    if cached:
+    if cached and not force:
         return cached
     mnist = mnist or data_mod.load_mnist()
     runs = config.runs()
@@ -114,7 +117,7 @@ def best_classifier_config():
     for kind in ("dense_64_64", "dense_500_300", "cnn"):
         config = default_config(kind)
         if cache.is_cached(config):
-            acc = cache.read_json(cache.entry_path(config) / "metrics.json")["test_accuracy"]
+            acc = cache.load_records(config)[1]["test_accuracy"]
             if acc > best_acc:
                 best, best_acc = config, acc
     return best
@@ -126,8 +129,14 @@ def noise_curve_key(classifier_config, denoiser_config, levels, seed) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def load_noise_curve():
+    """The cached noise curve of the best classifier and the default denoiser, or None."""
+    key = noise_curve_key(best_classifier_config(), default_config("denoising_autoencoder"), NOISE_LEVELS, 0)
+    return cache.load_experiment("noise_curve", key)
+
+
 def run_noise_curve(classifier_config=None, denoiser_config=None, levels=NOISE_LEVELS, seed=0,
-                    mnist=None) -> dict:
+                    mnist=None, force: bool = False) -> dict:
     """Accuracy on the full test set, seasoned and denoised, at each noise level.
 
     The 10,000 test digits are seasoned with ``salt_and_pepper`` at each level (a
@@ -143,7 +152,7 @@ def run_noise_curve(classifier_config=None, denoiser_config=None, levels=NOISE_L
     denoiser_config = denoiser_config or default_config("denoising_autoencoder")
     key = noise_curve_key(classifier_config, denoiser_config, levels, seed)
     cached = cache.load_experiment("noise_curve", key)
-    if cached:
+    if cached and not force:
         return cached
     classifier = cache.load_or_train(classifier_config, mnist=mnist).model
     denoiser = cache.load_or_train(denoiser_config, mnist=mnist).model

@@ -29,15 +29,15 @@ class ProgressFile:
     "history": {metric: [...]}, "message", "pid", "updated"}.
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, pid: int | None = None, message: str = ""):
         self.path = Path(path)
         self.state = {"status": "running", "epoch": 0, "epochs": 0, "run": 0, "runs": 1,
-                      "history": {}, "message": "", "pid": os.getpid()}
+                      "history": {}, "message": message, "pid": pid or os.getpid()}
         self.write()
 
     def write(self, **changes) -> None:
         self.state.update(changes, updated=time.time())
-        tmp = self.path.with_suffix(".part")
+        tmp = self.path.with_suffix(f".{os.getpid()}.part")
         tmp.write_text(json.dumps(self.state))
         os.replace(tmp, self.path)
 
@@ -53,20 +53,23 @@ def start(job_id: str, args: list[str]) -> Path:
     """Start ``python -m core <args> --progress <file>`` unless job ``job_id`` is running.
 
     Returns the progress file's path. The process is started in its own session so it
-    survives the Streamlit script run (and the browser tab) that started it.
+    survives the Streamlit script run (and the browser tab) that started it. Creating the
+    progress file exclusively makes two simultaneous starts of one job start one process.
     """
     path = jobs_dir() / f"{job_id}.json"
     if status(job_id).get("status") == "running":
         return path
     path.unlink(missing_ok=True)
-    log = open(jobs_dir() / f"{job_id}.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "core", *args, "--progress", str(path)],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    if not path.exists():  # so a poll right after start already sees "running"
-        path.write_text(json.dumps({"status": "running", "epoch": 0, "epochs": 0, "run": 0, "runs": 1,
-                                    "history": {}, "message": "starting", "pid": process.pid,
-                                    "updated": time.time()}))
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return path  # another session started it a moment ago
+    with open(jobs_dir() / f"{job_id}.log", "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "core", *args, "--progress", str(path)],
+                                   cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    # Until the child writes its own state, a poll sees this one, with the child's pid.
+    ProgressFile(path, pid=process.pid, message="starting")
     return path
 
 
@@ -96,7 +99,8 @@ def status(job_id: str) -> dict:
     try:
         state = json.loads(path.read_text())
     except json.JSONDecodeError:
-        return {}
+        # Only the empty file of a start in progress can be unreadable (writes are atomic).
+        return {"status": "running", "epoch": 0, "epochs": 0, "history": {}, "pid": None}
     if state.get("status") == "running" and not _alive(state.get("pid")):
         log = jobs_dir() / f"{job_id}.log"
         tail = log.read_text()[-800:] if log.exists() else ""

@@ -12,10 +12,11 @@ def layer_table(model) -> list[dict]:
     rows = []
 
     def add(layer, depth):
-        shape = getattr(layer, "output", None)
-        shape = tuple(shape.shape) if hasattr(shape, "shape") else "-"
+        output = getattr(layer, "output", None)
+        outputs = output if isinstance(output, (list, tuple)) else [output]
+        shape = ", ".join(str(tuple(o.shape)) for o in outputs if hasattr(o, "shape")) or "-"
         rows.append({"layer": "    " * depth + layer.name, "type": type(layer).__name__,
-                     "output shape": str(shape), "parameters": int(layer.count_params())})
+                     "output shape": shape, "parameters": int(layer.count_params())})
         for inner in getattr(layer, "layers", []):
             if type(inner).__name__ != "InputLayer":
                 add(inner, depth + 1)

@@ -4,26 +4,25 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import cache
-from core.experiments import NOISE_LEVELS, best_classifier_config, noise_curve_key
+from core.experiments import best_classifier_config, load_noise_curve
 from core.inference import denoise_and_classify
-from core.training import default_config
-from pages.shared import digit_row, mnist, require_model
+from pages.shared import digit_row, mnist, require_model, use_app_navigation
+
+use_app_navigation()
 
 st.title("Salt, pepper and a denoising autoencoder")
+classifier_config = best_classifier_config()
 st.markdown(
     "Each pixel is, with probability *noise level*, replaced by black or white "
     "(salt and pepper). The course's autoencoder 784-128-96-128-784, trained on "
     "digits seasoned at noise 0.4, tries to recover the clean digit. Under each digit: "
-    "what the CNN classifier reads."
+    f"what the best cached classifier (`{classifier_config.kind}`) reads."
 )
 
 data = mnist()
 denoiser = require_model("denoising_autoencoder").model
-classifier_config = best_classifier_config()
 classifier = require_model(classifier_config.kind).model
-curve = cache.load_experiment("noise_curve", noise_curve_key(
-    classifier_config, default_config("denoising_autoencoder"), NOISE_LEVELS, 0))
+curve = load_noise_curve()
 
 st.session_state.setdefault("digit_batch", 0)
 

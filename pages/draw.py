@@ -3,19 +3,21 @@
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from streamlit_drawable_canvas import st_canvas
 
 from core.inference import probabilities
 from core.preprocess import NoInkError, to_mnist
-from pages.shared import enlarge, require_model
+from pages.shared import enlarge, require_model, use_app_navigation
+
+use_app_navigation()
 
 st.title("Draw a digit")
 models = {"CNN": require_model("cnn"), "Dense 64-64": require_model("dense_64_64")}
 st.session_state.setdefault("canvas_version", 0)
 
 
-def show_predictions(image) -> None:
+def show_predictions(image, source: str) -> None:
     """Preprocess ``image`` like MNIST, then show the model input and both models' answers."""
     try:
         digit = to_mnist(image)
@@ -34,7 +36,7 @@ def show_predictions(image) -> None:
                                marker_color=["#d62728" if i == np.argmax(p) else "#1f77b4" for i in range(10)]))
         fig.update_layout(height=220, margin={"t": 10, "b": 30, "l": 30, "r": 10},
                           xaxis={"tickmode": "linear", "title": "digit"}, yaxis={"title": "%", "range": [0, 100]})
-        col.plotly_chart(fig, key=f"bars-{name}")
+        col.plotly_chart(fig, key=f"bars-{source}-{name}")
 
 
 @st.fragment
@@ -52,7 +54,7 @@ def canvas():
         if image is None:
             st.info("Draw a digit on the canvas to see it classified.")
         else:
-            show_predictions(image)
+            show_predictions(image, "canvas")
 
 
 canvas()
@@ -62,8 +64,8 @@ upload = st.file_uploader("A PNG or JPEG, dark ink on light paper or light on da
                           type=["png", "jpg", "jpeg", "bmp", "webp"])
 if upload is not None:
     try:
-        photo = np.asarray(Image.open(upload).convert("RGBA"))
-    except (UnidentifiedImageError, OSError) as exc:
+        photo = np.asarray(ImageOps.exif_transpose(Image.open(upload)).convert("RGBA"))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         st.error(f"This file could not be read as an image: {exc}")
     else:
-        show_predictions(photo)
+        show_predictions(photo, "upload")

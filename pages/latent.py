@@ -6,7 +6,9 @@ from plotly.colors import qualitative
 import streamlit as st
 
 from core import latent
-from pages.shared import digit_row, enlarge, mnist, require_model
+from pages.shared import digit_row, enlarge, mnist, require_model, use_app_navigation
+
+use_app_navigation()
 
 st.title("The latent space of a variational autoencoder")
 entry = require_model("vae")
@@ -75,6 +77,11 @@ def latent_map():
                 caption=f"decoded at ({z1:.2f}, {z2:.2f})")
     shown = np.random.default_rng(0).choice(len(codes), 5000, replace=False)
     fig = go.Figure()
+    # An invisible grid under the digits, so a click on empty space also picks a code.
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 49), np.linspace(lo[1], hi[1], 49))
+    fig.add_trace(go.Scattergl(x=gx.ravel(), y=gy.ravel(), mode="markers", showlegend=False,
+                               marker={"size": 9, "opacity": 0}, name="grid",
+                               hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>"))
     for digit in range(10):
         idx = shown[y_test[shown] == digit]
         fig.add_trace(go.Scattergl(x=codes[idx, 0], y=codes[idx, 1], mode="markers", name=str(digit),
@@ -86,8 +93,8 @@ def latent_map():
                       legend={"title": "label"})
     with left:
         st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="latent_map")
-    st.caption("5,000 test digits at their latent means, coloured by true label. Click a point "
-               "or move the sliders to decode a code.")
+    st.caption("5,000 test digits at their latent means, coloured by true label. Click anywhere "
+               "on the map, or move the sliders, to decode that code.")
 
 
 @st.fragment

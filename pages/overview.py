@@ -5,6 +5,9 @@ import streamlit as st
 
 from core import cache
 from core import data as data_mod
+from pages.shared import use_app_navigation
+
+use_app_navigation()
 
 st.title("Digit Lab")
 st.markdown(

@@ -5,8 +5,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import cache, jobs
+from pages.shared import poll_job, use_app_navigation
 from core.experiments import HINTON_ACCURACY, SweepConfig
 from core.training import DEFAULTS
+
+use_app_navigation()
 
 st.title("Weight decay on a 500-300 dense net")
 base = DEFAULTS["dense_500_300"]
@@ -27,33 +30,39 @@ replicates = c2.number_input("Replicates (seeds) per factor", 2, 5, 3)
 config = SweepConfig(epochs=int(epochs), replicates=int(replicates))
 job_id = f"sweep-{config.key()}"
 results = cache.load_experiment("sweep", config.key())
+runs = len(config.runs())
+minutes = runs * config.epochs * 3 / 60  # about 3 s per epoch on 2 CPU cores
 
 
 @st.fragment(run_every=1.0)
 def sweep_progress():
-    state = jobs.status(job_id)
-    if cache.load_experiment("sweep", config.key()) or state.get("status") == "done":
-        st.rerun(scope="app")
+    def describe(state):
+        run, total_runs = max(state.get("run", 1), 1), state.get("runs") or runs
+        epoch, epochs = state.get("epoch", 0), state.get("epochs") or config.epochs
+        return ((run - 1) + epoch / epochs) / total_runs, (
+            f"Sweep running in the background: run {run} of {total_runs}, epoch {epoch} of {epochs}. "
+            "You can leave this page; the results are cached when it ends.")
+
+    poll_job(job_id, describe)
+
+
+state = jobs.status(job_id)
+if state.get("status") == "running":
+    sweep_progress()
+else:
     if state.get("status") == "failed":
-        st.error(f"The sweep failed: {state.get('message', '')[-600:]}")
-        return
-    run, runs = max(state.get("run", 1), 1), state.get("runs") or len(config.runs())
-    epoch, total = state.get("epoch", 0), state.get("epochs") or config.epochs
-    st.progress(min(1.0, ((run - 1) + epoch / total) / runs),
-                text=f"Sweep running in the background: run {run} of {runs}, epoch {epoch} of {total}.")
-
-
-if results is None:
-    runs = len(config.runs())
-    if jobs.status(job_id).get("status") == "running":
-        sweep_progress()
-    else:
+        st.error(f"The last run of this sweep failed: {state.get('message', '')[-600:]}")
+    label = "Rerun this sweep" if results else "Run the sweep"
+    if results is None:
         st.info(f"This sweep is not cached: {runs} runs of {config.epochs} epochs "
-                f"(about {runs * config.epochs * 3 / 60:.0f} minutes on 2 CPU cores).")
-        if st.button("Run the sweep", type="primary"):
-            jobs.start(job_id, ["train", "sweep", "--epochs", str(config.epochs),
-                                "--replicates", str(config.replicates)])
-            st.rerun()
+                f"(about {minutes:.0f} minutes on 2 CPU cores).")
+    if st.button(label, type="secondary" if results else "primary",
+                 help=f"{runs} runs of {config.epochs} epochs, about {minutes:.0f} minutes; the "
+                      "results shown stay until the new ones replace them."):
+        jobs.start(job_id, ["train", "sweep", "--epochs", str(config.epochs),
+                            "--replicates", str(config.replicates), "--force"])
+        st.rerun()
+if results is None:
     st.stop()
 
 summary = pd.DataFrame(results["summary"])

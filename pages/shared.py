@@ -6,9 +6,25 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core import cache
+from core import cache, jobs
 from core.data import load_mnist, to_float
 from core.training import default_config
+
+
+def use_app_navigation() -> None:
+    """Make sure a page runs inside app.py's frame (navigation, page config).
+
+    Streamlit treats a folder named ``pages/`` beside app.py as a version-1 multipage app
+    until app.py has called ``st.navigation`` once in the server process, so the first
+    visitor of a fresh server who opens a direct link (``/draw``) would get the bare page
+    and every later visitor the wrong sidebar. Clearing that flag and rerunning runs
+    app.py, which then shows the same page (page ids come from the URL path).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -22,21 +38,22 @@ def mnist():
 
 @st.cache_resource(show_spinner="Loading the model…")
 def cached_model(kind: str):
-    """The default model of ``kind`` from models_cache/, or None when it is not cached."""
-    config = default_config(kind)
-    if not cache.is_cached(config):
-        return None
-    return cache.load(config)
+    """The default model of ``kind`` from models_cache/, loaded once per server process.
+
+    Raises FileNotFoundError when it is not cached; errors are not cached, so a model
+    built later (on the Train page) is found on the next run.
+    """
+    return cache.load(default_config(kind))
 
 
 def require_model(kind: str):
     """The default cached model, or stop the page with a message saying how to build it."""
-    entry = cached_model(kind)
-    if entry is None:
+    try:
+        return cached_model(kind)
+    except FileNotFoundError:
         st.warning(f"The {kind} model is not in models_cache/. Build it on the Train page "
                    f"or with `python -m core train {kind}`.")
         st.stop()
-    return entry
 
 
 def enlarge(image: np.ndarray, factor: int = 4) -> np.ndarray:
@@ -68,3 +85,17 @@ def history_figure(history: dict):
     fig.update_layout(height=360, margin={"t": 70, "b": 40, "l": 40, "r": 20},
                       legend={"orientation": "h", "y": 1.25, "x": 0})
     return fig
+
+
+def poll_job(job_id: str, describe) -> dict:
+    """Body of a ``run_every`` fragment: a progress bar for a background job.
+
+    ``describe(state)`` returns (fraction done in [0, 1], text). When the job is no longer
+    running the whole page reruns, to show its result or its error.
+    """
+    state = jobs.status(job_id)
+    if state.get("status") != "running":
+        st.rerun(scope="app")
+    fraction, text = describe(state)
+    st.progress(min(1.0, max(0.0, fraction)), text=text)
+    return state

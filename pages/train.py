@@ -11,7 +11,9 @@ from core import cache, jobs
 from core.models import KINDS
 from core.summary import layer_table
 from core.training import DEFAULTS, TrainConfig, build
-from pages.shared import history_figure
+from pages.shared import history_figure, poll_job, use_app_navigation
+
+use_app_navigation()
 
 LABELS = {
     "dense_64_64": "Dense 64-64 (the course's small net)",
@@ -20,6 +22,8 @@ LABELS = {
     "denoising_autoencoder": "Denoising autoencoder 784-128-96-128-784",
     "vae": "Variational autoencoder (latent space)",
 }
+
+LEARNING_RATES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5]
 
 st.title("Train a model")
 kind = st.selectbox("Model", KINDS, format_func=LABELS.get)
@@ -30,7 +34,8 @@ epochs = c1.number_input("Epochs", 1, 200, d.epochs, key=f"{kind}-epochs")
 batch_size = c2.select_slider("Batch size", [32, 64, 128, 256, 512], d.batch_size, key=f"{kind}-batch")
 optimizer = c3.radio("Optimizer", ["sgd", "adam"], ["sgd", "adam"].index(d.optimizer), horizontal=True,
                      key=f"{kind}-opt")
-learning_rate = c4.number_input("Learning rate", 1e-5, 1.0, d.learning_rate, format="%.4f", key=f"{kind}-lr")
+learning_rate = c4.select_slider("Learning rate", LEARNING_RATES, d.learning_rate, format_func=lambda v: f"{v:g}",
+                                 key=f"{kind}-lr")
 c1, c2, c3, c4 = st.columns(4)
 momentum = c1.number_input("SGD momentum", 0.0, 0.99, d.momentum, 0.1, disabled=optimizer != "sgd",
                            key=f"{kind}-mom")
@@ -76,15 +81,12 @@ def show_result(history, m):
 
 @st.fragment(run_every=1.0)
 def live_progress():
-    state = jobs.status(key)
-    if cache.is_cached(config) or state.get("status") == "done":
-        st.rerun(scope="app")
-    if state.get("status") == "failed":
-        st.error(f"Training failed: {state.get('message', '')[-600:]}")
-        return
-    epoch, total = state.get("epoch", 0), state.get("epochs") or config.epochs
-    st.progress(epoch / total, text=f"Training in the background: epoch {epoch} of {total}. "
-                "You can leave this page; the run goes on and is cached when it ends.")
+    def describe(state):
+        epoch, total = state.get("epoch", 0), state.get("epochs") or config.epochs
+        return epoch / total, (f"Training in the background: epoch {epoch} of {total}. You can leave "
+                               "this page; the run goes on and is cached when it ends.")
+
+    state = poll_job(key, describe)
     if state.get("history"):
         st.plotly_chart(history_figure(state["history"]), key="live-curves")
 

@@ -1,6 +1,8 @@
 """The app's background worker: a `python -m core train` process that reports progress."""
 
 import json
+import os
+import signal
 import time
 
 from core import cache, jobs
@@ -10,9 +12,11 @@ from core.training import default_config
 def test_job_trains_reports_progress_and_caches(tmp_cache):
     config = default_config("dense_64_64", epochs=2, train_size=500)
     path = jobs.start(config.key(), ["train", "--config", json.dumps(config.__dict__)])
-    assert jobs.status(config.key())["status"] == "running"
+    first = jobs.status(config.key())
+    assert first["status"] == "running" and first["pid"]
     # A second start while it runs does not start another process.
     assert jobs.start(config.key(), ["train", "--config", json.dumps(config.__dict__)]) == path
+    assert jobs.status(config.key())["pid"] == first["pid"]
     deadline = time.time() + 240
     while jobs.status(config.key()).get("status") == "running" and time.time() < deadline:
         time.sleep(0.5)
@@ -29,3 +33,16 @@ def test_job_that_dies_is_reported_failed(tmp_cache):
         time.sleep(0.5)
     state = jobs.status("bad")
     assert state["status"] == "failed" and "kind must be one of" in state["message"]
+
+
+def test_job_killed_mid_run_is_reported_failed(tmp_cache):
+    config = default_config("dense_64_64", epochs=50)
+    jobs.start("killed", ["train", "--config", json.dumps(config.__dict__)])
+    pid = jobs.status("killed")["pid"]
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.time() + 30
+    while jobs.status("killed").get("status") == "running" and time.time() < deadline:
+        time.sleep(0.2)
+    assert jobs.status("killed")["status"] == "failed"
+    assert "stopped" in jobs.status("killed")["message"]
+    assert not cache.is_cached(config)

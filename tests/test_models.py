@@ -9,6 +9,7 @@ def test_course_parameter_counts():
     assert models.dense_500_300(1e-4).count_params() == 545_810
     assert models.cnn().count_params() == 184_586
     assert models.denoising_autoencoder().count_params() == 226_416
+    assert models.vae(latent_dim=2).count_params() == 1_068_820
 
 
 def test_output_shapes():
@@ -29,7 +30,10 @@ def test_output_shapes():
 
 def test_l2_applies_to_hidden_kernels_only():
     model = models.dense_500_300(1e-3)
-    regularized = [layer.name for layer in model.layers if getattr(layer, "kernel_regularizer", None)]
-    assert len(regularized) == 2
+    factors = [float(layer.kernel_regularizer.l2) for layer in model.layers
+               if getattr(layer, "kernel_regularizer", None)]
+    assert factors == pytest.approx([1e-3, 1e-3])
+    assert [layer.units for layer in model.layers if hasattr(layer, "units")] == [500, 300, 10]
+    assert all(getattr(layer, "kernel_regularizer", None) is None for layer in models.dense_500_300(0.0).layers)
     with pytest.raises(ValueError):
         models.dense_500_300(-1.0)

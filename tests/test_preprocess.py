@@ -67,6 +67,13 @@ def test_photo_like_rgb_with_uneven_paper():
     assert digit[:, :8].max() == 0  # paper grain is not ink
 
 
+def test_a_speck_in_the_corner_does_not_move_the_digit():
+    clean = canvas(slice(50, 230), slice(120, 145))
+    specked = clean.copy()
+    specked[5:9, 270:274, :3] = 255
+    assert np.allclose(to_mnist(specked), to_mnist(clean))
+
+
 @pytest.mark.parametrize("blank", [
     np.zeros((280, 280, 4), np.uint8),                    # untouched transparent canvas
     np.dstack([np.zeros((280, 280, 3), np.uint8), np.full((280, 280), 255, np.uint8)]),  # black canvas

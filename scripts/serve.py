@@ -1,0 +1,73 @@
+"""Start Digit Lab headless and drive it in Chromium: shared by the browser test and
+scripts/screenshots.py."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("DIGITLAB_CHROMIUM", "/usr/bin/chromium")
+# Playwright's own browser download does not work offline: use Debian's Chromium. Without
+# the networking flags it tries to reach Google's hosts at every start.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict | None = None, timeout: float = 90.0):
+    """Run `streamlit run app.py` on a free port; yield its URL once /_stcore/health is ok.
+
+    Raises:
+        RuntimeError: if the server is not healthy within ``timeout`` seconds.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError(f"streamlit did not become healthy in {timeout:.0f} s")
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def settle(tab, pause_ms: int = 300) -> None:
+    """Wait until the app's script has finished running, twice, a pause apart (a rerun
+    triggered by the first run's widgets shows up in between)."""
+    for _ in range(2):
+        tab.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+        tab.wait_for_timeout(pause_ms)
+
+
+def draw(tab, points: list[tuple[float, float]]) -> None:
+    """Draw one stroke through ``points`` (canvas pixels) on the page's drawing canvas."""
+    canvas = tab.locator("canvas.upper-canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    tab.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    tab.mouse.down()
+    for (ax, ay), (bx, by) in zip(points, points[1:]):
+        for t in range(1, 11):
+            tab.mouse.move(box["x"] + ax + (bx - ax) * t / 10, box["y"] + ay + (by - ay) * t / 10)
+    tab.mouse.up()
