@@ -50,10 +50,12 @@ def atomic_entry(final: Path):
 
 
 def write_json(path: Path, payload) -> None:
+    """Write ``payload`` as indented, key-sorted JSON (readable diffs in git)."""
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
 def read_json(path: Path):
+    """Parse a JSON file."""
     return json.loads(Path(path).read_text())
 
 
@@ -63,6 +65,7 @@ def entry_path(config) -> Path:
 
 
 def is_cached(config) -> bool:
+    """Whether the entry of ``config`` is complete (``metrics.json`` is written last)."""
     return (entry_path(config) / "metrics.json").exists()
 
 
@@ -139,6 +142,7 @@ def list_models() -> list[dict]:
 
 
 def experiment_path(name: str, key: str) -> Path:
+    """Folder of an experiment entry: ``models_cache/<name>-<key>``."""
     return cache_dir() / f"{name}-{key}"
 
 

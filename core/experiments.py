@@ -31,6 +31,7 @@ class SweepConfig:
     seed: int = 0
 
     def key(self) -> str:
+        """12 hex digits of the sha256 of the sweep and its base dense_500_300 config."""
         base = asdict(default_config("dense_500_300"))
         text = json.dumps({"sweep": asdict(self), "base": base}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -124,6 +125,7 @@ def best_classifier_config():
 
 
 def noise_curve_key(classifier_config, denoiser_config, levels, seed) -> str:
+    """12 hex digits naming a noise curve: the two models' keys, the levels and the seed."""
     text = json.dumps({"classifier": classifier_config.key(), "denoiser": denoiser_config.key(),
                        "levels": list(levels), "seed": seed}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]

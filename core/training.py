@@ -129,6 +129,7 @@ class TrainResult:
 
 
 def library_versions() -> dict:
+    """Versions of Python, NumPy, TensorFlow and Keras, recorded beside every artifact."""
     import keras
     import tensorflow as tf
 

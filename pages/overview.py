@@ -5,6 +5,7 @@ import streamlit as st
 
 from core import cache
 from core import data as data_mod
+from core.training import DEFAULTS
 from pages.shared import use_app_navigation
 
 use_app_navigation()
@@ -28,7 +29,7 @@ nothing needs training before you explore.
 )
 
 st.subheader("Cached models")
-rows = cache.list_models()
+rows = sorted(cache.list_models(), key=lambda m: (list(DEFAULTS).index(m["kind"]), m.get("created", "")))
 if not rows:
     st.warning("models_cache/ is empty. Rebuild it with `python -m core train --all`.")
 else:
