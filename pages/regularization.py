@@ -80,18 +80,34 @@ fig.add_trace(go.Scatter(
 ))
 fig.add_hline(y=HINTON_ACCURACY * 100, line_dash="dash", line_color="gray",
               annotation_text="Hinton 98.47%", annotation_position="bottom right")
-fig.update_xaxes(type="log", title_text="L2 weight-decay factor")
+fig.update_xaxes(type="log", title_text="L2 weight-decay factor", tickvals=summary["l2"],
+                 ticktext=[f"{f:.1e}" for f in summary["l2"]])
 fig.update_yaxes(title_text="accuracy (%)")
-fig.update_layout(height=420, legend={"orientation": "h"}, margin={"t": 30})
+fig.update_layout(height=440, legend={"orientation": "h", "y": 1.12, "x": 0}, margin={"t": 50})
 st.plotly_chart(fig)
 st.caption(f"Best factor by mean final validation accuracy: {best['l2']:.1e} "
            f"({best['final_val_accuracy_mean']:.2%} ± {best['final_val_accuracy_std']:.2%}; "
            f"test {best['test_accuracy_mean']:.2%}). {len(results['rows'])} runs, "
            f"{results['seconds'] / 60:.0f} minutes of training.")
 
+percent = st.column_config.NumberColumn(format="%.2f%%")
+factor = st.column_config.NumberColumn("L2 factor", format="%.1e")
+
 st.subheader("Mean and standard deviation per factor")
-st.dataframe(summary.rename(columns=lambda c: c.replace("_", " ")), hide_index=True,
-             column_config={"l2": st.column_config.NumberColumn(format="%.1e")})
+table = pd.DataFrame({"l2": summary["l2"], "replicates": summary["replicates"]})
+for column, label in (("final_val_accuracy", "final validation"), ("best_val_accuracy", "best validation"),
+                      ("test_accuracy", "test")):
+    table[f"{label} mean"] = summary[f"{column}_mean"] * 100
+    table[f"{label} sd"] = summary[f"{column}_std"] * 100
+st.dataframe(table, hide_index=True,
+             column_config={"l2": factor, **{c: percent for c in table.columns[2:]}})
+
 st.subheader("Every run")
-st.dataframe(pd.DataFrame(results["rows"]).rename(columns=lambda c: c.replace("_", " ")), hide_index=True,
-             column_config={"l2": st.column_config.NumberColumn(format="%.1e")})
+runs_table = pd.DataFrame(results["rows"])[["l2", "replicate", "seed", "final_val_accuracy",
+                                            "best_val_accuracy", "test_accuracy", "training_seconds"]]
+for column in ("final_val_accuracy", "best_val_accuracy", "test_accuracy"):
+    runs_table[column] *= 100
+st.dataframe(runs_table.rename(columns=lambda c: c.replace("_", " ")), hide_index=True,
+             column_config={"l2": factor, "final val accuracy": percent, "best val accuracy": percent,
+                            "test accuracy": percent,
+                            "training seconds": st.column_config.NumberColumn(format="%.0f s")})
