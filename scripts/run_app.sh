@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "Digit Lab: open http://localhost:8501"
+echo "Digit Lab: open http://localhost:${PORT:-8501}"
 exec .venv/bin/streamlit run app.py --server.port "${PORT:-8501}"
