@@ -20,9 +20,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 EXPERIMENTS = ("sweep", "noise_curve")
 
 
-def _print_epoch(epoch, epochs, logs):
-    shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
-    print(f"  epoch {epoch}/{epochs}  {shown}", flush=True)
+def _epoch_reporter(progress):
+    """An ``on_epoch`` callback that prints the epoch and, for the app, updates ``progress``."""
+
+    def on_epoch(epoch, epochs, logs):
+        shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
+        print(f"  epoch {epoch}/{epochs}  {shown}", flush=True)
+        if progress:
+            progress.on_epoch(epoch, epochs, logs)
+
+    return on_epoch
 
 
 def _train_models(configs, force, progress):
@@ -38,13 +45,7 @@ def _train_models(configs, force, progress):
         print(f"{config.kind} ({config.key()}): training {config.epochs} epochs", flush=True)
         if progress:
             progress.write(run=i + 1, runs=len(configs), message=f"training {config.kind}")
-
-        def on_epoch(epoch, epochs, logs):
-            _print_epoch(epoch, epochs, logs)
-            if progress:
-                progress.on_epoch(epoch, epochs, logs)
-
-        result = train(config, on_epoch=on_epoch, mnist=mnist)
+        result = train(config, on_epoch=_epoch_reporter(progress), mnist=mnist)
         path = cache.save(config, result)
         acc = result.metrics.get("test_accuracy")
         shown = f"test accuracy {acc:.4f}" if acc is not None else f"test loss {result.metrics['test_loss']:.4f}"
@@ -52,7 +53,6 @@ def _train_models(configs, force, progress):
 
 
 def _run_sweep(args, progress):
-    from core import cache
     from core.experiments import SweepConfig, run_sweep
 
     config = SweepConfig(epochs=args.epochs or 40, replicates=args.replicates or 3)
@@ -64,15 +64,10 @@ def _run_sweep(args, progress):
         if progress:
             progress.write(run=done + 1 if done < runs else done, runs=runs)
 
-    def on_epoch(epoch, epochs, logs):
-        _print_epoch(epoch, epochs, logs)
-        if progress:
-            progress.on_epoch(epoch, epochs, logs)
-
     print(f"sweep ({config.key()}): {total} runs of {config.epochs} epochs", flush=True)
     if progress:
         progress.write(run=1, runs=total, message="sweep")
-    results = run_sweep(config, on_run=on_run, on_epoch=on_epoch, force=args.force)
+    results = run_sweep(config, on_run=on_run, on_epoch=_epoch_reporter(progress), force=args.force)
     for row in results["summary"]:
         print(f"  l2 {row['l2']:.2e}: final val {row['final_val_accuracy_mean']:.4f} "
               f"± {row['final_val_accuracy_std']:.4f}", flush=True)
