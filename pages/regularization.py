@@ -5,9 +5,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import cache, jobs
-from pages.shared import poll_job, use_app_navigation
 from core.experiments import HINTON_ACCURACY, SweepConfig
 from core.training import DEFAULTS
+from pages.shared import poll_job, use_app_navigation
 
 use_app_navigation()
 

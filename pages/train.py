@@ -91,13 +91,13 @@ def live_progress():
         st.plotly_chart(history_figure(state["history"]), key="live-curves")
 
 
+state = jobs.status(key)
 if cache.is_cached(config):
     st.success(f"This configuration is cached (entry `{kind}-{key}`): shown at once, no training.")
     show_result(*cache.load_records(config))
-elif jobs.status(key).get("status") == "running":
+elif state.get("status") == "running":
     live_progress()
 else:
-    state = jobs.status(key)
     if state.get("status") == "failed":
         st.error(f"The last run of this configuration failed: {state.get('message', '')[-600:]}")
     st.info(f"Not cached yet: {config.epochs} epochs of {kind} on 55,000 digits. "
