@@ -19,6 +19,7 @@ COPY --chown=lab:lab pages pages
 COPY --chown=lab:lab data data
 # Writable by the app's user: the Train page adds entries here.
 COPY --chown=lab:lab models_cache models_cache
+COPY --chown=lab:lab benchmarks benchmarks
 USER lab
 
 EXPOSE 8501

@@ -5,6 +5,7 @@
     python -m core train --config '{...}'  one TrainConfig given as JSON (the app's worker)
     python -m core info                    the cache as a table
     python -m core report                  markdown tables of models, sweep and noise curve
+    python -m core bench                   every target, measured; markdown table + JSON
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ def _train_models(configs, force, progress):
 def _run_sweep(args, progress):
     from core.experiments import SweepConfig, run_sweep
 
-    config = SweepConfig(epochs=args.epochs or 40, replicates=args.replicates or 3)
+    from dataclasses import replace
+
+    config = replace(SweepConfig(), **{name: getattr(args, name) for name in ("epochs", "replicates")
+                                       if getattr(args, name)})
     total = len(config.runs())
 
     def on_run(done, runs, row):
@@ -71,6 +75,7 @@ def _run_sweep(args, progress):
     for row in results["summary"]:
         print(f"  l2 {row['l2']:.2e}: final val {row['final_val_accuracy_mean']:.4f} "
               f"± {row['final_val_accuracy_std']:.4f}", flush=True)
+    return config
 
 
 def _run_noise_curve(force):
@@ -78,11 +83,13 @@ def _run_noise_curve(force):
 
     results = run_noise_curve(force=force)
     for row in results["rows"]:
-        print(f"  noise {row['noise_level']:.1f}: seasoned {row['seasoned_accuracy']:.4f} "
-              f"denoised {row['denoised_accuracy']:.4f}", flush=True)
+        print(f"  noise {row['noise_level']:.1f}: " + "  ".join(
+            f"{name} {row[name + '_accuracy']:.4f} ({_db(row[name + '_psnr'])})"
+            for name in ("seasoned", "dense", "conv", "median")), flush=True)
 
 
 def cmd_train(args) -> int:
+    from core import cache
     from core.jobs import ProgressFile
     from core.models import KINDS
     from core.training import TrainConfig, default_config
@@ -101,19 +108,43 @@ def cmd_train(args) -> int:
                 print(f"name kinds to train ({', '.join(KINDS + EXPERIMENTS)}) or --all; "
                       f"unknown: {unknown}", file=sys.stderr)
                 return 2
-            _train_models([default_config(n) for n in names if n in KINDS], args.force, progress)
+            built = set()
+            if "sweep" in names:
+                # First: the sweep also builds the default dense_500_300, one of its runs.
+                sweep, dense = _run_sweep(args, progress), default_config("dense_500_300")
+                if dense in sweep.runs() and cache.is_cached(dense):
+                    built.add(dense.key())
+            configs = [default_config(n) for n in names if n in KINDS]
+            _train_models([c for c in configs if c.key() not in built], args.force, progress)
             if "noise_curve" in names:
                 _run_noise_curve(args.force)
-            if "sweep" in names:
-                _run_sweep(args, progress)
     except Exception as exc:
         if progress:
             progress.write(status="failed", message=f"{type(exc).__name__}: {exc}")
         raise
     if progress:
         progress.write(status="done", message="done")
-    print(f"done in {time.perf_counter() - start:.0f} s", flush=True)
+    seconds = time.perf_counter() - start
+    if args.all and args.force:
+        from core.bench import machine
+
+        # Only a forced --all is a full rebuild; the benchmark reports this file.
+        cache.write_json(cache.cache_dir() / "rebuild.json", {
+            "command": "python -m core train --all --force", "seconds": round(seconds, 1),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine()})
+    print(f"done in {seconds:.0f} s", flush=True)
     return 0
+
+
+def cmd_bench(args) -> int:
+    """Measure every target from the cache; print markdown, write JSON; exit 1 on a miss."""
+    from core.bench import RESULTS, markdown, run
+
+    args.json = args.json or RESULTS
+    rows, info = run(args.json)
+    print(markdown(rows, info))
+    print(f"\nwritten to {args.json}")
+    return 0 if all(row.passed is not False for row in rows) else 1
 
 
 def cmd_info(args) -> int:
@@ -156,11 +187,19 @@ def cmd_report(args) -> int:
         print(f"\n{len(sweep['rows'])} runs in {sweep['seconds'] / 60:.1f} minutes.")
     curve = load_noise_curve()
     if curve:
-        print(f"\n| noise level | {curve['classifier_kind']} on seasoned | on denoised |")
-        print("| ---: | ---: | ---: |")
+        names = ("seasoned", "dense", "conv", "median")
+        print(f"\n{curve['classifier_kind']} accuracy (PSNR) on seasoned digits and after each denoiser:\n")
+        print("| noise level | seasoned | dense autoencoder | conv denoiser | 3×3 median |")
+        print("| ---: | ---: | ---: | ---: | ---: |")
         for r in curve["rows"]:
-            print(f"| {r['noise_level']:.1f} | {r['seasoned_accuracy']:.2%} | {r['denoised_accuracy']:.2%} |")
+            print(f"| {r['noise_level']:.1f} | " + " | ".join(
+                f"{r[n + '_accuracy']:.2%} ({_db(r[n + '_psnr'])})" for n in names) + " |")
     return 0
+
+
+def _db(psnr: float) -> str:
+    # core.denoise.psnr caps identical images at 100 dB: their PSNR is infinite.
+    return "identical" if psnr >= 100 else f"{psnr:.1f} dB"
 
 
 def main(argv=None) -> int:
@@ -168,16 +207,19 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_train = sub.add_parser("train", help="train and cache models and experiments")
     p_train.add_argument("names", nargs="*", help="kinds and experiments to build")
-    p_train.add_argument("--all", action="store_true", help="every model, then the sweep and the noise curve")
+    p_train.add_argument("--all", action="store_true", help="the sweep, every model, then the noise curve")
     p_train.add_argument("--force", action="store_true", help="retrain even when cached")
     p_train.add_argument("--config", help="one TrainConfig as JSON")
-    p_train.add_argument("--epochs", type=int, help="sweep: epochs per run (default 40)")
-    p_train.add_argument("--replicates", type=int, help="sweep: seeds per factor (default 3)")
+    p_train.add_argument("--epochs", type=int, help="sweep: epochs per run (default: SweepConfig)")
+    p_train.add_argument("--replicates", type=int, help="sweep: seeds per factor (default: SweepConfig)")
     p_train.add_argument("--progress", help="write progress JSON here (used by the app)")
     sub.add_parser("info", help="print the cache as a table")
     sub.add_parser("report", help="markdown tables of the cached results")
+    p_bench = sub.add_parser("bench", help="measure every target; markdown table and JSON")
+    p_bench.add_argument("--json", help="where to write the JSON (default: benchmarks/results.json)")
     args = parser.parse_args(argv)
-    return {"train": cmd_train, "info": cmd_info, "report": cmd_report}[args.command](args)
+    commands = {"train": cmd_train, "info": cmd_info, "report": cmd_report, "bench": cmd_bench}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -25,14 +25,15 @@ class SweepConfig:
     Replicate r of every factor uses seed ``seed + r``.
     """
 
-    l2_factors: tuple = tuple(float(f) for f in np.logspace(-6, -3, 5))
+    l2_factors: tuple = (1e-6, 1e-5, 1e-4, 1e-3)
     replicates: int = 3
-    epochs: int = 40
+    epochs: int = 10
     seed: int = 0
 
     def key(self) -> str:
-        """12 hex digits of the sha256 of the sweep and its base dense_500_300 config."""
-        base = asdict(default_config("dense_500_300"))
+        """12 hex digits of the sha256 of the sweep and its base dense_500_300 config
+        (without l2 and seed, which the sweep sets itself)."""
+        base = {k: v for k, v in asdict(default_config("dense_500_300")).items() if k not in ("l2", "seed")}
         text = json.dumps({"sweep": asdict(self), "base": base}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -74,7 +75,8 @@ def run_sweep(config: SweepConfig = SweepConfig(), on_run=None, on_epoch=None, m
         {"config", "rows": [{l2, replicate, seed, final_val_accuracy,
         best_val_accuracy, test_accuracy, training_seconds}], "summary" (see
         ``summarize_sweep``), "hinton_accuracy", "seconds", "data_sha256", "versions"}.
-        Only metrics are kept, not the 15 models.
+        Only metrics are kept, except that the run whose config is the default
+        dense_500_300 is also saved as that model's cache entry.
     """
     cached = cache.load_experiment("sweep", config.key())
     if cached and not force:
@@ -84,6 +86,8 @@ def run_sweep(config: SweepConfig = SweepConfig(), on_run=None, on_epoch=None, m
     rows, start = [], time.perf_counter()
     for i, run in enumerate(runs):
         result = train(run, on_epoch=on_epoch, mnist=mnist)
+        if run == default_config("dense_500_300"):
+            cache.save(run, result)  # the app's dense_500_300: no need to train it twice
         val = result.history["val_accuracy"]
         row = {
             "l2": run.l2, "replicate": run.seed - config.seed, "seed": run.seed,
@@ -108,6 +112,17 @@ def run_sweep(config: SweepConfig = SweepConfig(), on_run=None, on_epoch=None, m
     return results
 
 
+def load_sweep(config: SweepConfig = SweepConfig()):
+    """The cached results of the default sweep (see ``run_sweep``), or None."""
+    return cache.load_experiment("sweep", config.key())
+
+
+def sweep_best(results: dict) -> dict:
+    """The summary entry (see ``summarize_sweep``) of the L2 factor with the highest mean
+    final validation accuracy: chosen without looking at the test set."""
+    return max(results["summary"], key=lambda entry: entry["final_val_accuracy_mean"])
+
+
 NOISE_LEVELS = tuple(round(0.1 * i, 1) for i in range(11))
 
 
@@ -124,54 +139,74 @@ def best_classifier_config():
     return best
 
 
-def noise_curve_key(classifier_config, denoiser_config, levels, seed) -> str:
-    """12 hex digits naming a noise curve: the two models' keys, the levels and the seed."""
-    text = json.dumps({"classifier": classifier_config.key(), "denoiser": denoiser_config.key(),
+DENOISERS = ("denoising_autoencoder", "conv_denoiser")
+
+
+def noise_curve_key(classifier_config, denoiser_configs, levels, seed) -> str:
+    """12 hex digits naming a noise curve: the models' keys, the levels and the seed."""
+    text = json.dumps({"classifier": classifier_config.key(),
+                       "denoisers": [config.key() for config in denoiser_configs],
                        "levels": list(levels), "seed": seed}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def _default_denoisers():
+    return [default_config(kind) for kind in DENOISERS]
+
+
 def load_noise_curve():
-    """The cached noise curve of the best classifier and the default denoiser, or None."""
-    key = noise_curve_key(best_classifier_config(), default_config("denoising_autoencoder"), NOISE_LEVELS, 0)
+    """The cached noise curve of the best classifier and the default denoisers, or None."""
+    key = noise_curve_key(best_classifier_config(), _default_denoisers(), NOISE_LEVELS, 0)
     return cache.load_experiment("noise_curve", key)
 
 
-def run_noise_curve(classifier_config=None, denoiser_config=None, levels=NOISE_LEVELS, seed=0,
-                    mnist=None, force: bool = False) -> dict:
-    """Accuracy on the full test set, seasoned and denoised, at each noise level.
+def run_noise_curve(classifier_config=None, levels=NOISE_LEVELS, seed=0, mnist=None,
+                    force: bool = False) -> dict:
+    """Accuracy and PSNR on the full test set at each noise level, for every denoiser.
 
     The 10,000 test digits are seasoned with ``salt_and_pepper`` at each level (a
-    generator seeded with ``seed`` per level), then classified as they are
-    ("seasoned") and after the denoising autoencoder ("denoised").
+    generator seeded with ``seed`` per level), then cleaned by the course's dense
+    denoising autoencoder ("dense"), the convolutional denoiser ("conv") and a 3x3
+    median filter ("median"); each version is classified and compared with the clean
+    digits.
 
     Returns:
-        {"classifier", "denoiser", "seed", "rows": [{noise_level, seasoned_accuracy,
-        denoised_accuracy}], "data_sha256", "versions"}; accuracies in [0, 1].
-        Cached under ``models_cache/noise_curve-<key>``.
+        {"classifier", "classifier_kind", "denoisers": {name: key}, "seed", "rows":
+        [{noise_level, <v>_accuracy, <v>_psnr for v in seasoned, dense, conv,
+        median}], "seconds", "data_sha256", "versions"}; accuracies in [0, 1], PSNR in
+        dB (``core.denoise.psnr``). Cached under ``models_cache/noise_curve-<key>``.
     """
+    from core.denoise import median_filter, psnr
+
     classifier_config = classifier_config or best_classifier_config()
-    denoiser_config = denoiser_config or default_config("denoising_autoencoder")
-    key = noise_curve_key(classifier_config, denoiser_config, levels, seed)
+    denoiser_configs = _default_denoisers()
+    key = noise_curve_key(classifier_config, denoiser_configs, levels, seed)
     cached = cache.load_experiment("noise_curve", key)
     if cached and not force:
         return cached
+    start = time.perf_counter()
     classifier = cache.load_or_train(classifier_config, mnist=mnist).model
-    denoiser = cache.load_or_train(denoiser_config, mnist=mnist).model
+    dense, conv = (cache.load_or_train(config, mnist=mnist).model for config in denoiser_configs)
     _, (x_test, y_test) = mnist or data_mod.load_mnist()
     x_test = data_mod.to_float(x_test)
     rows = []
     for level in levels:
         seasoned = salt_and_pepper(x_test, level, np.random.default_rng(seed))
-        denoised = denoiser.predict(seasoned, batch_size=1000, verbose=0)
-        rows.append({
-            "noise_level": level,
-            "seasoned_accuracy": accuracy(classifier, seasoned, y_test),
-            "denoised_accuracy": accuracy(classifier, denoised, y_test),
-        })
+        versions = {
+            "seasoned": seasoned,
+            "dense": dense.predict(seasoned, batch_size=1000, verbose=0),
+            "conv": conv.predict(seasoned, batch_size=1000, verbose=0),
+            "median": median_filter(seasoned),
+        }
+        row = {"noise_level": level}
+        for name, images in versions.items():
+            row[f"{name}_accuracy"] = accuracy(classifier, images, y_test)
+            row[f"{name}_psnr"] = psnr(x_test, images)
+        rows.append(row)
     results = {
         "classifier": classifier_config.key(), "classifier_kind": classifier_config.kind,
-        "denoiser": denoiser_config.key(), "seed": seed, "rows": rows,
+        "denoisers": {config.kind: config.key() for config in denoiser_configs},
+        "seed": seed, "rows": rows, "seconds": round(time.perf_counter() - start, 1),
         "data_sha256": data_mod.last_source.get("sha256"), "versions": library_versions(),
     }
     cache.save_experiment("noise_curve", key, results)

@@ -16,7 +16,7 @@ def encode(encoder, images: np.ndarray) -> np.ndarray:
 
 def decode(decoder, codes: np.ndarray) -> np.ndarray:
     """Codes (n, latent_dim) -> digits (n, 28, 28) float32 in [0, 1]."""
-    return np.asarray(decoder(np.asarray(codes, dtype=np.float32), training=False))
+    return np.asarray(decoder.predict_on_batch(np.asarray(codes, dtype=np.float32)))
 
 
 def interpolate(encoder, decoder, image_a: np.ndarray, image_b: np.ndarray, steps: int = 10) -> np.ndarray:
@@ -69,3 +69,29 @@ def perturb(decoder, code: np.ndarray, sigma: float, n: int, seed: int) -> tuple
     rng = np.random.default_rng(seed)
     codes = (np.asarray(code, np.float32)[None] + sigma * rng.standard_normal((n, len(code)))).astype(np.float32)
     return codes, decode(decoder, codes)
+
+
+def generate(decoder, digit: int, n: int, latent_dim: int, seed: int) -> np.ndarray:
+    """New digits of class ``digit`` from a conditional VAE's decoder (``core.models.cvae``).
+
+    Codes are drawn from the prior N(0, I) with ``numpy.random.default_rng(seed)``; the
+    same arguments give the same digits.
+
+    Args:
+        decoder: the cvae's ``decoder``, inputs [codes (n, latent_dim), labels (n,)].
+        digit: the class to draw, 0..9.
+        n: how many digits, >= 1.
+
+    Returns:
+        float32 array (n, 28, 28) in [0, 1].
+
+    Raises:
+        ValueError: if ``digit`` is not in 0..9 or ``n`` < 1.
+    """
+    if int(digit) != digit or not 0 <= digit <= 9:
+        raise ValueError(f"digit must be an integer 0..9, got {digit!r}")
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    codes = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
+    labels = np.full(n, int(digit), dtype=np.int32)
+    return np.asarray(decoder.predict_on_batch([codes, labels]))

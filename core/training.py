@@ -32,9 +32,14 @@ class TrainConfig:
         lr_schedule: "constant" or "cosine" (linear warm-up over the first 5% of
             steps, then cosine decay to 0; Loshchilov and Hutter, SGDR, 2017).
         l2: weight decay factor on the hidden kernels (dense_500_300 only).
-        noise_level: salt-and-pepper level of the training inputs
-            (denoising_autoencoder only).
-        latent_dim: size of the latent code (vae only).
+        augment: classifiers only: train on randomly shifted, rotated, scaled,
+            slanted, thinned and thickened digits (``core.augment``), drawn afresh
+            for every batch.
+        noise_level: salt-and-pepper level of the training inputs. For
+            denoising_autoencoder one level, drawn once per run; for conv_denoiser the
+            highest level: every image of every batch gets a level drawn uniformly
+            from [0, noise_level] and fresh noise.
+        latent_dim: size of the latent code (vae and cvae).
         seed: seeds Python, NumPy, TensorFlow and the noise; same seed, same model.
         train_size: train on the first N of the 55,000 training images (tests use a
             few thousand); None means all.
@@ -48,6 +53,7 @@ class TrainConfig:
     momentum: float = 0.0
     lr_schedule: str = "constant"
     l2: float = 0.0
+    augment: bool = False
     noise_level: float = 0.0
     latent_dim: int = 2
     seed: int = 0
@@ -60,7 +66,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ValueError with a readable message when a field is out of range."""
-        from core.models import KINDS
+        from core.models import CLASSIFIERS, KINDS
 
         problems = []
         if self.kind not in KINDS:
@@ -77,6 +83,8 @@ class TrainConfig:
             problems.append(f"momentum must be in [0, 1), got {self.momentum}")
         if self.lr_schedule not in ("constant", "cosine"):
             problems.append(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
+        if self.augment and self.kind not in CLASSIFIERS:
+            problems.append(f"augment applies to classifiers only, not {self.kind}")
         if not 0 <= self.l2 <= 1:
             problems.append(f"l2 must be in [0, 1], got {self.l2}")
         if not 0 <= self.noise_level <= 1:
@@ -89,20 +97,29 @@ class TrainConfig:
             raise ValueError("; ".join(problems))
 
 
-# The cached default of each kind. dense_64_64 and dense_500_300 follow the course
-# (SGD, lr 0.1, batch 128, 10 and 40 epochs); momentum 0.5 and the cosine schedule are
-# ours: on the seed runs plain SGD gave 96.95% test accuracy, momentum 0.5 gave 97.41%.
+# The cached default of each kind, chosen on the seed runs (see README, "The models").
+# dense_64_64 keeps the course's shape and 10 epochs; Adam with a cosine schedule and
+# batch 64 gave 97.90% (the course's SGD lr 0.1, batch 128: 96.95%). dense_500_300 keeps
+# 784-500-300-10 with L2 weight decay and learns from distorted digits: 98.99% after 20
+# epochs on the seed run; 10 epochs keep the sweep inside the rebuild budget. The conv
+# denoiser's seed run (8 epochs) read 99.1% / 97.2% / 86.7% with the old CNN at noise
+# 0 / 0.5 / 0.7; the cvae with latent_dim 4 drew digits the old CNN agreed with 98.5%.
 DEFAULTS = {
-    "dense_64_64": TrainConfig("dense_64_64", epochs=10, optimizer="sgd", learning_rate=0.1, momentum=0.5),
+    "dense_64_64": TrainConfig("dense_64_64", epochs=10, batch_size=64, optimizer="adam", learning_rate=3e-3,
+                               lr_schedule="cosine"),
     "dense_500_300": TrainConfig(
-        "dense_500_300", epochs=40, optimizer="sgd", learning_rate=0.1, momentum=0.5,
-        lr_schedule="cosine", l2=1e-5,
+        "dense_500_300", epochs=10, optimizer="adam", learning_rate=1e-3, lr_schedule="cosine", l2=1e-5,
+        augment=True,
     ),
-    "cnn": TrainConfig("cnn", epochs=12, optimizer="adam", learning_rate=2e-3, lr_schedule="cosine"),
+    "cnn": TrainConfig("cnn", epochs=16, optimizer="adam", learning_rate=2e-3, lr_schedule="cosine", augment=True),
     "denoising_autoencoder": TrainConfig(
         "denoising_autoencoder", epochs=30, optimizer="adam", learning_rate=1e-3, noise_level=0.4,
     ),
+    "conv_denoiser": TrainConfig(
+        "conv_denoiser", epochs=8, optimizer="adam", learning_rate=2e-3, lr_schedule="cosine", noise_level=0.8,
+    ),
     "vae": TrainConfig("vae", epochs=30, optimizer="adam", learning_rate=1e-3, latent_dim=2),
+    "cvae": TrainConfig("cvae", epochs=20, optimizer="adam", learning_rate=1e-3, latent_dim=4),
 }
 
 
@@ -151,8 +168,8 @@ def build(config: TrainConfig):
 
     if config.kind == "dense_500_300":
         return models.dense_500_300(config.l2)
-    if config.kind == "vae":
-        return models.vae(config.latent_dim, seed=config.seed)
+    if config.kind in ("vae", "cvae"):
+        return getattr(models, config.kind)(config.latent_dim, seed=config.seed)
     return getattr(models, config.kind)()
 
 
@@ -181,6 +198,44 @@ def _make_callback(on_epoch, epochs):
     return _EpochReporter()
 
 
+def _batches(inputs, targets, config: TrainConfig, transform):
+    """Seeded, shuffled batches of ``(transform(inputs, generator), targets)``, redrawn
+    every epoch."""
+    import tensorflow as tf
+
+    generator = tf.random.Generator.from_seed(config.seed)
+    batches = (tf.data.Dataset.from_tensor_slices((inputs, targets))
+               .shuffle(len(inputs), seed=config.seed).batch(config.batch_size))
+    return batches.map(lambda x, y: (transform(x, generator), y)).prefetch(2)
+
+
+def _Clock():
+    """A callback adding ``seconds`` (since training started) to each epoch's logs."""
+    import keras
+
+    class Clock(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs["seconds"] = time.perf_counter() - self.start
+
+    return Clock()
+
+
+def _TestAccuracy(x_test, y_test):
+    """A callback adding ``test_accuracy`` on the 10,000 test digits to each epoch's logs."""
+    import keras
+
+    class TestAccuracy(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            hits = sum(int(np.sum(np.argmax(self.model.predict_on_batch(x_test[i:i + 1000]), -1)
+                                  == y_test[i:i + 1000])) for i in range(0, len(x_test), 1000))
+            logs["test_accuracy"] = hits / len(x_test)
+
+    return TestAccuracy()
+
+
 def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None = None,
           mnist=None) -> TrainResult:
     """Train one model from scratch on MNIST and evaluate it on the 10,000 test digits.
@@ -189,13 +244,17 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
         config: the run; validated first.
         on_epoch: called after each epoch as ``on_epoch(epoch, epochs, logs)`` with
             epoch counted from 1 and ``logs`` the Keras metrics of that epoch (loss,
-            val_loss and, for classifiers, accuracy and val_accuracy).
+            val_loss, seconds and, for classifiers, accuracy, val_accuracy and
+            test_accuracy). Training time includes the per-epoch validation and, for
+            classifiers, the test-set pass (about 1 s for the CNN).
         mnist: the ``load_mnist()`` tuple, to skip reloading it; loaded when None.
 
     Returns:
-        TrainResult with ``history`` = {metric: [one float per epoch]} and ``metrics``
-        = config, seed, data sha256, test_loss, test_accuracy (classifiers),
-        param_count, training_seconds, library versions.
+        TrainResult with ``history`` = {metric: [one float per epoch]}: loss and
+        val_loss, for classifiers accuracy, val_accuracy and test_accuracy (watched
+        only, never used to choose anything), and ``seconds`` since training started;
+        and ``metrics`` = config, seed, data sha256, test_loss, test_accuracy
+        (classifiers), param_count, training_seconds, library versions.
 
     Determinism: ``keras.utils.set_random_seed(seed)`` and TensorFlow op determinism,
     so the same config on the same machine and versions gives the same weights.
@@ -205,6 +264,9 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
         core.data.DataUnavailableError: if MNIST cannot be loaded.
     """
     config.validate()
+    import tensorflow as tf
+
+    from core import augment
     from core.models import CLASSIFIERS
 
     (x_train, y_train), (x_test, y_test) = mnist or data_mod.load_mnist()
@@ -216,27 +278,48 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
     _seed_everything(config.seed)
     model = build(config)
     steps = int(np.ceil(len(x_fit) / config.batch_size))
+    optimizer = _optimizer(config, steps)
+    callbacks = [_make_callback(on_epoch, config.epochs)] if on_epoch else []
     if config.kind in CLASSIFIERS:
-        model.compile(optimizer=_optimizer(config, steps), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        fit_in, fit_out, val_in, val_out, test_in, test_out = x_fit, y_fit, x_val, y_val, x_test, y_test
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        fit_data = _batches(x_fit, y_fit, config, augment.distort) if config.augment else (x_fit, y_fit)
+        validation, test = (x_val, y_val), (x_test, y_test)
+        # Watched, never used to choose anything: gives the time to reach an accuracy.
+        callbacks.insert(0, _TestAccuracy(x_test, y_test))
+    elif config.kind == "conv_denoiser":
+        model.compile(optimizer=optimizer, loss="binary_crossentropy")
+        level = config.noise_level
+        fit_data = _batches(x_fit, x_fit, config, lambda x, g: augment.seasoned_batch(x, level, g))
+        # Validation and test inputs: the same spread of levels, drawn once.
+        generator = tf.random.Generator.from_seed(config.seed + 1)
+        validation = (augment.seasoned_batch(x_val, level, generator).numpy(), x_val)
+        test = (augment.seasoned_batch(x_test, level, generator).numpy(), x_test)
+    elif config.kind == "cvae":
+        model.compile(optimizer=optimizer, loss="binary_crossentropy")
+        fit_data = ([x_fit, y_fit], x_fit)
+        validation, test = ([x_val, y_val], x_val), ([x_test, y_test], x_test)
     else:
         # Autoencoders learn clean digits; the denoiser sees them seasoned. The noise is
         # drawn once per run from the config's seed, so a rerun sees the same inputs.
         rng = np.random.default_rng(config.seed)
         level = config.noise_level
-        model.compile(optimizer=_optimizer(config, steps), loss="binary_crossentropy")
-        fit_in, fit_out = salt_and_pepper(x_fit, level, rng), x_fit
-        val_in, val_out = salt_and_pepper(x_val, level, rng), x_val
-        test_in, test_out = salt_and_pepper(x_test, level, rng), x_test
+        model.compile(optimizer=optimizer, loss="binary_crossentropy")
+        fit_data = (salt_and_pepper(x_fit, level, rng), x_fit)
+        validation = (salt_and_pepper(x_val, level, rng), x_val)
+        test = (salt_and_pepper(x_test, level, rng), x_test)
 
-    callbacks = [_make_callback(on_epoch, config.epochs)] if on_epoch else []
+    callbacks.insert(0, _Clock())
     start = time.perf_counter()
-    fit = model.fit(fit_in, fit_out, batch_size=config.batch_size, epochs=config.epochs,
-                    validation_data=(val_in, val_out), callbacks=callbacks, verbose=0)
+    if isinstance(fit_data, tuple):
+        fit = model.fit(*fit_data, batch_size=config.batch_size, epochs=config.epochs,
+                        validation_data=validation, callbacks=callbacks, verbose=0)
+    else:
+        # The batches are already shuffled by tf.data, seeded.
+        fit = model.fit(fit_data, epochs=config.epochs, validation_data=validation,
+                        callbacks=callbacks, verbose=0, shuffle=False)
     seconds = time.perf_counter() - start
 
-    evaluation = model.evaluate(test_in, test_out, batch_size=1000, verbose=0, return_dict=True)
+    evaluation = model.evaluate(*test, batch_size=1000, verbose=0, return_dict=True)
     metrics = {
         "kind": config.kind,
         "key": config.key(),

@@ -10,36 +10,51 @@ from pages.shared import digit_row, mnist, require_model, use_app_navigation
 
 use_app_navigation()
 
-st.title("Salt, pepper and a denoising autoencoder")
+st.title("Salt, pepper and denoising")
 classifier_config = best_classifier_config()
 st.markdown(
     "Each pixel is, with probability *noise level*, replaced by black or white "
-    "(salt and pepper). The course's autoencoder 784-128-96-128-784, trained on "
-    "digits seasoned at noise 0.4, tries to recover the clean digit. Under each digit: "
-    f"what the best cached classifier (`{classifier_config.kind}`) reads."
+    "(salt and pepper). Three denoisers try to recover the clean digit: the course's dense "
+    "autoencoder 784-128-96-128-784 (trained at noise 0.4), a convolutional autoencoder "
+    "(trained at every level from 0 to 0.8) and, as a baseline without learning, a 3×3 "
+    f"median filter. Under each digit: what the best cached classifier (`{classifier_config.kind}`) reads."
 )
 
 data = mnist()
-denoiser = require_model("denoising_autoencoder").model
+denoisers = {"dense": require_model("denoising_autoencoder").model,
+             "conv": require_model("conv_denoiser").model}
 classifier = require_model(classifier_config.kind).model
 curve = load_noise_curve()
+VERSIONS = {"seasoned": "seasoned", "dense": "dense autoencoder", "conv": "conv denoiser",
+            "median": "3×3 median filter"}
 
 st.session_state.setdefault("digit_batch", 0)
 
 
-def accuracy_figure(rows, noise_level):
+def curve_figure(rows, noise_level):
+    """Accuracy and PSNR against noise level, one line per version, the slider marked."""
+    from plotly.subplots import make_subplots
+
     levels = [r["noise_level"] for r in rows]
-    fig = go.Figure()
-    for name, column in (("seasoned", "seasoned_accuracy"), ("denoised", "denoised_accuracy")):
-        values = [100 * r[column] for r in rows]
-        fig.add_trace(go.Scatter(x=levels, y=values, mode="lines+markers", name=name))
-        fig.add_trace(go.Scatter(x=[noise_level], y=[np.interp(noise_level, levels, values)],
-                                 mode="markers", marker={"size": 14, "symbol": "diamond"},
-                                 name=f"{name} at {noise_level:.2f}", showlegend=False))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("test accuracy (%)", "PSNR against the clean digit (dB)"))
+    for i, (name, label) in enumerate(VERSIONS.items()):
+        color = ["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c"][i]
+        for col, (column, scale) in enumerate((("accuracy", 100), ("psnr", 1)), start=1):
+            # PSNR of an image equal to the clean one is infinite (stored as a 100 dB cap): a gap.
+            values = [scale * r[f"{name}_{column}"] if r[f"{name}_{column}"] < 100 else None for r in rows]
+            fig.add_trace(go.Scatter(x=levels, y=values, mode="lines+markers", name=label,
+                                     line={"color": color}, legendgroup=name, showlegend=col == 1),
+                          row=1, col=col)
+            known = [(x, v) for x, v in zip(levels, values) if v is not None]
+            if noise_level >= known[0][0]:
+                marker = np.interp(noise_level, *zip(*known))
+                fig.add_trace(go.Scatter(x=[noise_level], y=[marker], mode="markers",
+                                         marker={"size": 12, "symbol": "diamond", "color": color},
+                                         legendgroup=name, showlegend=False, hoverinfo="y"), row=1, col=col)
     fig.add_vline(x=noise_level, line_dash="dot", line_color="gray")
     fig.update_xaxes(title_text="noise level")
-    fig.update_yaxes(title_text="test accuracy (%)", range=[0, 100])
-    fig.update_layout(height=360, margin={"t": 20}, legend={"orientation": "h"})
+    fig.update_yaxes(range=[0, 100], row=1, col=1)
+    fig.update_layout(height=380, margin={"t": 40}, legend={"orientation": "h", "y": -0.2})
     return fig
 
 
@@ -52,7 +67,7 @@ def explorer():
     batch = st.session_state.digit_batch
     indices = np.random.default_rng(batch).choice(len(data["y_test"]), 8, replace=False)
     images, labels = data["x_test"][indices], data["y_test"][indices]
-    out = denoise_and_classify(images, noise_level, 1000 + batch, denoiser, classifier)
+    out = denoise_and_classify(images, noise_level, 1000 + batch, denoisers, classifier)
 
     def marks(predicted):
         return [f"{p} {'✓' if p == y else '✗'}" for p, y in zip(predicted, labels)]
@@ -61,17 +76,19 @@ def explorer():
     digit_row(images, [f"{y}" for y in labels])
     st.markdown(f"**Seasoned** at noise {noise_level:.2f} (predicted)")
     digit_row(out["seasoned"], marks(out["seasoned_labels"]))
-    st.markdown("**Denoised** (predicted)")
-    digit_row(out["denoised"], marks(out["denoised_labels"]))
+    for name, label in list(VERSIONS.items())[1:]:
+        st.markdown(f"**Denoised by the {label}** (predicted)")
+        digit_row(out["denoised"][name], marks(out["denoised_labels"][name]))
 
     st.subheader("Accuracy against noise, all 10,000 test digits")
     if curve is None:
         st.info("The accuracy-against-noise curve is not cached: build it with "
                 "`python -m core train noise_curve`.")
     else:
-        st.plotly_chart(accuracy_figure(curve["rows"], noise_level))
+        st.plotly_chart(curve_figure(curve["rows"], noise_level))
+        keys = ", ".join(f"{kind} ({key})" for kind, key in curve["denoisers"].items())
         st.caption(f"Classifier: {curve['classifier_kind']} ({curve['classifier']}); "
-                   f"denoiser: denoising_autoencoder ({curve['denoiser']}); noise seed {curve['seed']}.")
+                   f"denoisers: {keys}; noise seed {curve['seed']}.")
 
 
 explorer()

@@ -13,6 +13,9 @@ from pages.shared import enlarge, require_model, use_app_navigation
 use_app_navigation()
 
 st.title("Draw a digit")
+st.caption("Your drawing is cropped, scaled and centred like an MNIST digit. The CNN learned "
+           "from digits randomly shifted, rotated, scaled, slanted and made thinner or thicker, "
+           "so off-centre, slanted, thick or thin strokes are still read.")
 models = {"CNN": require_model("cnn"), "Dense 64-64": require_model("dense_64_64")}
 st.session_state.setdefault("canvas_version", 0)
 

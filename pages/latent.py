@@ -1,4 +1,5 @@
-"""Latent space: interpolation, the 2-D map, random digits and noisy codes of the VAE."""
+"""Latent space: interpolation, the 2-D map, random digits and noisy codes of the VAE,
+and digits of a chosen class from the conditional VAE."""
 
 import numpy as np
 import plotly.graph_objects as go
@@ -6,7 +7,7 @@ from plotly.colors import qualitative
 import streamlit as st
 
 from core import latent
-from pages.shared import digit_row, enlarge, mnist, require_model, use_app_navigation
+from pages.shared import cached_model, digit_row, enlarge, mnist, require_model, use_app_navigation
 
 use_app_navigation()
 
@@ -120,7 +121,36 @@ def noisy_code():
               ["original", "decoded"] + [f"+noise {i + 1}" for i in range(8)], factor=2)
 
 
+@st.fragment
+def conditional_digits():
+    st.subheader("Digits to order: the conditional VAE")
+    try:
+        cvae = cached_model("cvae")
+    except FileNotFoundError as exc:
+        st.info(f"The conditional VAE is not cached: {exc}")
+        return
+    cvae_dim = cvae.metrics["config"]["latent_dim"]
+    st.markdown(
+        f"A second VAE is told which digit it sees, so its {cvae_dim}-number code only has "
+        "to hold the *style* (slant, width, stroke). Pick a digit: new codes from the prior, "
+        "decoded with that label, give new examples of it."
+    )
+    c1, c2 = st.columns([3, 1])
+    digit = c1.segmented_control("Digit", list(range(10)), default=3, key="cvae-digit")
+    st.session_state.setdefault("cvae_seed", 0)
+    if c2.button("New samples", key="cvae-new"):
+        st.session_state.cvae_seed += 1
+    if digit is None:
+        st.info("Pick a digit.")
+        return
+    digits = latent.generate(cvae.model.get_layer("decoder"), digit, 16, cvae_dim,
+                             seed=1000 * st.session_state.cvae_seed + digit)
+    digit_row(digits, factor=2)
+    st.caption(f"cvae ({cvae.metrics['key']}): codes drawn from N(0, I), decoded with label {digit}.")
+
+
 interpolation()
+conditional_digits()
 latent_map()
 random_digits()
 noisy_code()

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core import cache
 from core import data as data_mod
+from core.bench import RESULTS as BENCH_RESULTS
 from core.training import DEFAULTS
 from pages.shared import use_app_navigation
 
@@ -22,8 +23,8 @@ nothing needs training before you explore.
 | --- | --- |
 | **Train** | pick a model and its hyperparameters, watch accuracy and loss curves live |
 | **Regularization** | see how L2 weight decay changes a 500-300 dense net, against Hinton's 98.47% |
-| **Denoising** | drag the noise level and watch an autoencoder clean salt-and-pepper noise |
-| **Latent space** | walk a variational autoencoder's 2-D latent space, generate new digits |
+| **Denoising** | drag the noise level and watch two autoencoders and a median filter clean salt-and-pepper noise |
+| **Latent space** | walk a variational autoencoder's 2-D latent space; order new digits of a chosen class |
 | **Draw** | draw a digit and see two networks classify it live |
 """
 )
@@ -55,6 +56,29 @@ else:
     )
     st.caption("Accuracy and loss on the 10,000 MNIST test digits; the autoencoders' loss is "
                "binary cross-entropy per pixel. Training time on the machine that built the cache.")
+
+st.subheader("Benchmark")
+if BENCH_RESULTS.exists():
+    bench = cache.read_json(BENCH_RESULTS)
+    marks = {True: "✅ pass", False: "❌ miss", None: ""}
+
+    def shown(row, value):
+        if value is None:
+            return ""
+        return f"{100 * value:.2f}%" if row["unit"] == "%" else f"{value:.1f} {row['unit']}"
+
+    st.dataframe(pd.DataFrame({
+        "what": [r["what"] for r in bench["rows"]],
+        "measured": [shown(r, r["value"]) for r in bench["rows"]],
+        "target": [("≥ " if r["higher_is_better"] else "≤ ") + shown(r, r["target"]) if r["target"] is not None
+                   else "" for r in bench["rows"]],
+        "course": [r["course"] for r in bench["rows"]],
+        "": [marks[r["passed"]] for r in bench["rows"]],
+    }), hide_index=True)
+    info = bench["machine"]
+    st.caption(f"`python -m core bench`, {bench['date']}, on {info['cpu']} ({info['cores']} cores, no GPU).")
+else:
+    st.info("No benchmark results yet: run `python -m core bench`.")
 
 st.subheader("The data")
 sha = rows[0]["data_sha256"] if rows else None

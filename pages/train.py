@@ -20,10 +20,12 @@ LABELS = {
     "dense_500_300": "Dense 500-300 with L2 weight decay",
     "cnn": "Convolutional network (CNN)",
     "denoising_autoencoder": "Denoising autoencoder 784-128-96-128-784",
+    "conv_denoiser": "Convolutional denoising autoencoder",
     "vae": "Variational autoencoder (latent space)",
+    "cvae": "Conditional VAE (digits to order)",
 }
 
-LEARNING_RATES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5]
+LEARNING_RATES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5]
 
 st.title("Train a model")
 kind = st.selectbox("Model", KINDS, format_func=LABELS.get)
@@ -43,12 +45,19 @@ lr_schedule = c2.radio("Learning-rate schedule", ["constant", "cosine"],
                        ["constant", "cosine"].index(d.lr_schedule), horizontal=True, key=f"{kind}-sched")
 seed = c3.number_input("Seed", 0, 10_000, d.seed, key=f"{kind}-seed")
 extra = {}
+if kind in ("dense_64_64", "dense_500_300", "cnn"):
+    extra["augment"] = c3.checkbox("Distort training digits", d.augment, key=f"{kind}-augment",
+                                   help="Random shifts, rotations, scaling, slant and stroke width, "
+                                        "new for every batch (core.augment)")
 if kind == "dense_500_300":
     extra["l2"] = c4.select_slider("L2 weight decay", [0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3],
                                    d.l2, format_func=lambda v: f"{v:.0e}" if v else "0", key=f"{kind}-l2")
 elif kind == "denoising_autoencoder":
     extra["noise_level"] = c4.slider("Training noise level", 0.0, 1.0, d.noise_level, 0.05, key=f"{kind}-noise")
-elif kind == "vae":
+elif kind == "conv_denoiser":
+    extra["noise_level"] = c4.slider("Highest training noise level", 0.05, 1.0, d.noise_level, 0.05,
+                                     key=f"{kind}-noise")
+elif kind in ("vae", "cvae"):
     extra["latent_dim"] = c4.number_input("latent_dim", 1, 16, d.latent_dim, key=f"{kind}-latent")
 
 try:

@@ -1,7 +1,8 @@
 """The app in a real browser: headless Chromium driven by Playwright.
 
-Starts `streamlit run app.py`, visits every page, moves the noise slider and draws a
-vertical stroke on the canvas, expecting the CNN to read "1".
+Starts `streamlit run app.py`, visits every page, moves the noise slider, orders digits
+from the conditional VAE, and draws on the canvas: a vertical stroke the CNN must read as
+"1", and an off-centre, slanted "7".
 """
 
 import os
@@ -80,6 +81,26 @@ def test_vertical_stroke_is_read_as_one(server, page):
     cnn = page.get_by_test_id("stMetric").filter(has_text="CNN")
     cnn.get_by_test_id("stMetricValue").filter(has_text="1").wait_for()
     assert cnn.get_by_test_id("stMetricValue").inner_text().strip() == "1"
+
+
+def test_off_centre_slanted_seven(server, page):
+    page.goto(f"{server}/draw")
+    settle(page)
+    # Top bar, then a long slanted down-stroke, all in the canvas' right-hand part.
+    draw(page, [(130, 50), (250, 50), (170, 250)])
+    cnn = page.get_by_test_id("stMetric").filter(has_text="CNN")
+    cnn.get_by_test_id("stMetricValue").filter(has_text="7").wait_for()
+    assert cnn.get_by_test_id("stMetricValue").inner_text().strip() == "7"
+
+
+def test_conditional_vae_draws_the_chosen_digit(server, page):
+    page.goto(f"{server}/latent")
+    settle(page)
+    page.get_by_text("Digits to order").wait_for()
+    page.get_by_test_id("stButtonGroup").get_by_role("button", name="8", exact=True).click()
+    settle(page)
+    page.get_by_text("decoded with label 8").wait_for()
+    assert page.locator("[data-testid='stException']").count() == 0
 
 
 def test_train_runs_in_the_background_and_caches(server, page):

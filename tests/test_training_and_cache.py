@@ -20,8 +20,11 @@ def small_run(mnist):
 
 def test_training_path_end_to_end(small_run):
     config, result, epochs_seen = small_run
-    assert epochs_seen == [(1, 1, ["accuracy", "loss", "val_accuracy", "val_loss"])]
-    assert set(result.history) == {"accuracy", "loss", "val_accuracy", "val_loss"}
+    logged = ["accuracy", "loss", "seconds", "test_accuracy", "val_accuracy", "val_loss"]
+    assert epochs_seen == [(1, 1, logged)]
+    assert set(result.history) == set(logged)
+    # The per-epoch test accuracy of the last epoch is the final test accuracy.
+    assert result.history["test_accuracy"][-1] == pytest.approx(result.metrics["test_accuracy"], abs=1e-4)
     m = result.metrics
     assert m["param_count"] == 55_050 and m["epochs"] == 1 and m["seed"] == 0
     assert m["data_sha256"] and m["versions"]["keras"].startswith("3.")
@@ -41,8 +44,32 @@ def test_same_seed_same_weights(mnist):
 
 def test_autoencoder_training_path(mnist):
     result = train(default_config("denoising_autoencoder", train_size=1000, epochs=1), mnist=mnist)
-    assert set(result.history) == {"loss", "val_loss"}
+    assert set(result.history) == {"loss", "val_loss", "seconds"}
     assert "test_accuracy" not in result.metrics and result.metrics["test_loss"] < 0.7
+
+
+def test_augmented_classifier_trains(mnist):
+    result = train(default_config("cnn", train_size=1000, epochs=1, augment=True), mnist=mnist)
+    assert result.metrics["config"]["augment"] and result.metrics["test_accuracy"] > 0.3
+
+
+@pytest.mark.parametrize("kind", ["conv_denoiser", "cvae"])
+def test_new_autoencoders_train_save_and_load(tmp_cache, mnist, kind, test_set):
+    config = default_config(kind, train_size=500, epochs=2)
+    result = train(config, mnist=mnist)
+    assert set(result.history) == {"loss", "val_loss", "seconds"}
+    assert result.history["loss"][1] < result.history["loss"][0]
+    assert result.history["val_loss"][1] < result.history["val_loss"][0]
+    cache.save(config, result)
+    loaded = cache.load(config)
+    x, y = test_set[0][:16], test_set[1][:16].astype("int32")
+    if kind == "cvae":  # the full model samples a code; the decoder is deterministic
+        def run(model):
+            return model.get_layer("decoder")([np.ones((16, config.latent_dim), np.float32), y])
+    else:
+        def run(model):
+            return model(x)
+    assert np.allclose(np.asarray(run(loaded.model)), np.asarray(run(result.model)), atol=1e-6)
 
 
 def test_bad_config_raises_readable_error():
@@ -52,6 +79,8 @@ def test_bad_config_raises_readable_error():
         default_config("resnet")
     with pytest.raises(ValueError, match="optimizer"):
         default_config("cnn", optimizer="rmsprop")
+    with pytest.raises(ValueError, match="augment"):
+        default_config("vae", augment=True)
 
 
 def test_cache_round_trip(tmp_cache, small_run, test_set):
