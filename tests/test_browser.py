@@ -97,7 +97,7 @@ def test_conditional_vae_draws_the_chosen_digit(server, page):
     page.goto(f"{server}/latent")
     settle(page)
     page.get_by_text("Digits to order").wait_for()
-    page.get_by_test_id("stButtonGroup").get_by_role("button", name="8", exact=True).click()
+    page.get_by_test_id("stButtonGroup").get_by_text("8", exact=True).click()
     settle(page)
     page.get_by_text("decoded with label 8").wait_for()
     assert page.locator("[data-testid='stException']").count() == 0
@@ -112,7 +112,7 @@ def test_train_runs_in_the_background_and_caches(server, page):
     epochs.press("Enter")
     settle(page)
     page.get_by_text("Not cached yet").wait_for()
-    page.get_by_role("button", name="Train").click()
+    page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("This configuration is cached").wait_for(timeout=180_000)
     assert page.get_by_text("Test accuracy").count() == 1
     assert page.locator("[data-testid='stException']").count() == 0
