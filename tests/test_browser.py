@@ -74,23 +74,23 @@ def test_noise_slider_moves_the_grid(server, page):
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-def test_vertical_stroke_is_read_as_one(server, page):
+def cnn_reading(server, page, stroke, digit: str) -> str:
+    """Draw ``stroke`` on a fresh Draw page; wait for the CNN to show ``digit``; return what it shows."""
     page.goto(f"{server}/draw")
     settle(page)
-    draw(page, [(140, 40), (140, 240)])
+    draw(page, stroke)
     cnn = page.get_by_test_id("stMetric").filter(has_text="CNN")
-    cnn.get_by_test_id("stMetricValue").filter(has_text="1").wait_for()
-    assert cnn.get_by_test_id("stMetricValue").inner_text().strip() == "1"
+    cnn.get_by_test_id("stMetricValue").filter(has_text=digit).wait_for()
+    return cnn.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def test_vertical_stroke_is_read_as_one(server, page):
+    assert cnn_reading(server, page, [(140, 40), (140, 240)], "1") == "1"
 
 
 def test_off_centre_slanted_seven(server, page):
-    page.goto(f"{server}/draw")
-    settle(page)
     # Top bar, then a long slanted down-stroke, all in the canvas' right-hand part.
-    draw(page, [(130, 50), (250, 50), (170, 250)])
-    cnn = page.get_by_test_id("stMetric").filter(has_text="CNN")
-    cnn.get_by_test_id("stMetricValue").filter(has_text="7").wait_for()
-    assert cnn.get_by_test_id("stMetricValue").inner_text().strip() == "7"
+    assert cnn_reading(server, page, [(130, 50), (250, 50), (170, 250)], "7") == "7"
 
 
 def test_conditional_vae_draws_the_chosen_digit(server, page):
