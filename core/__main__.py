@@ -1,6 +1,7 @@
 """Command line: ``python -m core train --all``, ``python -m core info``.
 
-    python -m core train --all             every default model, the sweep and the noise curve
+    python -m core train --all             both sweeps, every default model (the CNN at each
+                                           of its seeds) and the noise curve
     python -m core train cnn vae           named kinds (also: sweep, noise_curve)
     python -m core train --config '{...}'  one TrainConfig given as JSON (the app's worker)
     python -m core info                    the cache as a table
@@ -48,34 +49,38 @@ def _train_models(configs, force, progress):
             progress.write(run=i + 1, runs=len(configs), message=f"training {config.kind}")
         result = train(config, on_epoch=_epoch_reporter(progress), mnist=mnist)
         path = cache.save(config, result)
-        acc = result.metrics.get("test_accuracy")
-        shown = f"test accuracy {acc:.4f}" if acc is not None else f"test loss {result.metrics['test_loss']:.4f}"
+        val = result.history.get("val_accuracy")
+        shown = f"validation accuracy {val[-1]:.4f}" if val else f"validation loss {result.history['val_loss'][-1]:.4f}"
         print(f"  -> {path.name}: {shown}, {result.metrics['training_seconds']:.0f} s", flush=True)
 
 
-def _run_sweep(args, progress):
-    from core.experiments import SweepConfig, run_sweep
-
+def _run_sweeps(args, progress) -> list:
+    """Run both weight-decay sweeps (plain, then distorted digits); return their configs."""
     from dataclasses import replace
 
-    config = replace(SweepConfig(), **{name: getattr(args, name) for name in ("epochs", "replicates")
-                                       if getattr(args, name)})
-    total = len(config.runs())
+    from core.config import SWEEPS
+    from core.experiments import run_sweep, sweep_best
 
-    def on_run(done, runs, row):
-        print(f"  run {done}/{runs}: l2 {row['l2']:.2e} seed {row['seed']} "
-              f"val {row['final_val_accuracy']:.4f} test {row['test_accuracy']:.4f}", flush=True)
+    overrides = {name: getattr(args, name) for name in ("epochs", "replicates") if getattr(args, name)}
+    configs = [replace(sweep, **overrides) for sweep in SWEEPS]
+    for config in configs:
+        total = len(config.runs())
+
+        def on_run(done, runs, row):
+            print(f"  run {done}/{runs}: l2 {row['l2']:.2e} seed {row['seed']} "
+                  f"final val {row['final_val_accuracy']:.4f}", flush=True)
+            if progress:
+                progress.write(run=min(done + 1, runs), runs=runs)
+
+        print(f"sweep on {config.name} digits ({config.key()}): {total} runs", flush=True)
         if progress:
-            progress.write(run=done + 1 if done < runs else done, runs=runs)
-
-    print(f"sweep ({config.key()}): {total} runs of {config.epochs} epochs", flush=True)
-    if progress:
-        progress.write(run=1, runs=total, message="sweep")
-    results = run_sweep(config, on_run=on_run, on_epoch=_epoch_reporter(progress), force=args.force)
-    for row in results["summary"]:
-        print(f"  l2 {row['l2']:.2e}: final val {row['final_val_accuracy_mean']:.4f} "
-              f"± {row['final_val_accuracy_std']:.4f}", flush=True)
-    return config
+            progress.write(run=1, runs=total, message=f"sweep on {config.name} digits")
+        results = run_sweep(config, on_run=on_run, on_epoch=_epoch_reporter(progress), force=args.force)
+        for row in results["summary"]:
+            print(f"  l2 {row['l2']:.2e}: final val {row['final_val_accuracy_mean']:.4f} "
+                  f"± {row['final_val_accuracy_std']:.4f}", flush=True)
+        print(f"  chosen on validation: l2 {sweep_best(results)['l2']:.2e}", flush=True)
+    return configs
 
 
 def _run_noise_curve(force):
@@ -90,9 +95,9 @@ def _run_noise_curve(force):
 
 def cmd_train(args) -> int:
     from core import cache
+    from core.config import KINDS, TrainConfig, cnn_configs, default_config
+    from core.experiments import kept_configs, load_sweep
     from core.jobs import ProgressFile
-    from core.models import KINDS
-    from core.training import TrainConfig, default_config
 
     progress = ProgressFile(args.progress) if args.progress else None
     start = time.perf_counter()
@@ -110,11 +115,12 @@ def cmd_train(args) -> int:
                 return 2
             built = set()
             if "sweep" in names:
-                # First: the sweep also builds the default dense_500_300, one of its runs.
-                sweep, dense = _run_sweep(args, progress), default_config("dense_500_300")
-                if dense in sweep.runs() and cache.is_cached(dense):
-                    built.add(dense.key())
-            configs = [default_config(n) for n in names if n in KINDS]
+                # First: the sweeps keep some of their runs' weights, perhaps the default
+                # dense_500_300's, which then needs no second training.
+                for sweep in _run_sweeps(args, progress):
+                    built.update(config.key() for config in kept_configs(load_sweep(sweep)))
+            configs = [config for n in names if n in KINDS
+                       for config in (cnn_configs() if n == "cnn" else [default_config(n)])]
             _train_models([c for c in configs if c.key() not in built], args.force, progress)
             if "noise_curve" in names:
                 _run_noise_curve(args.force)
@@ -126,7 +132,7 @@ def cmd_train(args) -> int:
         progress.write(status="done", message="done")
     seconds = time.perf_counter() - start
     if args.all and args.force:
-        from core.bench import machine
+        from core.training import machine
 
         # Only a forced --all is a full rebuild; the benchmark reports this file.
         cache.write_json(cache.cache_dir() / "rebuild.json", {
@@ -141,7 +147,7 @@ def cmd_bench(args) -> int:
     from core.bench import RESULTS, markdown, run
 
     args.json = args.json or RESULTS
-    rows, info = run(args.json)
+    rows, info = run(args.json, repeats=args.repeats)
     print(markdown(rows, info))
     print(f"\nwritten to {args.json}")
     return 0 if all(row.passed is not False for row in rows) else 1
@@ -165,26 +171,34 @@ def cmd_info(args) -> int:
 def cmd_report(args) -> int:
     """Markdown tables of the cached defaults, the sweep and the noise curve (for README.md)."""
     from core import cache
-    from core.experiments import SweepConfig, load_noise_curve
-    from core.training import DEFAULTS
+    from core.config import DEFAULTS, SWEEPS, cnn_configs
+    from core.experiments import load_noise_curve, load_sweep, sweep_verdict
 
-    print("| model | parameters | test accuracy | test loss | epochs | training time |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for kind, config in DEFAULTS.items():
+    print("| model | seed | parameters | validation accuracy | test accuracy | test loss | epochs "
+          "| training time |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for config in [c for kind in DEFAULTS for c in (cnn_configs() if kind == "cnn" else [DEFAULTS[kind]])]:
         if cache.is_cached(config):
-            m = cache.load_records(config)[1]
+            h, m = cache.load_records(config)
+            val = f"{h['val_accuracy'][-1]:.2%}" if "val_accuracy" in h else "-"
             acc = f"{m['test_accuracy']:.2%}" if "test_accuracy" in m else "-"
-            print(f"| {kind} | {m['param_count']:,} | {acc} | {m['test_loss']:.4f} | {m['epochs']} "
-                  f"| {m['training_seconds']:.0f} s |")
-    sweep = cache.load_experiment("sweep", SweepConfig().key())
-    if sweep:
-        print("\n| L2 factor | final val. accuracy (mean ± sd) | best val. accuracy | test accuracy |")
+            print(f"| {config.kind} | {config.seed} | {m['param_count']:,} | {val} | {acc} | {m['test_loss']:.4f} "
+                  f"| {m['epochs']} | {m['training_seconds']:.0f} s |")
+    for config in SWEEPS:
+        sweep = load_sweep(config)
+        if not sweep:
+            continue
+        verdict = sweep_verdict(sweep)
+        print(f"\nSweep on {config.name} digits: {len(sweep['rows'])} runs in {sweep['seconds'] / 60:.1f} "
+              f"minutes; chosen on validation: l2 {sweep['chosen_l2']:.2g}; best non-zero factor minus "
+              f"control: {100 * verdict['difference']:+.2f} points (replicate spread "
+              f"{100 * verdict['spread']:.2f}).\n")
+        print("| L2 factor | final val. accuracy (mean ± sd) | best val. accuracy | test accuracy |")
         print("| ---: | ---: | ---: | ---: |")
         for r in sweep["summary"]:
-            print(f"| {r['l2']:.1e} | {r['final_val_accuracy_mean']:.2%} ± {r['final_val_accuracy_std']:.2%} "
+            print(f"| {r['l2']:.2g} | {r['final_val_accuracy_mean']:.2%} ± {r['final_val_accuracy_std']:.2%} "
                   f"| {r['best_val_accuracy_mean']:.2%} ± {r['best_val_accuracy_std']:.2%} "
                   f"| {r['test_accuracy_mean']:.2%} ± {r['test_accuracy_std']:.2%} |")
-        print(f"\n{len(sweep['rows'])} runs in {sweep['seconds'] / 60:.1f} minutes.")
     curve = load_noise_curve()
     if curve:
         names = ("seasoned", "dense", "conv", "median")
@@ -217,6 +231,7 @@ def main(argv=None) -> int:
     sub.add_parser("report", help="markdown tables of the cached results")
     p_bench = sub.add_parser("bench", help="measure every target; markdown table and JSON")
     p_bench.add_argument("--json", help="where to write the JSON (default: benchmarks/results.json)")
+    p_bench.add_argument("--repeats", type=int, default=200, help="interactions timed per latency row")
     args = parser.parse_args(argv)
     commands = {"train": cmd_train, "info": cmd_info, "report": cmd_report, "bench": cmd_bench}
     return commands[args.command](args)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import keras
 import tensorflow as tf
 
 # Ranges of the distortions, drawn uniformly per image.
@@ -63,12 +64,8 @@ def distort(images: tf.Tensor, generator: tf.random.Generator) -> tf.Tensor:
     zeros = tf.zeros_like(angle)
     transforms = tf.stack([i00, i01, a2, i10, i11, b2, zeros, zeros], axis=1)
 
-    x = images[..., None]
-    x = tf.raw_ops.ImageProjectiveTransformV3(
-        images=x, transforms=transforms, output_shape=tf.constant([28, 28]),
-        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT",
-    )
-
+    x = keras.ops.image.affine_transform(images[..., None], transforms, interpolation="bilinear",
+                                         fill_mode="constant", fill_value=0.0, data_format="channels_last")
     x = x[..., 0]
     change = uniform(*STROKE_CHANGE)[:, None, None]
     dilated, eroded = _max3x3(x), -_max3x3(-x)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +28,6 @@ _SHAPES = {
     "y_test": (10000,),
 }
 
-# Where the last successful load_mnist() call read from; shown on the Overview page.
-last_source: dict = {}
-
-
 class DataUnavailableError(RuntimeError):
     """No MNIST source worked; the message names every source tried and its fix."""
 
@@ -44,6 +41,30 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class Mnist:
+    """MNIST with its provenance: where the arrays were read and the file's sha256.
+
+    ``x_train`` (60000, 28, 28) and ``x_test`` (10000, 28, 28) are uint8, 0 (paper) to
+    255 (ink); ``y_train`` (60000,) and ``y_test`` (10000,) uint8 labels 0-9.
+    ``sha256`` is None for a download, whose bytes were not kept.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+    sha256: str | None
+
+    def splits(self):
+        """``(x_fit, y_fit), (x_val, y_val), (x_test, y_test)``: the first 55,000
+        training digits, the last 5,000 (validation: every choice is made on them) and
+        the 10,000 test digits (for the final report only); images float32 in [0, 1]."""
+        fit, validation = validation_split(to_float(self.x_train), self.y_train)
+        return fit, validation, (to_float(self.x_test), self.y_test)
+
+
 def _read_npz(path: Path):
     with np.load(path) as f:
         arrays = {key: f[key] for key in _SHAPES}
@@ -53,15 +74,15 @@ def _read_npz(path: Path):
                 f"{path}: {key} has shape {arrays[key].shape} and dtype "
                 f"{arrays[key].dtype}, expected {shape} uint8"
             )
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+    return arrays
 
 
-def load_mnist():
-    """Load MNIST as uint8 arrays.
+def load_mnist() -> Mnist:
+    """Load MNIST, with where it came from.
 
-    Returns ``(x_train, y_train), (x_test, y_test)`` with shapes (60000, 28, 28),
-    (60000,), (10000, 28, 28), (10000,), dtype uint8; pixels 0 (background) to
-    255 (ink), labels 0-9.
+    Returns a ``Mnist``: uint8 arrays of shapes (60000, 28, 28), (60000,),
+    (10000, 28, 28), (10000,); pixels 0 (background) to 255 (ink), labels 0-9; and
+    its ``source`` and ``sha256``.
 
     Sources, tried in order:
       1. the file named by the environment variable ``DIGITLAB_MNIST`` (an .npz with
@@ -77,9 +98,8 @@ def load_mnist():
     env_path = os.environ.get(ENV_VAR)
     if env_path:
         try:
-            data = _read_npz(Path(env_path))
-            last_source.update(source=f"${ENV_VAR} = {env_path}", sha256=file_sha256(env_path))
-            return data
+            return Mnist(**_read_npz(Path(env_path)), source=f"${ENV_VAR} = {env_path}",
+                         sha256=file_sha256(env_path))
         except Exception as exc:  # any failure falls through to the next source
             errors.append(f"1. ${ENV_VAR}={env_path}: {exc}")
     else:
@@ -89,9 +109,8 @@ def load_mnist():
         digest = file_sha256(BUNDLED_PATH)
         if digest != BUNDLED_SHA256:
             raise ValueError(f"sha256 {digest} differs from the expected {BUNDLED_SHA256}")
-        data = _read_npz(BUNDLED_PATH)
-        last_source.update(source=f"bundled {BUNDLED_PATH.relative_to(ROOT)}", sha256=digest)
-        return data
+        return Mnist(**_read_npz(BUNDLED_PATH), source=f"bundled {BUNDLED_PATH.relative_to(ROOT)}",
+                     sha256=digest)
     except Exception as exc:
         errors.append(
             f"2. bundled {BUNDLED_PATH}: {exc} (restore it with `git checkout data/mnist.npz`)"
@@ -100,9 +119,9 @@ def load_mnist():
     try:
         import keras
 
-        data = keras.datasets.mnist.load_data()
-        last_source.update(source="keras.datasets.mnist.load_data() (downloaded)", sha256=None)
-        return data
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        return Mnist(x_train, y_train, x_test, y_test,
+                     source="keras.datasets.mnist.load_data() (downloaded)", sha256=None)
     except Exception as exc:
         errors.append(
             f"3. keras.datasets.mnist.load_data(): {exc} (needs network access to download)"

@@ -1,54 +1,36 @@
-"""The two experiments, cached like models: the weight-decay sweep and accuracy against noise."""
+"""The experiments, cached like models: the weight-decay sweeps and accuracy against noise."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 
 from core import cache
 from core import data as data_mod
+from core.config import (CLASSIFIERS, DENOISERS, NOISE_LEVELS, SWEEPS, SweepConfig, default_config,
+                         noise_curve_key)
 from core.noise import salt_and_pepper
-from core.training import default_config, library_versions, train
-
-# Hinton's result for 784-500-300-10 with weight decay, from LeCun's MNIST table.
-HINTON_ACCURACY = 0.9847
+from core.targets import HINTON_ACCURACY
+from core.training import library_versions, train
 
 
-@dataclass(frozen=True)
-class SweepConfig:
-    """The regularization sweep: dense_500_300 at each L2 factor, ``replicates`` seeds each.
+def accuracy(classifier, images: np.ndarray, labels: np.ndarray) -> float:
+    """Fraction of ``images`` (n, 28, 28) float32 in [0, 1] whose most probable class
+    under ``classifier`` (a Keras model, (n, 28, 28) -> (n, 10)) equals ``labels`` (n,).
 
-    Replicate r of every factor uses seed ``seed + r``.
+    The one accuracy function of the lab: the benchmark, the tests, the sweeps and the
+    noise curve all score with it.
     """
-
-    l2_factors: tuple = (1e-6, 1e-5, 1e-4, 1e-3)
-    replicates: int = 3
-    epochs: int = 10
-    seed: int = 0
-
-    def key(self) -> str:
-        """12 hex digits of the sha256 of the sweep and its base dense_500_300 config
-        (without l2 and seed, which the sweep sets itself)."""
-        base = {k: v for k, v in asdict(default_config("dense_500_300")).items() if k not in ("l2", "seed")}
-        text = json.dumps({"sweep": asdict(self), "base": base}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-    def runs(self):
-        """The ``TrainConfig`` of every run, factor-major."""
-        return [
-            default_config("dense_500_300", l2=float(f), seed=self.seed + r, epochs=self.epochs)
-            for f in self.l2_factors
-            for r in range(self.replicates)
-        ]
+    probabilities = classifier.predict(images, batch_size=1000, verbose=0)
+    return float(np.mean(np.argmax(probabilities, axis=1) == labels))
 
 
 def summarize_sweep(rows: list[dict]) -> list[dict]:
-    """Mean and sample standard deviation (ddof=1) per L2 factor of final validation,
-    best validation and test accuracy."""
+    """Per L2 factor, in increasing order: ``replicates`` and the mean and sample
+    standard deviation (ddof=1; 0 for one replicate) of ``final_val_accuracy``,
+    ``best_val_accuracy`` and ``test_accuracy`` over its rows."""
     summary = []
     for factor in sorted({row["l2"] for row in rows}):
         group = [row for row in rows if row["l2"] == factor]
@@ -61,9 +43,50 @@ def summarize_sweep(rows: list[dict]) -> list[dict]:
     return summary
 
 
-def run_sweep(config: SweepConfig = SweepConfig(), on_run=None, on_epoch=None, mnist=None,
-              force: bool = False) -> dict:
-    """Train every run of the sweep (or load the cached sweep) and return its results.
+def sweep_best(results: dict) -> dict:
+    """The summary entry of the factor with the highest mean final validation accuracy
+    (the ``l2 = 0`` control included): chosen without looking at the test set."""
+    return max(results["summary"], key=lambda entry: entry["final_val_accuracy_mean"])
+
+
+def sweep_verdict(results: dict) -> dict:
+    """Does weight decay help? The best non-zero factor against the ``l2 = 0`` control,
+    on mean final validation accuracy.
+
+    Returns:
+        {"best": summary entry of the best non-zero factor, "control": the control's,
+        "difference": best mean - control mean (accuracy, fraction), "spread": the
+        larger of the two replicate standard deviations, "clear": whether the
+        difference exceeds that spread}.
+
+    Raises:
+        ValueError: if the sweep has no control or no non-zero factor.
+    """
+    control = [e for e in results["summary"] if e["l2"] == 0]
+    decayed = [e for e in results["summary"] if e["l2"] > 0]
+    if not control or not decayed:
+        raise ValueError("a verdict needs the l2 = 0 control and at least one non-zero factor")
+    best = max(decayed, key=lambda e: e["final_val_accuracy_mean"])
+    difference = best["final_val_accuracy_mean"] - control[0]["final_val_accuracy_mean"]
+    spread = max(best["final_val_accuracy_std"], control[0]["final_val_accuracy_std"])
+    return {"best": best, "control": control[0], "difference": difference, "spread": spread,
+            "clear": bool(difference > spread)}
+
+
+def kept_configs(results: dict) -> list:
+    """The ``TrainConfig`` of every replicate whose weights the sweep kept: those at
+    the chosen factor and those of the ``l2 = 0`` control."""
+    chosen = sweep_best(results)["l2"]
+    config = SweepConfig(**{**results["config"], "l2_factors": tuple(results["config"]["l2_factors"])})
+    return [run for run in config.runs() if run.l2 in (0.0, chosen)]
+
+
+def run_sweep(config: SweepConfig, on_run=None, on_epoch=None, mnist=None, force: bool = False) -> dict:
+    """Train every run of a sweep (or load the cached sweep) and return its results.
+
+    Every run's history and test accuracy are recorded; the replicates at the factor
+    chosen on validation and those of the ``l2 = 0`` control are also saved as model
+    entries, so the benchmark can measure them again.
 
     Args:
         force: rerun even when cached; the cached results stay readable until the new
@@ -72,82 +95,58 @@ def run_sweep(config: SweepConfig = SweepConfig(), on_run=None, on_epoch=None, m
         on_epoch: passed to ``train`` for every run.
 
     Returns:
-        {"config", "rows": [{l2, replicate, seed, final_val_accuracy,
-        best_val_accuracy, test_accuracy, training_seconds}], "summary" (see
-        ``summarize_sweep``), "hinton_accuracy", "seconds", "data_sha256", "versions"}.
-        Only metrics are kept, except that the run whose config is the default
-        dense_500_300 is also saved as that model's cache entry.
+        {"config", "name" ("plain" or "distorted"), "base_config", "rows": [{l2,
+        replicate, seed, key, final_val_accuracy, best_val_accuracy, test_accuracy,
+        training_seconds}], "summary" (``summarize_sweep``), "chosen_l2",
+        "hinton_accuracy", "seconds", "data_sha256", "versions"}.
     """
     cached = cache.load_experiment("sweep", config.key())
     if cached and not force:
         return cached
     mnist = mnist or data_mod.load_mnist()
     runs = config.runs()
-    rows, start = [], time.perf_counter()
+    rows, trained, start = [], {}, time.perf_counter()
     for i, run in enumerate(runs):
         result = train(run, on_epoch=on_epoch, mnist=mnist)
-        if run == default_config("dense_500_300"):
-            cache.save(run, result)  # the app's dense_500_300: no need to train it twice
+        trained[run] = result
         val = result.history["val_accuracy"]
-        row = {
-            "l2": run.l2, "replicate": run.seed - config.seed, "seed": run.seed,
-            "final_val_accuracy": val[-1], "best_val_accuracy": max(val),
-            "test_accuracy": result.metrics["test_accuracy"],
-            "training_seconds": result.metrics["training_seconds"],
-        }
+        row = {"l2": run.l2, "replicate": run.seed - config.seed, "seed": run.seed, "key": run.key(),
+               "final_val_accuracy": val[-1], "best_val_accuracy": max(val),
+               "test_accuracy": result.metrics["test_accuracy"],
+               "training_seconds": result.metrics["training_seconds"]}
         rows.append(row)
         if on_run:
             on_run(i + 1, len(runs), row)
     results = {
-        "config": asdict(config),
-        "base_config": asdict(default_config("dense_500_300")),
-        "rows": rows,
-        "summary": summarize_sweep(rows),
-        "hinton_accuracy": HINTON_ACCURACY,
-        "seconds": round(time.perf_counter() - start, 1),
-        "data_sha256": data_mod.last_source.get("sha256"),
+        "config": asdict(config), "name": config.name, "base_config": asdict(config.base()), "rows": rows,
+        "summary": summarize_sweep(rows), "hinton_accuracy": HINTON_ACCURACY,
+        "seconds": round(time.perf_counter() - start, 1), "data_sha256": mnist.sha256,
         "versions": library_versions(),
     }
+    results["chosen_l2"] = sweep_best(results)["l2"]
+    for run in kept_configs(results):
+        cache.save(run, trained[run])
     cache.save_experiment("sweep", config.key(), results)
-    return results
+    return cache.load_experiment("sweep", config.key())  # as JSON has it: what a cached call returns
 
 
-def load_sweep(config: SweepConfig = SweepConfig()):
-    """The cached results of the default sweep (see ``run_sweep``), or None."""
+def load_sweep(config: SweepConfig = SWEEPS[0]):
+    """The cached results of a sweep (see ``run_sweep``; default: the plain one), or None."""
     return cache.load_experiment("sweep", config.key())
 
 
-def sweep_best(results: dict) -> dict:
-    """The summary entry (see ``summarize_sweep``) of the L2 factor with the highest mean
-    final validation accuracy: chosen without looking at the test set."""
-    return max(results["summary"], key=lambda entry: entry["final_val_accuracy_mean"])
-
-
-NOISE_LEVELS = tuple(round(0.1 * i, 1) for i in range(11))
-
-
 def best_classifier_config():
-    """The default classifier config with the highest cached test accuracy (the CNN
-    when the cache is complete); falls back to the CNN's default config."""
+    """The default classifier config with the highest final validation accuracy among
+    the cached ones (the 5,000 validation digits; the test set plays no part); the CNN's
+    default config when none is cached."""
     best, best_acc = default_config("cnn"), -1.0
-    for kind in ("dense_64_64", "dense_500_300", "cnn"):
+    for kind in CLASSIFIERS:
         config = default_config(kind)
         if cache.is_cached(config):
-            acc = cache.load_records(config)[1]["test_accuracy"]
+            acc = cache.load_records(config)[0]["val_accuracy"][-1]
             if acc > best_acc:
                 best, best_acc = config, acc
     return best
-
-
-DENOISERS = ("denoising_autoencoder", "conv_denoiser")
-
-
-def noise_curve_key(classifier_config, denoiser_configs, levels, seed) -> str:
-    """12 hex digits naming a noise curve: the models' keys, the levels and the seed."""
-    text = json.dumps({"classifier": classifier_config.key(),
-                       "denoisers": [config.key() for config in denoiser_configs],
-                       "levels": list(levels), "seed": seed}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _default_denoisers():
@@ -156,19 +155,18 @@ def _default_denoisers():
 
 def load_noise_curve():
     """The cached noise curve of the best classifier and the default denoisers, or None."""
-    key = noise_curve_key(best_classifier_config(), _default_denoisers(), NOISE_LEVELS, 0)
-    return cache.load_experiment("noise_curve", key)
+    return cache.load_experiment("noise_curve", noise_curve_key(best_classifier_config(), _default_denoisers()))
 
 
 def run_noise_curve(classifier_config=None, levels=NOISE_LEVELS, seed=0, mnist=None,
                     force: bool = False) -> dict:
     """Accuracy and PSNR on the full test set at each noise level, for every denoiser.
 
-    The 10,000 test digits are seasoned with ``salt_and_pepper`` at each level (a
-    generator seeded with ``seed`` per level), then cleaned by the course's dense
-    denoising autoencoder ("dense"), the convolutional denoiser ("conv") and a 3x3
-    median filter ("median"); each version is classified and compared with the clean
-    digits.
+    A report on trained models (nothing is chosen from it): the 10,000 test digits are
+    seasoned with ``salt_and_pepper`` at each level (a generator seeded with ``seed``
+    per level), then cleaned by the course's dense denoising autoencoder ("dense"), the
+    convolutional denoiser ("conv") and a 3x3 median filter ("median"); each version is
+    classified and compared with the clean digits.
 
     Returns:
         {"classifier", "classifier_kind", "denoisers": {name: key}, "seed", "rows":
@@ -185,10 +183,10 @@ def run_noise_curve(classifier_config=None, levels=NOISE_LEVELS, seed=0, mnist=N
     if cached and not force:
         return cached
     start = time.perf_counter()
+    mnist = mnist or data_mod.load_mnist()
     classifier = cache.load_or_train(classifier_config, mnist=mnist).model
     dense, conv = (cache.load_or_train(config, mnist=mnist).model for config in denoiser_configs)
-    _, (x_test, y_test) = mnist or data_mod.load_mnist()
-    x_test = data_mod.to_float(x_test)
+    _, _, (x_test, y_test) = mnist.splits()
     rows = []
     for level in levels:
         seasoned = salt_and_pepper(x_test, level, np.random.default_rng(seed))
@@ -207,13 +205,7 @@ def run_noise_curve(classifier_config=None, levels=NOISE_LEVELS, seed=0, mnist=N
         "classifier": classifier_config.key(), "classifier_kind": classifier_config.kind,
         "denoisers": {config.kind: config.key() for config in denoiser_configs},
         "seed": seed, "rows": rows, "seconds": round(time.perf_counter() - start, 1),
-        "data_sha256": data_mod.last_source.get("sha256"), "versions": library_versions(),
+        "data_sha256": mnist.sha256, "versions": library_versions(),
     }
     cache.save_experiment("noise_curve", key, results)
     return results
-
-
-def accuracy(classifier, images: np.ndarray, labels: np.ndarray) -> float:
-    """Fraction of ``images`` (n, 28, 28) float32 in [0, 1] whose argmax class equals ``labels``."""
-    probabilities = classifier.predict(images, batch_size=1000, verbose=0)
-    return float(np.mean(np.argmax(probabilities, axis=1) == labels))

@@ -11,10 +11,6 @@ from __future__ import annotations
 import keras
 from keras import layers, regularizers
 
-CLASSIFIERS = ("dense_64_64", "dense_500_300", "cnn")
-AUTOENCODERS = ("denoising_autoencoder", "conv_denoiser", "vae", "cvae")
-KINDS = CLASSIFIERS + AUTOENCODERS
-
 
 def dense_64_64() -> keras.Model:
     """The course's small dense net: Flatten, Dense 64 relu, Dense 64 relu, Dense 10 softmax.

@@ -1,10 +1,10 @@
 """Denoising: a noise-level slider over original / seasoned / denoised test digits."""
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.experiments import best_classifier_config, load_noise_curve
+from core.figures import VERSIONS, noise_curve_figure
 from core.inference import denoise_and_classify
 from pages.shared import digit_row, mnist, require_model, use_app_navigation
 
@@ -25,37 +25,7 @@ denoisers = {"dense": require_model("denoising_autoencoder").model,
              "conv": require_model("conv_denoiser").model}
 classifier = require_model(classifier_config.kind).model
 curve = load_noise_curve()
-VERSIONS = {"seasoned": "seasoned", "dense": "dense autoencoder", "conv": "conv denoiser",
-            "median": "3×3 median filter"}
-
 st.session_state.setdefault("digit_batch", 0)
-
-
-def curve_figure(rows, noise_level):
-    """Accuracy and PSNR against noise level, one line per version, the slider marked."""
-    from plotly.subplots import make_subplots
-
-    levels = [r["noise_level"] for r in rows]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("test accuracy (%)", "PSNR against the clean digit (dB)"))
-    for i, (name, label) in enumerate(VERSIONS.items()):
-        color = ["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c"][i]
-        for col, (column, scale) in enumerate((("accuracy", 100), ("psnr", 1)), start=1):
-            # PSNR of an image equal to the clean one is infinite (stored as a 100 dB cap): a gap.
-            values = [scale * r[f"{name}_{column}"] if r[f"{name}_{column}"] < 100 else None for r in rows]
-            fig.add_trace(go.Scatter(x=levels, y=values, mode="lines+markers", name=label,
-                                     line={"color": color}, legendgroup=name, showlegend=col == 1),
-                          row=1, col=col)
-            known = [(x, v) for x, v in zip(levels, values) if v is not None]
-            if noise_level >= known[0][0]:
-                marker = np.interp(noise_level, *zip(*known))
-                fig.add_trace(go.Scatter(x=[noise_level], y=[marker], mode="markers",
-                                         marker={"size": 12, "symbol": "diamond", "color": color},
-                                         legendgroup=name, showlegend=False, hoverinfo="y"), row=1, col=col)
-    fig.add_vline(x=noise_level, line_dash="dot", line_color="gray")
-    fig.update_xaxes(title_text="noise level")
-    fig.update_yaxes(range=[0, 100], row=1, col=1)
-    fig.update_layout(height=380, margin={"t": 40}, legend={"orientation": "h", "y": -0.2})
-    return fig
 
 
 @st.fragment
@@ -85,7 +55,7 @@ def explorer():
         st.info("The accuracy-against-noise curve is not cached: build it with "
                 "`python -m core train noise_curve`.")
     else:
-        st.plotly_chart(curve_figure(curve["rows"], noise_level))
+        st.plotly_chart(noise_curve_figure(curve["rows"], noise_level))
         keys = ", ".join(f"{kind} ({key})" for kind, key in curve["denoisers"].items())
         st.caption(f"Classifier: {curve['classifier_kind']} ({curve['classifier']}); "
                    f"denoisers: {keys}; noise seed {curve['seed']}.")

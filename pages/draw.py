@@ -1,11 +1,11 @@
 """Draw: a canvas and an upload box; the CNN and the dense net classify live."""
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image, ImageOps, UnidentifiedImageError
 from streamlit_drawable_canvas import st_canvas
 
+from core.figures import probability_bars
 from core.inference import probabilities
 from core.preprocess import NoInkError, to_mnist
 from pages.shared import enlarge, require_model, use_app_navigation
@@ -35,11 +35,7 @@ def show_predictions(image, source: str) -> None:
     for col, (name, entry) in zip(cols[1:], models.items()):
         p = probabilities(entry.model, digit)
         col.metric(name, str(int(np.argmax(p))), f"{p.max():.0%} sure", delta_color="off", delta_arrow="off")
-        fig = go.Figure(go.Bar(x=list(range(10)), y=p * 100,
-                               marker_color=["#d62728" if i == np.argmax(p) else "#1f77b4" for i in range(10)]))
-        fig.update_layout(height=220, margin={"t": 10, "b": 30, "l": 30, "r": 10},
-                          xaxis={"tickmode": "linear", "title": "digit"}, yaxis={"title": "%", "range": [0, 100]})
-        col.plotly_chart(fig, key=f"bars-{source}-{name}")
+        col.plotly_chart(probability_bars(p), key=f"bars-{source}-{name}")
 
 
 @st.fragment

@@ -7,8 +7,8 @@ import numpy as np
 import streamlit as st
 
 from core import cache, jobs
-from core.data import load_mnist, to_float
-from core.training import default_config
+from core.config import default_config
+from core.data import load_mnist
 
 
 def use_app_navigation() -> None:
@@ -30,8 +30,7 @@ def use_app_navigation() -> None:
 @st.cache_resource(show_spinner="Loading MNIST…")
 def mnist():
     """{"x_test": (10000, 28, 28) float32 in [0, 1], "y_test": (10000,) uint8}; read-only."""
-    _, (x_test, y_test) = load_mnist()
-    x_test = to_float(x_test)
+    _, _, (x_test, y_test) = load_mnist().splits()
     x_test.setflags(write=False)
     return {"x_test": x_test, "y_test": y_test}
 
@@ -64,27 +63,6 @@ def enlarge(image: np.ndarray, factor: int = 4) -> np.ndarray:
 def digit_row(images, captions=None, factor: int = 3) -> None:
     """Show (28, 28) digits in one row, each with an optional caption."""
     st.image([enlarge(image, factor) for image in images], caption=captions, clamp=True)
-
-
-def history_figure(history: dict):
-    """Plotly figure: accuracy (if any) and loss per epoch, training and validation."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    panels = [name for name in ("accuracy", "loss") if name in history]
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels)
-    for col, name in enumerate(panels, start=1):
-        for prefix, label, dash in (("", "training", "solid"), ("val_", "validation", "dash")):
-            values = history.get(prefix + name, [])
-            fig.add_trace(
-                go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=f"{label} {name}",
-                           mode="lines+markers", line={"dash": dash}),
-                row=1, col=col,
-            )
-        fig.update_xaxes(title_text="epoch", row=1, col=col)
-    fig.update_layout(height=360, margin={"t": 70, "b": 40, "l": 40, "r": 20},
-                      legend={"orientation": "h", "y": 1.25, "x": 0})
-    return fig
 
 
 def poll_job(job_id: str, describe) -> dict:

@@ -5,7 +5,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from core.data import load_mnist, to_float  # noqa: E402
+from core.data import load_mnist  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -15,8 +15,8 @@ def mnist():
 
 @pytest.fixture(scope="session")
 def test_set(mnist):
-    _, (x_test, y_test) = mnist
-    return to_float(x_test), y_test
+    """The 10,000 test digits, float32 in [0, 1], and their labels."""
+    return mnist.splits()[2]
 
 
 @pytest.fixture

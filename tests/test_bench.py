@@ -1,26 +1,53 @@
-"""The benchmark's table logic (its measurements run in `python -m core bench`, not here)."""
+"""The benchmark's table logic and timing (its measurements run in `python -m core bench`)."""
 
 import numpy as np
+import pytest
 
-from core.bench import Row, canvas_images, markdown
+from core import bench
+from core.bench import Row, canvas_images, markdown, timings_ms
 from core.preprocess import to_mnist
+from core.targets import TARGETS, Target
 
 
 def test_rows_pass_or_miss_in_the_right_direction():
-    assert Row("acc", 0.99, "%", 0.98).passed is True
-    assert Row("acc", 0.97, "%", 0.98).passed is False
-    assert Row("latency", 5.0, "ms", 10.0, higher_is_better=False).passed is True
-    assert Row("latency", 12.0, "ms", 10.0, higher_is_better=False).passed is False
+    assert Row("acc", 0.99, "%", Target(0.98, "%")).passed is True
+    assert Row("acc", 0.97, "%", Target(0.98, "%")).passed is False
+    assert Row("latency", 5.0, "ms", Target(10.0, "ms", higher_is_better=False)).passed is True
+    assert Row("latency", 12.0, "ms", Target(10.0, "ms", higher_is_better=False)).passed is False
     assert Row("time to 99%", 3.0, "min").passed is None
 
 
-def test_markdown_shows_targets_and_misses():
-    rows = [Row("cnn", 0.9961, "%", 0.996, course="99.2%"), Row("p95", 12.0, "ms", 10.0, False)]
-    text = markdown(rows, {"date": "2026-11-21", "cpu": "AMD EPYC", "cores": 2,
+def test_recorded_rows_are_never_marked():
+    row = Row("training time", 5.0, "min", TARGETS["cnn_training_minutes"], recorded="cnn-x/metrics.json")
+    assert row.passed is None
+    assert Row("training time", 9.0, "min", TARGETS["cnn_training_minutes"], recorded="x").passed is None
+
+
+def test_markdown_shows_targets_misses_medians_and_the_machine():
+    rows = [Row("cnn", 0.9961, "%", Target(0.996, "%", course="99.2%")),
+            Row("p95", 12.0, "ms", Target(10.0, "ms", higher_is_better=False), median=8.0),
+            Row("rebuild", 50.0, "min", TARGETS["rebuild_minutes"], recorded="rebuild.json, AMD EPYC, 2 cores")]
+    text = markdown(rows, {"date": "2026-11-21", "cpu": "AMD EPYC", "cores": 2, "gpus": [],
                            "tensorflow": "2.21.0", "keras": "3.15.1"})
-    assert "| cnn | 99.61% | ≥ 99.60% | 99.2% | pass |" in text
-    assert "| p95 | 12.0 ms | ≤ 10.0 ms |  | **miss** |" in text
-    assert "2026-11-21" in text and "AMD EPYC" in text
+    assert "| cnn | 99.61% |  | ≥ 99.60% | 99.2% | pass |" in text
+    assert "| p95 | 12.0 ms | 8.0 ms | ≤ 10.0 ms |  | **miss** |" in text
+    assert "| rebuild | 50.0 min |  | ≤ 60.0 min |  | recorded (rebuild.json, AMD EPYC, 2 cores) |" in text
+    assert "2026-11-21 on AMD EPYC, 2 cores, no GPU found by TensorFlow" in text
+
+
+def test_timings_are_median_and_p95_of_each_call(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
+
+    def work(ms):
+        clock[0] += ms / 1000
+
+    durations = list(range(1, 101))  # 1..100 ms
+    median, p95 = timings_ms(work, durations, warmup=5)
+    assert median == pytest.approx(50.5) and p95 == pytest.approx(np.percentile(durations, 95))
+    assert p95 == pytest.approx(95.05)
+    with pytest.raises(ValueError):
+        timings_ms(work, [])
 
 
 def test_canvas_images_look_like_the_draw_page_canvas(test_set):
@@ -29,3 +56,8 @@ def test_canvas_images_look_like_the_draw_page_canvas(test_set):
     assert images[0].shape == (280, 280, 4) and images[0].dtype == np.uint8
     # Back through the Draw page's preprocessing: close to the original digit.
     assert np.abs(to_mnist(images[0]) - x[0]).mean() < 0.1
+
+
+def test_encode_image_is_a_jpeg():
+    data = bench.encode_image(np.linspace(0, 1, 84 * 84, dtype=np.float32).reshape(84, 84))
+    assert data[:3] == b"\xff\xd8\xff"

@@ -10,8 +10,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from scripts.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, draw, settle, streamlit_server
+
+# A page's first visit loads TensorFlow and models: give expect() as long as page.wait_for.
+expect.set_options(timeout=90_000)
 
 PAGES = {"": "Digit Lab", "train": "Train a model", "regularization": "Weight decay",
          "denoising": "Salt, pepper", "latent": "latent space", "draw": "Draw a digit"}
@@ -32,6 +36,11 @@ def server(tmp_path_factory):
         yield url
 
 
+def expect_no_exception(page) -> None:
+    """No exception box in the page: waits (expect's timeout) for late ones to go, says how many stay."""
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
 @pytest.fixture(scope="module")
 def page(server):
     from playwright.sync_api import sync_playwright
@@ -50,69 +59,77 @@ def test_direct_link_on_a_fresh_server_keeps_the_navigation(server, page):
     settle(page)
     page.get_by_role("heading").filter(has_text="Salt, pepper").first.wait_for()
     nav = page.get_by_test_id("stSidebarNav")
-    nav.get_by_text("Latent space").wait_for()
-    assert nav.get_by_text("shared").count() == 0
+    expect(nav.get_by_text("Latent space")).to_be_visible()
+    expect(nav.get_by_text("shared")).to_have_count(0)
 
 
 @pytest.mark.parametrize("path, heading", PAGES.items())
 def test_every_page_loads(server, page, path, heading):
     page.goto(f"{server}/{path}")
     settle(page)
-    page.get_by_role("heading").filter(has_text=heading).first.wait_for()
-    assert page.locator("[data-testid='stException']").count() == 0
+    expect(page.get_by_role("heading").filter(has_text=heading).first).to_be_visible()
+    expect_no_exception(page)
 
 
 def test_noise_slider_moves_the_grid(server, page):
     page.goto(f"{server}/denoising")
     settle(page)
-    page.get_by_text("Seasoned at noise 0.40").wait_for()
+    expect(page.get_by_text("Seasoned at noise 0.40")).to_be_visible()
+    images = page.get_by_test_id("stImage").locator("img")
+    expect(images).to_have_count(40)  # original, seasoned and three denoised rows of 8
+    before = [images.nth(i).get_attribute("src") for i in range(40)]
     slider = page.get_by_test_id("stSlider").get_by_role("slider").first
     slider.focus()
     slider.press("ArrowRight")
     settle(page)
-    page.get_by_text("Seasoned at noise 0.45").wait_for()
-    assert page.locator("[data-testid='stException']").count() == 0
+    expect(page.get_by_text("Seasoned at noise 0.45")).to_be_visible()
+    # The originals stay; every seasoned and denoised digit is a new image.
+    for i in range(8):
+        expect(images.nth(i)).to_have_attribute("src", before[i])
+    for i in range(8, 40):
+        expect(images.nth(i)).not_to_have_attribute("src", before[i])
+    expect_no_exception(page)
 
 
-def cnn_reading(server, page, stroke, digit: str) -> str:
-    """Draw ``stroke`` on a fresh Draw page; wait for the CNN to show ``digit``; return what it shows."""
+def expect_cnn_reads(server, page, stroke, digit: str) -> None:
+    """Draw ``stroke`` on a fresh Draw page; the CNN's answer must become ``digit``
+    (on failure, expect's message says what it read instead)."""
     page.goto(f"{server}/draw")
     settle(page)
     draw(page, stroke)
-    cnn = page.get_by_test_id("stMetric").filter(has_text="CNN")
-    cnn.get_by_test_id("stMetricValue").filter(has_text=digit).wait_for()
-    return cnn.get_by_test_id("stMetricValue").inner_text().strip()
+    answer = page.get_by_test_id("stMetric").filter(has_text="CNN").get_by_test_id("stMetricValue")
+    expect(answer).to_have_text(digit, timeout=30_000)
 
 
 def test_vertical_stroke_is_read_as_one(server, page):
-    assert cnn_reading(server, page, [(140, 40), (140, 240)], "1") == "1"
+    expect_cnn_reads(server, page, [(140, 40), (140, 240)], "1")
 
 
 def test_off_centre_slanted_seven(server, page):
     # Top bar, then a long slanted down-stroke, all in the canvas' right-hand part.
-    assert cnn_reading(server, page, [(130, 50), (250, 50), (170, 250)], "7") == "7"
+    expect_cnn_reads(server, page, [(130, 50), (250, 50), (170, 250)], "7")
 
 
 def test_conditional_vae_draws_the_chosen_digit(server, page):
     page.goto(f"{server}/latent")
     settle(page)
-    page.get_by_text("Digits to order").wait_for()
+    expect(page.get_by_text("Digits to order")).to_be_visible()
     page.get_by_test_id("stButtonGroup").get_by_text("8", exact=True).click()
     settle(page)
-    page.get_by_text("decoded with label 8").wait_for()
-    assert page.locator("[data-testid='stException']").count() == 0
+    expect(page.get_by_text("decoded with label 8")).to_be_visible()
+    expect_no_exception(page)
 
 
 def test_train_runs_in_the_background_and_caches(server, page):
     page.goto(f"{server}/train")
     settle(page)
-    page.get_by_text("This configuration is cached").wait_for()
+    expect(page.get_by_text("This configuration is cached")).to_be_visible()
     epochs = page.get_by_label("Epochs")
     epochs.fill("1")
     epochs.press("Enter")
     settle(page)
-    page.get_by_text("Not cached yet").wait_for()
+    expect(page.get_by_text("Not cached yet")).to_be_visible()
     page.get_by_role("button", name="Train", exact=True).click()
-    page.get_by_text("This configuration is cached").wait_for(timeout=180_000)
-    assert page.get_by_text("Test accuracy").count() == 1
-    assert page.locator("[data-testid='stException']").count() == 0
+    expect(page.get_by_text("This configuration is cached")).to_be_visible(timeout=180_000)
+    expect(page.get_by_text("Validation accuracy", exact=True)).to_have_count(1)
+    expect_no_exception(page)

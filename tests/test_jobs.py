@@ -6,7 +6,7 @@ import signal
 import time
 
 from core import cache, jobs
-from core.training import default_config
+from core.config import default_config
 
 
 def test_job_trains_reports_progress_and_caches(tmp_cache):
@@ -38,8 +38,13 @@ def test_job_that_dies_is_reported_failed(tmp_cache):
 def test_job_killed_mid_run_is_reported_failed(tmp_cache):
     config = default_config("dense_64_64", epochs=50)
     jobs.start("killed", ["train", "--config", json.dumps(config.__dict__)])
-    pid = jobs.status("killed")["pid"]
-    os.kill(pid, signal.SIGKILL)
+    # Kill it mid-training: after its first epoch, with TensorFlow loaded and working.
+    deadline = time.time() + 180
+    while jobs.status("killed").get("epoch", 0) < 1 and time.time() < deadline:
+        time.sleep(0.2)
+    state = jobs.status("killed")
+    assert state["status"] == "running" and state["epoch"] >= 1, state
+    os.kill(state["pid"], signal.SIGKILL)
     deadline = time.time() + 30
     while jobs.status("killed").get("status") == "running" and time.time() < deadline:
         time.sleep(0.2)

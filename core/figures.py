@@ -1,0 +1,73 @@
+"""The plotly figures the pages draw on every interaction, built here so the benchmark
+times exactly what a page builds (``python -m core bench``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+# The Denoising page's versions of a digit, in display order, with their labels.
+VERSIONS = {"seasoned": "seasoned", "dense": "dense autoencoder", "conv": "conv denoiser",
+            "median": "3×3 median filter"}
+_VERSION_COLORS = ["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c"]
+
+
+def probability_bars(probabilities: np.ndarray) -> go.Figure:
+    """Bar chart of one digit's class probabilities (10,) in [0, 1], shown in percent;
+    the most probable class in red."""
+    top = int(np.argmax(probabilities))
+    fig = go.Figure(go.Bar(x=list(range(10)), y=np.asarray(probabilities) * 100,
+                           marker_color=["#d62728" if i == top else "#1f77b4" for i in range(10)]))
+    fig.update_layout(height=220, margin={"t": 10, "b": 30, "l": 30, "r": 10},
+                      xaxis={"tickmode": "linear", "title": "digit"}, yaxis={"title": "%", "range": [0, 100]})
+    return fig
+
+
+def noise_curve_figure(rows: list[dict], noise_level: float) -> go.Figure:
+    """Accuracy (%) and PSNR (dB) against noise level, one line per version of the
+    digits (``VERSIONS``), with the slider's ``noise_level`` in [0, 1] marked.
+
+    ``rows`` are a noise curve's rows (``core.experiments.run_noise_curve``).
+    """
+    levels = [r["noise_level"] for r in rows]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("test accuracy (%)", "PSNR against the clean digit (dB)"))
+    for (name, label), color in zip(VERSIONS.items(), _VERSION_COLORS):
+        for col, (column, scale) in enumerate((("accuracy", 100), ("psnr", 1)), start=1):
+            # PSNR of an image equal to the clean one is infinite (stored as a 100 dB cap): a gap.
+            values = [scale * r[f"{name}_{column}"] if r[f"{name}_{column}"] < 100 else None for r in rows]
+            fig.add_trace(go.Scatter(x=levels, y=values, mode="lines+markers", name=label,
+                                     line={"color": color}, legendgroup=name, showlegend=col == 1),
+                          row=1, col=col)
+            known = [(x, v) for x, v in zip(levels, values) if v is not None]
+            if noise_level >= known[0][0]:
+                marker = np.interp(noise_level, *zip(*known))
+                fig.add_trace(go.Scatter(x=[noise_level], y=[marker], mode="markers",
+                                         marker={"size": 12, "symbol": "diamond", "color": color},
+                                         legendgroup=name, showlegend=False, hoverinfo="y"), row=1, col=col)
+    fig.add_vline(x=noise_level, line_dash="dot", line_color="gray")
+    fig.update_xaxes(title_text="noise level")
+    fig.update_yaxes(range=[0, 100], row=1, col=1)
+    fig.update_layout(height=380, margin={"t": 40}, legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def history_figure(history: dict) -> go.Figure:
+    """Accuracy in percent (classifiers) and loss per epoch, training and validation.
+
+    ``history``: {metric: [one float per epoch]} as ``core.training.train`` records it.
+    """
+    panels = [name for name in ("accuracy", "loss") if name in history]
+    titles = ["accuracy (%)" if name == "accuracy" else name for name in panels]
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=titles)
+    for col, name in enumerate(panels, start=1):
+        scale = 100 if name == "accuracy" else 1
+        for prefix, label, dash in (("", "training", "solid"), ("val_", "validation", "dash")):
+            values = [scale * v for v in history.get(prefix + name, [])]
+            fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=f"{label} {name}",
+                                     mode="lines+markers", line={"dash": dash}), row=1, col=col)
+        fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, len(history.get(name, [])) // 10),
+                         row=1, col=col)
+    fig.update_layout(height=360, margin={"t": 70, "b": 40, "l": 40, "r": 20},
+                      legend={"orientation": "h", "y": 1.25, "x": 0})
+    return fig

@@ -1,0 +1,45 @@
+"""The lab's targets: one table, read by the benchmark (which prints it) and by the
+tests' accuracy floors, so the two cannot drift apart.
+
+Accuracies are fractions of the 10,000 MNIST test digits; times are on this lab's
+2-core CPU machine. "course" quotes the course experiments the lab grew out of.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Hinton's result for 784-500-300-10 with weight decay on plain digits, from LeCun's
+# MNIST table ("2-layer NN, 500+300 HU, softmax, cross entropy, weight decay").
+HINTON_ACCURACY = 0.9847
+
+
+@dataclass(frozen=True)
+class Target:
+    """A bound on one measurement: ``value`` in ``unit`` ("%" means a fraction in [0, 1])."""
+
+    value: float
+    unit: str
+    higher_is_better: bool = True
+    course: str = ""
+
+    def met(self, measured: float) -> bool:
+        """Whether ``measured`` (same unit) meets the target."""
+        return measured >= self.value if self.higher_is_better else measured <= self.value
+
+
+TARGETS = {
+    "dense_64_64": Target(0.978, "%", course="97.1–97.5%"),
+    "dense_500_300_plain": Target(0.985, "%", course=f"best 98.33%; Hinton {HINTON_ACCURACY:.2%}"),
+    "cnn_each": Target(0.996, "%", course="98.8–99.26%"),
+    "cnn_mean": Target(0.9962, "%"),
+    "cnn_training_minutes": Target(6.0, "min", higher_is_better=False),
+    "cnn_seconds_to_99_val": Target(40.0, "s", higher_is_better=False),
+    "conv_denoiser_0.0": Target(0.99, "%", course="95.4%"),
+    "conv_denoiser_0.5": Target(0.96, "%", course="86.2%"),
+    "conv_denoiser_0.7": Target(0.85, "%", course="51.4%"),
+    "cvae_agreement": Target(0.98, "%"),
+    "draw_ms": Target(50.0, "ms", higher_is_better=False),
+    "slider_ms": Target(150.0, "ms", higher_is_better=False),
+    "rebuild_minutes": Target(60.0, "min", higher_is_better=False),
+}
