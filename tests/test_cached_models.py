@@ -137,6 +137,12 @@ def test_sweep_chooses_on_validation_and_keeps_those_weights(sweep, test_set):
     assert verdict["control"]["l2"] == 0 and verdict["best"]["l2"] > 0
 
 
+def test_the_apps_dense_500_300_is_the_plain_sweeps_choice():
+    results = load_sweep(SWEEPS[0])
+    assert DEFAULTS["dense_500_300"].l2 == results["chosen_l2"]
+    assert DEFAULTS["dense_500_300"] in kept_configs(results)
+
+
 def test_plain_sweep_meets_hintons_terms(test_set):
     results = load_sweep(SWEEPS[0])
     chosen = sweep_best(results)["l2"]
