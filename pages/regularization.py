@@ -68,11 +68,11 @@ for col, (name, results) in enumerate(sweeps.items(), start=1):
     fig.add_vline(x=chosen["l2"] if chosen["l2"] > 0 else CONTROL_X, line_dash="dot", line_color="green",
                   row=1, col=col)
     fig.update_xaxes(type="log", title_text="L2 factor (log scale)", row=1, col=col,
-                     tickvals=[CONTROL_X, *decayed["l2"]], ticktext=["0", *[f"{f:.1g}" for f in decayed["l2"]]])
+                     tickvals=[CONTROL_X, *decayed["l2"]], ticktext=["0", *[f"{f:.2g}" for f in decayed["l2"]]])
 fig.add_hline(y=HINTON_ACCURACY * 100, line_dash="dash", line_color="gray",
               annotation_text=f"Hinton {HINTON_ACCURACY:.2%}", annotation_position="bottom right")
 fig.update_yaxes(title_text="accuracy (%), axis zoomed", row=1, col=1)
-fig.update_layout(height=460, legend={"orientation": "h", "y": 1.18, "x": 0}, margin={"t": 80})
+fig.update_layout(height=480, legend={"orientation": "h", "y": 1.3, "x": 0}, margin={"t": 110})
 st.plotly_chart(fig)
 st.caption("Diamonds: the l2 = 0 control. Green dotted line: the factor chosen on validation. "
            "Error bars: standard deviation over the seeds. The y axis does not start at 0: the "
