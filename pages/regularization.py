@@ -7,6 +7,7 @@ from plotly.subplots import make_subplots
 
 from core import cache
 from core.config import SWEEPS
+from core.sweeps import sweep_best, sweep_verdict
 from core.targets import HINTON_ACCURACY
 from pages.shared import use_app_navigation
 
@@ -43,10 +44,6 @@ if not sweeps:
 CONTROL_X = 3e-7  # where the l2 = 0 control sits on the log axis, left of the smallest factor
 
 
-def best_entry(summary: pd.DataFrame) -> pd.Series:
-    return summary.loc[summary["final_val_accuracy_mean"].idxmax()]
-
-
 fig = make_subplots(rows=1, cols=len(sweeps), shared_yaxes=True,
                     subplot_titles=[f"{name} digits" for name in sweeps])
 for col, (name, results) in enumerate(sweeps.items(), start=1):
@@ -64,7 +61,7 @@ for col, (name, results) in enumerate(sweeps.items(), start=1):
             marker={"symbol": "diamond", "size": 12, "color": color}, name=f"l2 = 0 control, {label}",
             legendgroup=label, showlegend=col == 1,
             error_y={"type": "data", "array": control[f"{column}_std"] * 100, "visible": True}), row=1, col=col)
-    chosen = best_entry(summary)
+    chosen = sweep_best(results)
     fig.add_vline(x=chosen["l2"] if chosen["l2"] > 0 else CONTROL_X, line_dash="dot", line_color="green",
                   row=1, col=col)
     fig.update_xaxes(type="log", title_text="L2 factor (log scale)", row=1, col=col,
@@ -80,24 +77,21 @@ st.caption("Diamonds: the l2 = 0 control. Green dotted line: the factor chosen o
 
 for name, results in sweeps.items():
     summary = pd.DataFrame(results["summary"])
-    chosen = best_entry(summary)
-    control = summary[summary["l2"] == 0].iloc[0]
-    decayed = summary[summary["l2"] > 0]
-    best = decayed.loc[decayed["final_val_accuracy_mean"].idxmax()]
-    difference = 100 * (best["final_val_accuracy_mean"] - control["final_val_accuracy_mean"])
-    spread = 100 * max(best["final_val_accuracy_std"], control["final_val_accuracy_std"])
-    if difference > spread:
-        verdict = (f"more than the spread between seeds (up to {spread:.2f} points): on these digits weight "
+    chosen, verdict = sweep_best(results), sweep_verdict(results)
+    best = verdict["best"]
+    difference, spread = 100 * verdict["difference"], 100 * verdict["spread"]
+    if verdict["clear"]:
+        says = (f"more than the spread between seeds (up to {spread:.2f} points): on these digits weight "
                    "decay helps")
     else:
-        verdict = (f"within the spread between seeds (up to {spread:.2f} points): this sweep cannot tell "
+        says = (f"within the spread between seeds (up to {spread:.2f} points): this sweep cannot tell "
                    "weight decay from no weight decay")
     chosen_text = "no weight decay" if chosen["l2"] == 0 else f"l2 = {chosen['l2']:.2g}"
     versus = "beats" if chosen["test_accuracy_mean"] > HINTON_ACCURACY else "does not beat"
     st.subheader(f"{name.capitalize()} digits")
     st.markdown(
         f"The best factor, {best['l2']:.2g}, changes the mean validation accuracy by **{difference:+.2f} "
-        f"points** against no weight decay: {verdict}. Chosen on validation: **{chosen_text}**, whose "
+        f"points** against no weight decay: {says}. Chosen on validation: **{chosen_text}**, whose "
         f"{int(chosen['replicates'])} seeds score **{chosen['test_accuracy_mean']:.2%} ± "
         f"{chosen['test_accuracy_std']:.2%}** on the test digits: it {versus} Hinton's {HINTON_ACCURACY:.2%}"
         + (" on his own terms (plain digits)." if name == "plain" else
