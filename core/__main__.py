@@ -3,7 +3,9 @@
     python -m core train --all             both sweeps, every default model (the CNN at each
                                            of its seeds) and the noise curve
     python -m core train cnn vae           named kinds (also: sweep, noise_curve)
-    python -m core train --config '{...}'  one TrainConfig given as JSON (the app's worker)
+    python -m core train --config '{...}'  one TrainConfig given as JSON
+    python -m core worker                  take training jobs from the queue (Redis at
+                                           $DIGITLAB_REDIS_URL); see core.jobs
     python -m core info                    the cache as a table
     python -m core report                  markdown tables of models, sweep and noise curve
     python -m core bench                   every target, measured; markdown table + JSON
@@ -22,39 +24,31 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 EXPERIMENTS = ("sweep", "noise_curve")
 
 
-def _epoch_reporter(progress):
-    """An ``on_epoch`` callback that prints the epoch and, for the app, updates ``progress``."""
-
-    def on_epoch(epoch, epochs, logs):
-        shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
-        print(f"  epoch {epoch}/{epochs}  {shown}", flush=True)
-        if progress:
-            progress.on_epoch(epoch, epochs, logs)
-
-    return on_epoch
+def _print_epoch(epoch, epochs, logs):
+    """An ``on_epoch`` callback that prints the epoch's metrics."""
+    shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
+    print(f"  epoch {epoch}/{epochs}  {shown}", flush=True)
 
 
-def _train_models(configs, force, progress):
+def _train_models(configs, force):
     from core import cache
     from core.data import load_mnist
     from core.training import train
 
     mnist = load_mnist()
-    for i, config in enumerate(configs):
+    for config in configs:
         if cache.is_cached(config) and not force:
             print(f"{config.kind} ({config.key()}): cached", flush=True)
             continue
         print(f"{config.kind} ({config.key()}): training {config.epochs} epochs", flush=True)
-        if progress:
-            progress.write(run=i + 1, runs=len(configs), message=f"training {config.kind}")
-        result = train(config, on_epoch=_epoch_reporter(progress), mnist=mnist)
+        result = train(config, on_epoch=_print_epoch, mnist=mnist)
         path = cache.save(config, result)
         val = result.history.get("val_accuracy")
         shown = f"validation accuracy {val[-1]:.4f}" if val else f"validation loss {result.history['val_loss'][-1]:.4f}"
         print(f"  -> {path.name}: {shown}, {result.metrics['training_seconds']:.0f} s", flush=True)
 
 
-def _run_sweeps(args, progress) -> list:
+def _run_sweeps(args) -> list:
     """Run both weight-decay sweeps (plain, then distorted digits); return their configs."""
     from dataclasses import replace
 
@@ -69,13 +63,9 @@ def _run_sweeps(args, progress) -> list:
         def on_run(done, runs, row):
             print(f"  run {done}/{runs}: l2 {row['l2']:.2e} seed {row['seed']} "
                   f"final val {row['final_val_accuracy']:.4f}", flush=True)
-            if progress:
-                progress.write(run=min(done + 1, runs), runs=runs)
 
         print(f"sweep on {config.name} digits ({config.key()}): {total} runs", flush=True)
-        if progress:
-            progress.write(run=1, runs=total, message=f"sweep on {config.name} digits")
-        results = run_sweep(config, on_run=on_run, on_epoch=_epoch_reporter(progress), force=args.force)
+        results = run_sweep(config, on_run=on_run, on_epoch=_print_epoch, force=args.force)
         for row in results["summary"]:
             print(f"  l2 {row['l2']:.2e}: final val {row['final_val_accuracy_mean']:.4f} "
                   f"± {row['final_val_accuracy_std']:.4f}", flush=True)
@@ -97,39 +87,30 @@ def cmd_train(args) -> int:
     from core import cache
     from core.config import KINDS, TrainConfig, cnn_configs, default_config
     from core.experiments import kept_configs, load_sweep
-    from core.jobs import ProgressFile
 
-    progress = ProgressFile(args.progress) if args.progress else None
     start = time.perf_counter()
-    try:
-        if args.config:
-            configs = [TrainConfig(**json.loads(args.config))]
-            configs[0].validate()
-            _train_models(configs, args.force, progress)
-        else:
-            names = list(KINDS) + list(EXPERIMENTS) if args.all else args.names
-            unknown = [n for n in names if n not in KINDS + EXPERIMENTS]
-            if not names or unknown:
-                print(f"name kinds to train ({', '.join(KINDS + EXPERIMENTS)}) or --all; "
-                      f"unknown: {unknown}", file=sys.stderr)
-                return 2
-            built = set()
-            if "sweep" in names:
-                # First: the sweeps keep some of their runs' weights, perhaps the default
-                # dense_500_300's, which then needs no second training.
-                for sweep in _run_sweeps(args, progress):
-                    built.update(config.key() for config in kept_configs(load_sweep(sweep)))
-            configs = [config for n in names if n in KINDS
-                       for config in (cnn_configs() if n == "cnn" else [default_config(n)])]
-            _train_models([c for c in configs if c.key() not in built], args.force, progress)
-            if "noise_curve" in names:
-                _run_noise_curve(args.force)
-    except Exception as exc:
-        if progress:
-            progress.write(status="failed", message=f"{type(exc).__name__}: {exc}")
-        raise
-    if progress:
-        progress.write(status="done", message="done")
+    if args.config:
+        configs = [TrainConfig(**json.loads(args.config))]
+        configs[0].validate()
+        _train_models(configs, args.force)
+    else:
+        names = list(KINDS) + list(EXPERIMENTS) if args.all else args.names
+        unknown = [n for n in names if n not in KINDS + EXPERIMENTS]
+        if not names or unknown:
+            print(f"name kinds to train ({', '.join(KINDS + EXPERIMENTS)}) or --all; "
+                  f"unknown: {unknown}", file=sys.stderr)
+            return 2
+        built = set()
+        if "sweep" in names:
+            # First: the sweeps keep some of their runs' weights, perhaps the default
+            # dense_500_300's, which then needs no second training.
+            for sweep in _run_sweeps(args):
+                built.update(config.key() for config in kept_configs(load_sweep(sweep)))
+        configs = [config for n in names if n in KINDS
+                   for config in (cnn_configs() if n == "cnn" else [default_config(n)])]
+        _train_models([c for c in configs if c.key() not in built], args.force)
+        if "noise_curve" in names:
+            _run_noise_curve(args.force)
     seconds = time.perf_counter() - start
     if args.all and args.force:
         from core.training import machine
@@ -139,6 +120,18 @@ def cmd_train(args) -> int:
             "command": "python -m core train --all --force", "seconds": round(seconds, 1),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine()})
     print(f"done in {seconds:.0f} s", flush=True)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    """Take training jobs from the queue at ``$DIGITLAB_REDIS_URL`` until stopped."""
+    from core.jobs import QueueUnavailable, redis_url, run_worker
+
+    try:
+        run_worker(burst=args.burst, nice=args.nice)
+    except QueueUnavailable as exc:
+        print(f"{exc} (tried {redis_url()})", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -226,14 +219,18 @@ def main(argv=None) -> int:
     p_train.add_argument("--config", help="one TrainConfig as JSON")
     p_train.add_argument("--epochs", type=int, help="sweep: epochs per run (default: SweepConfig)")
     p_train.add_argument("--replicates", type=int, help="sweep: seeds per factor (default: SweepConfig)")
-    p_train.add_argument("--progress", help="write progress JSON here (used by the app)")
     sub.add_parser("info", help="print the cache as a table")
     sub.add_parser("report", help="markdown tables of the cached results")
     p_bench = sub.add_parser("bench", help="measure every target; markdown table and JSON")
     p_bench.add_argument("--json", help="where to write the JSON (default: benchmarks/results.json)")
     p_bench.add_argument("--repeats", type=int, default=200, help="interactions timed per latency row")
+    p_worker = sub.add_parser("worker", help="take training jobs from the queue until stopped")
+    p_worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    p_worker.add_argument("--nice", type=int, default=19,
+                          help="lower the worker's CPU priority by this much (default 19: the web server first)")
     args = parser.parse_args(argv)
-    commands = {"train": cmd_train, "info": cmd_info, "report": cmd_report, "bench": cmd_bench}
+    commands = {"train": cmd_train, "info": cmd_info, "report": cmd_report, "bench": cmd_bench,
+                "worker": cmd_worker}
     return commands[args.command](args)
 
 

@@ -1,9 +1,15 @@
-"""The model cache: one folder per config under ``models_cache/``.
+"""Model stores: one folder per config, in the shipped cache or in the runs store.
+
+Two stores with the same layout: ``models_cache/`` holds what the repository ships (built
+by ``python -m core train``; the app only reads it), and ``runs/`` holds what visitors
+train through the queue (``core.jobs``), listed apart as "trained here".
 
 A model entry ``<kind>-<key>/`` holds ``model.keras`` (weights and architecture, no
 optimizer state), ``history.json`` and ``metrics.json``. An experiment entry
 ``<name>-<key>/`` holds ``results.json``. Every entry is written to a temporary folder
-and renamed into place, so an interrupted run never leaves half an entry.
+and renamed into place, so an interrupted run never leaves half an entry. An entry that
+cannot be read (truncated, hand-edited) raises ``CorruptEntryError``, whose message
+names it in one sentence; listings skip it and ``problems()`` reports it.
 """
 
 from __future__ import annotations
@@ -13,17 +19,31 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.data import ROOT
 
 CACHE_ENV_VAR = "DIGITLAB_CACHE"
+RUNS_ENV_VAR = "DIGITLAB_RUNS"
+MODEL_FILES = ("model.keras", "history.json", "metrics.json")
+
+
+class CorruptEntryError(ValueError):
+    """A store entry exists but cannot be read; the message names it in one sentence."""
 
 
 def cache_dir() -> Path:
-    """``$DIGITLAB_CACHE`` if set (the tests use a temporary one), else ``models_cache/``."""
+    """The shipped store: ``$DIGITLAB_CACHE`` if set (tests use a temporary one), else
+    ``models_cache/``. Read-only for the app."""
     return Path(os.environ.get(CACHE_ENV_VAR) or ROOT / "models_cache")
+
+
+def runs_dir() -> Path:
+    """The store of runs trained here: ``$DIGITLAB_RUNS`` if set, else ``runs/`` (ignored
+    by git)."""
+    return Path(os.environ.get(RUNS_ENV_VAR) or ROOT / "runs")
 
 
 @contextlib.contextmanager
@@ -55,18 +75,67 @@ def write_json(path: Path, payload) -> None:
 
 
 def read_json(path: Path):
-    """Parse a JSON file."""
-    return json.loads(Path(path).read_text())
+    """Parse a JSON file.
+
+    Raises:
+        CorruptEntryError: if the file is not valid JSON (truncated, hand-edited).
+        FileNotFoundError: if it does not exist.
+    """
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorruptEntryError(f"The entry {path.parent.name} is damaged: its {path.name} cannot be read "
+                                f"(line {getattr(exc, 'lineno', '?')}).") from exc
 
 
-def entry_path(config) -> Path:
-    """Folder of the model entry for a ``TrainConfig``: ``models_cache/<kind>-<key>``."""
-    return cache_dir() / f"{config.kind}-{config.key()}"
+def entry_path(config, root: Path | None = None) -> Path:
+    """Folder of the model entry for a ``TrainConfig``: ``<root>/<kind>-<key>``; the root
+    defaults to the shipped cache."""
+    return Path(root or cache_dir()) / f"{config.kind}-{config.key()}"
 
 
-def is_cached(config) -> bool:
+def is_cached(config, root: Path | None = None) -> bool:
     """Whether the entry of ``config`` is complete (``metrics.json`` is written last)."""
-    return (entry_path(config) / "metrics.json").exists()
+    return (entry_path(config, root) / "metrics.json").exists()
+
+
+def find(config) -> Path | None:
+    """The store holding ``config``: the shipped cache first, then the runs store; None
+    when neither does."""
+    for root in (cache_dir(), runs_dir()):
+        if is_cached(config, root):
+            return root
+    return None
+
+
+def check_entry(path: Path) -> None:
+    """Raise ``CorruptEntryError`` if the model entry at ``path`` is incomplete or damaged:
+    a missing file, JSON that does not parse, or a ``model.keras`` that is not a whole zip
+    archive (a truncated one has lost its central directory). Reads only the small files."""
+    for name in MODEL_FILES:
+        if not (path / name).exists():
+            raise CorruptEntryError(f"The entry {path.name} is incomplete: {name} is missing.")
+    if not zipfile.is_zipfile(path / "model.keras"):
+        raise CorruptEntryError(f"The entry {path.name} is damaged: its model.keras is not a whole Keras file.")
+    read_json(path / "history.json")
+    read_json(path / "metrics.json")
+
+
+def problems(root: Path | None = None) -> list[str]:
+    """One sentence for each damaged entry of a store (default: the shipped cache)."""
+    found = []
+    for path in sorted(Path(root or cache_dir()).glob("*/")):
+        if path.name.startswith(".") or not path.is_dir():
+            continue
+        try:
+            if (path / "results.json").exists():
+                read_json(path / "results.json")
+            else:
+                check_entry(path)
+        except CorruptEntryError as exc:
+            found.append(str(exc))
+    return found
 
 
 def _weights_only_copy(model):
@@ -76,9 +145,10 @@ def _weights_only_copy(model):
     return clone
 
 
-def save(config, result) -> Path:
-    """Write a ``TrainResult`` as the entry of ``config``, atomically; returns its folder."""
-    final = entry_path(config)
+def save(config, result, root: Path | None = None) -> Path:
+    """Write a ``TrainResult`` as the entry of ``config`` in ``root`` (default: the shipped
+    cache, which only ``python -m core train`` writes), atomically; returns its folder."""
+    final = entry_path(config, root)
     with atomic_entry(final) as tmp:
         _weights_only_copy(result.model).save(tmp / "model.keras")
         write_json(tmp / "history.json", result.history)
@@ -95,34 +165,41 @@ class CachedModel:
     metrics: dict
 
 
-def load(config) -> CachedModel:
-    """Load the entry of ``config`` with Keras' safe mode.
+def load(config, root: Path | None = None) -> CachedModel:
+    """Load the entry of ``config`` from ``root`` (default: the shipped cache) with Keras'
+    safe mode.
 
     Raises:
-        FileNotFoundError: if the entry is not in the cache; the message says how to
+        FileNotFoundError: if the entry is not in the store; the message says how to
             build it.
+        CorruptEntryError: if the entry is damaged (one sentence naming it).
     """
-    path = entry_path(config)
+    path = entry_path(config, root)
     if not (path / "metrics.json").exists():
         raise FileNotFoundError(
-            f"no cached model for {config.kind} ({config.key()}) in {cache_dir()}; "
+            f"no cached model for {config.kind} ({config.key()}) in {path.parent}; "
             f"build it with `python -m core train {config.kind}`"
         )
+    check_entry(path)
     import keras
 
     import core.models  # noqa: F401  registers the custom layers for deserialisation
 
-    model = keras.models.load_model(path / "model.keras", compile=False, safe_mode=True)
+    try:
+        model = keras.models.load_model(path / "model.keras", compile=False, safe_mode=True)
+    except Exception as exc:  # Keras raises many kinds for a damaged archive
+        raise CorruptEntryError(f"The entry {path.name} is damaged: its model.keras cannot be loaded.") from exc
     return CachedModel(model, read_json(path / "history.json"), read_json(path / "metrics.json"))
 
 
-def load_records(config) -> tuple[dict, dict]:
-    """(history, metrics) of a cached entry, without loading the model.
+def load_records(config, root: Path | None = None) -> tuple[dict, dict]:
+    """(history, metrics) of a stored entry, without loading the model.
 
     Raises:
-        FileNotFoundError: if the entry is not in the cache.
+        FileNotFoundError: if the entry is not in the store.
+        CorruptEntryError: if a file is damaged.
     """
-    path = entry_path(config)
+    path = entry_path(config, root)
     return read_json(path / "history.json"), read_json(path / "metrics.json")
 
 
@@ -135,26 +212,49 @@ def load_or_train(config, on_epoch=None, mnist=None) -> CachedModel:
     return load(config)
 
 
-def list_models() -> list[dict]:
-    """The ``metrics.json`` of every model entry, sorted by kind then creation time."""
-    rows = [read_json(p) for p in cache_dir().glob("*/metrics.json") if not p.parent.name.startswith(".")]
+def list_models(root: Path | None = None) -> list[dict]:
+    """The ``metrics.json`` of every readable model entry of a store (default: the shipped
+    cache), each with its ``history`` added, sorted by kind then creation time. Damaged
+    entries are skipped (``problems()`` names them)."""
+    rows = []
+    for path in Path(root or cache_dir()).glob("*/metrics.json"):
+        if path.parent.name.startswith("."):
+            continue
+        try:
+            check_entry(path.parent)
+            rows.append({**read_json(path), "history": read_json(path.parent / "history.json")})
+        except CorruptEntryError:
+            continue
     return sorted(rows, key=lambda m: (m["kind"], m.get("created", "")))
 
 
-def experiment_path(name: str, key: str) -> Path:
-    """Folder of an experiment entry: ``models_cache/<name>-<key>``."""
-    return cache_dir() / f"{name}-{key}"
+def write_entry(final: Path, files: dict[str, bytes]) -> Path:
+    """Write ``files`` (name -> bytes) as the entry folder ``final``, atomically; returns it.
+    How a finished job's result, received over Redis, lands in the runs store."""
+    with atomic_entry(final) as tmp:
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+    return final
 
 
-def load_experiment(name: str, key: str):
-    """The ``results.json`` of an experiment entry, or None when it is not cached."""
-    path = experiment_path(name, key) / "results.json"
+def experiment_path(name: str, key: str, root: Path | None = None) -> Path:
+    """Folder of an experiment entry: ``<root>/<name>-<key>`` (default: the shipped cache)."""
+    return Path(root or cache_dir()) / f"{name}-{key}"
+
+
+def load_experiment(name: str, key: str, root: Path | None = None):
+    """The ``results.json`` of an experiment entry, or None when it is not stored.
+
+    Raises:
+        CorruptEntryError: if the file is damaged.
+    """
+    path = experiment_path(name, key, root) / "results.json"
     return read_json(path) if path.exists() else None
 
 
-def save_experiment(name: str, key: str, results) -> Path:
+def save_experiment(name: str, key: str, results, root: Path | None = None) -> Path:
     """Write an experiment's results atomically; returns the entry folder."""
-    final = experiment_path(name, key)
+    final = experiment_path(name, key, root)
     with atomic_entry(final) as tmp:
         write_json(tmp / "results.json", results)
     return final

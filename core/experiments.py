@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 
 import numpy as np
 
@@ -11,8 +10,7 @@ from core import cache
 from core import data as data_mod
 from core.config import CLASSIFIERS, DENOISERS, NOISE_LEVELS, SWEEPS, SweepConfig, default_config, noise_curve_key
 from core.noise import salt_and_pepper
-from core.sweeps import kept_configs, summarize_sweep, sweep_best, sweep_verdict  # noqa: F401  (re-exported)
-from core.targets import HINTON_ACCURACY
+from core.sweeps import kept_configs, summarize_sweep, sweep_best, sweep_results, sweep_row, sweep_verdict  # noqa: F401  (re-exported)
 from core.training import library_versions, train
 
 
@@ -55,21 +53,10 @@ def run_sweep(config: SweepConfig, on_run=None, on_epoch=None, mnist=None, force
     for i, run in enumerate(runs):
         result = train(run, on_epoch=on_epoch, mnist=mnist)
         trained[run] = result
-        val = result.history["val_accuracy"]
-        row = {"l2": run.l2, "replicate": run.seed - config.seed, "seed": run.seed, "key": run.key(),
-               "final_val_accuracy": val[-1], "best_val_accuracy": max(val),
-               "test_accuracy": result.metrics["test_accuracy"],
-               "training_seconds": result.metrics["training_seconds"]}
-        rows.append(row)
+        rows.append(sweep_row(config, run, result.history, result.metrics))
         if on_run:
-            on_run(i + 1, len(runs), row)
-    results = {
-        "config": asdict(config), "name": config.name, "base_config": asdict(config.base()), "rows": rows,
-        "summary": summarize_sweep(rows), "hinton_accuracy": HINTON_ACCURACY,
-        "seconds": round(time.perf_counter() - start, 1), "data_sha256": mnist.sha256,
-        "versions": library_versions(),
-    }
-    results["chosen_l2"] = sweep_best(results)["l2"]
+            on_run(i + 1, len(runs), rows[-1])
+    results = sweep_results(config, rows, time.perf_counter() - start, mnist.sha256, library_versions())
     for run in kept_configs(results):
         cache.save(run, trained[run])
     cache.save_experiment("sweep", config.key(), results)

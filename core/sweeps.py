@@ -8,7 +8,33 @@ from __future__ import annotations
 
 import numpy as np
 
+from dataclasses import asdict
+
 from core.config import SweepConfig
+from core.targets import HINTON_ACCURACY
+
+
+def sweep_row(config: SweepConfig, run, history: dict, metrics: dict) -> dict:
+    """One run's row of a sweep's results from its history and metrics: {l2, replicate,
+    seed, key, final_val_accuracy, best_val_accuracy, test_accuracy, training_seconds}."""
+    val = history["val_accuracy"]
+    return {"l2": run.l2, "replicate": run.seed - config.seed, "seed": run.seed, "key": run.key(),
+            "final_val_accuracy": val[-1], "best_val_accuracy": max(val),
+            "test_accuracy": metrics["test_accuracy"], "training_seconds": metrics["training_seconds"]}
+
+
+def sweep_results(config: SweepConfig, rows: list[dict], seconds: float, data_sha256: str,
+                  versions: dict) -> dict:
+    """A sweep's results as stored in ``results.json``: its config, every run's row, the
+    summary, the factor chosen on validation, Hinton's accuracy for reference, the
+    training time in seconds, the data's sha256 and the library versions."""
+    results = {
+        "config": asdict(config), "name": config.name, "base_config": asdict(config.base()), "rows": rows,
+        "summary": summarize_sweep(rows), "hinton_accuracy": HINTON_ACCURACY, "seconds": round(seconds, 1),
+        "data_sha256": data_sha256, "versions": versions,
+    }
+    results["chosen_l2"] = sweep_best(results)["l2"]
+    return results
 
 
 def summarize_sweep(rows: list[dict]) -> list[dict]:

@@ -5,7 +5,33 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from core.data import load_mnist  # noqa: E402
+from core.data import ROOT, load_mnist  # noqa: E402
+
+SHIPPED = ROOT / "models_cache"
+
+
+def shipped_digest() -> str:
+    """sha256 over every file of models_cache/ (names and bytes)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in SHIPPED.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(SHIPPED)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def _shipped_state():
+    return {"digest": shipped_digest()}
+
+
+@pytest.fixture(autouse=True)
+def shipped_cache_unchanged(_shipped_state):
+    """Every test leaves the shipped cache byte for byte as it found it."""
+    yield
+    after = shipped_digest()
+    assert after == _shipped_state["digest"], "this test changed models_cache/"
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +54,53 @@ def tmp_cache(tmp_path, monkeypatch):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real, private ``redis-server`` (Debian's) on a Unix socket; yields its URL."""
+    import shutil
+    import subprocess
+    import time
+
+    if not shutil.which("redis-server"):
+        pytest.fail("redis-server is not installed: run scripts/setup.sh")
+    folder = tmp_path_factory.mktemp("redis")
+    socket = folder / "redis.sock"
+    process = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(socket), "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while not socket.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"unix://{socket}"
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def queue_env(redis_server, tmp_path, monkeypatch):
+    """An empty Redis database and an empty runs store for one test; yields the runs path."""
+    from core import jobs
+
+    monkeypatch.setenv("DIGITLAB_REDIS_URL", redis_server)
+    monkeypatch.setenv("DIGITLAB_RUNS", str(tmp_path / "runs"))
+    jobs.connection().flushdb()
+    return tmp_path / "runs"
+
+
+@pytest.fixture
+def worker(queue_env):
+    """One ``python -m core worker`` process on the test's queue (in pytest's session, as
+    scripts/run_app.sh starts it); stopped after the test."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "core", "worker"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    yield process
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,53 +1,147 @@
-"""The app's background worker: a `python -m core train` process that reports progress."""
+"""The training queue on a real redis-server (tests/conftest.py starts one) and real workers."""
 
-import json
 import os
 import signal
+import threading
 import time
 
+import pytest
+from rq.job import Job
+from rq.registry import FinishedJobRegistry
+
 from core import cache, jobs
-from core.config import default_config
+from core.config import SweepConfig, default_config
 
 
-def test_job_trains_reports_progress_and_caches(tmp_cache):
-    config = default_config("dense_64_64", epochs=2, train_size=500)
-    path = jobs.start(config.key(), ["train", "--config", json.dumps(config.__dict__)])
-    first = jobs.status(config.key())
-    assert first["status"] == "running" and first["pid"]
-    # A second start while it runs does not start another process.
-    assert jobs.start(config.key(), ["train", "--config", json.dumps(config.__dict__)]) == path
-    assert jobs.status(config.key())["pid"] == first["pid"]
-    deadline = time.time() + 240
-    while jobs.status(config.key()).get("status") == "running" and time.time() < deadline:
-        time.sleep(0.5)
-    state = jobs.status(config.key())
-    assert state["status"] == "done", state
-    assert state["epoch"] == 2 and len(state["history"]["val_accuracy"]) == 2
-    assert cache.is_cached(config)
+def tiny(**overrides):
+    return default_config("dense_64_64", **{"epochs": 2, "train_size": 500, **overrides})
 
 
-def test_job_that_dies_is_reported_failed(tmp_cache):
-    jobs.start("bad", ["train", "--config", '{"kind": "resnet", "epochs": 1}'])
-    deadline = time.time() + 120
-    while jobs.status("bad").get("status") == "running" and time.time() < deadline:
-        time.sleep(0.5)
-    state = jobs.status("bad")
-    assert state["status"] == "failed" and "kind must be one of" in state["message"]
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.time() + timeout
+    while not predicate():
+        if time.time() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.2)
 
 
-def test_job_killed_mid_run_is_reported_failed(tmp_cache):
+def test_concurrent_starts_make_one_job(queue_env):
+    trials, threads = 200, 4
+    barrier = threading.Barrier(threads)
+    for trial in range(trials):
+        config = tiny(seed=trial)
+        ids, errors = [], []
+
+        def start():
+            try:
+                barrier.wait()
+                ids.append(jobs.submit(config, owner=threading.current_thread().name).id)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        workers = [threading.Thread(target=start) for _ in range(threads)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+        assert not errors and len(set(ids)) == 1 and ids[0] == jobs.job_id(config)
+    q = jobs.queue()
+    assert q.count == trials and len(set(q.job_ids)) == trials
+
+
+def test_queue_positions_and_waits(queue_env):
+    for seed in range(3):
+        jobs.submit(tiny(seed=seed))
+    rows = jobs.active()
+    assert [row["position"] for row in rows] == [1, 2, 3]
+    waits = [row["wait_seconds"] for row in rows]
+    assert waits[0] == 0 and waits[1] < waits[2] and waits[1] == pytest.approx(rows[0]["wait_seconds"]
+                                                                              + jobs.estimate_seconds(tiny()))
+
+
+def test_job_finished_unwatched_shows_done_and_is_collected(worker, queue_env):
+    config = tiny()
+    jid = jobs.submit(config, owner="a").id
+    # Nobody polls the job while it runs; it is looked at only once it has finished.
+    registry = FinishedJobRegistry(jobs.QUEUE_NAME, connection=jobs.connection())
+    wait_for(lambda: jid in registry.get_job_ids(), 240, "the job to finish")
+    state = jobs.status(jid)
+    assert state["state"] == "done" and state["epoch"] == 2 and len(state["history"]["val_accuracy"]) == 2
+    assert not cache.is_cached(config, queue_env)
+    assert jobs.collect() == [jid]
+    assert cache.is_cached(config, queue_env) and not cache.is_cached(config)  # runs/, never models_cache/
+    history, metrics = cache.load_records(config, queue_env)
+    assert metrics["key"] == config.key() and history["val_accuracy"] == state["history"]["val_accuracy"]
+    assert jobs.collect() == []  # once
+    # Asking again for a finished configuration does not train it again.
+    assert jobs.submit(config).get_status() == "finished"
+
+
+def test_cancel_queued_job_only_by_its_owner(queue_env):
+    config = tiny()
+    jid = jobs.submit(config, owner="alice").id
+    with pytest.raises(PermissionError):
+        jobs.cancel(jid, owner="bob")
+    jobs.cancel(jid, owner="alice")
+    assert jobs.status(jid)["state"] == "cancelled" and jobs.queue().count == 0
+    # A cancelled configuration can be queued again.
+    assert jobs.submit(config, owner="bob").get_status() == "queued"
+
+
+def _running(jid, min_epoch=1):
+    state = jobs.status(jid)
+    return state.get("state") == "running" and state["epoch"] >= min_epoch
+
+
+def test_cancel_running_job(worker, queue_env):
     config = default_config("dense_64_64", epochs=50)
-    jobs.start("killed", ["train", "--config", json.dumps(config.__dict__)])
-    # Kill it mid-training: after its first epoch, with TensorFlow loaded and working.
-    deadline = time.time() + 180
-    while jobs.status("killed").get("epoch", 0) < 1 and time.time() < deadline:
-        time.sleep(0.2)
-    state = jobs.status("killed")
-    assert state["status"] == "running" and state["epoch"] >= 1, state
-    os.kill(state["pid"], signal.SIGKILL)
-    deadline = time.time() + 30
-    while jobs.status("killed").get("status") == "running" and time.time() < deadline:
-        time.sleep(0.2)
-    assert jobs.status("killed")["status"] == "failed"
-    assert "stopped" in jobs.status("killed")["message"]
-    assert not cache.is_cached(config)
+    jid = jobs.submit(config, owner="alice").id
+    wait_for(lambda: _running(jid), 180, "the first epoch")
+    jobs.cancel(jid, owner="alice")
+    wait_for(lambda: jobs.status(jid)["state"] != "running", 30, "the job to stop")
+    assert jobs.status(jid)["state"] == "cancelled"
+    assert jobs.collect() == [] and not cache.is_cached(config, queue_env)
+
+
+def test_worker_killed_mid_epoch_fails_readably(worker, queue_env):
+    config = default_config("dense_64_64", epochs=50)
+    jid = jobs.submit(config, owner="alice").id
+    wait_for(lambda: _running(jid), 180, "the first epoch")
+    # The training process (the work horse RQ forked for the job) dies as the kernel's
+    # out-of-memory killer would kill it: SIGKILL, in the middle of an epoch.
+    os.kill(Job.fetch(jid, connection=jobs.connection()).meta["pid"], signal.SIGKILL)
+    wait_for(lambda: jobs.status(jid)["state"] != "running", 30, "the job to be marked failed")
+    state = jobs.status(jid)
+    assert state["state"] == "failed" and state["reason"].startswith("the worker stopped (killed")
+    assert "Work-horse terminated" in state["log"]
+    # The store is consistent: no entry, no half-written folder; the worker takes the next job.
+    assert jobs.collect() == [] and not (queue_env.exists() and any(queue_env.iterdir()))
+    assert worker.poll() is None
+    other = tiny()
+    jobs.submit(other)
+    wait_for(lambda: jobs.status(jobs.job_id(other)).get("state") == "done", 240, "the next job")
+
+
+def test_error_in_training_is_one_sentence(worker, queue_env):
+    job = jobs.queue().enqueue_call("core.work.train_job", args=({"kind": "resnet", "epochs": 1},), job_id="bad")
+    wait_for(lambda: jobs.status(job.id)["state"] == "failed", 120, "the job to fail")
+    state = jobs.status(job.id)
+    assert state["reason"].startswith("the training stopped with an error: kind must be one of")
+    assert "\n" not in state["reason"] and "Traceback" in state["log"]
+
+
+def test_sweep_is_many_jobs_then_a_summary(worker, queue_env):
+    sweep = SweepConfig(l2_factors=(0.0, 1e-4), replicates=1, epochs=1, train_size=300)
+    summary = jobs.submit_sweep(sweep, owner="teacher")
+    assert summary.id == jobs.sweep_job_id(sweep)
+    assert jobs.status(summary.id)["state"] == "waiting"
+    assert sorted(r["id"] for r in jobs.active() if r["kind"] == "train") == sorted(
+        jobs.job_id(run) for run in sweep.runs())
+    wait_for(lambda: jobs.status(summary.id)["state"] in ("done", "failed"), 300, "the sweep")
+    state = jobs.status(summary.id)
+    assert state["state"] == "done", state["log"]
+    assert state["runs"] == {"done": 2, "total": 2}
+    assert sorted(jobs.collect()) == sorted([summary.id] + [jobs.job_id(run) for run in sweep.runs()])
+    results = cache.load_experiment("sweep", sweep.key(), queue_env)
+    assert [row["l2"] for row in results["summary"]] == [0.0, 1e-4]
+    assert results["chosen_l2"] in (0.0, 1e-4) and len(results["rows"]) == 2
