@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from core import cache
+
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 
 pages = [
@@ -13,5 +15,16 @@ pages = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
 ]
 page = st.navigation(pages)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def damaged_entries() -> list[str]:
+    """One sentence per damaged entry of the shipped cache and the runs store (checked at
+    most every 30 s: it reads every entry's small files)."""
+    return cache.problems(cache.cache_dir()) + cache.problems(cache.runs_dir())
+
+
+for problem in damaged_entries():
+    st.warning(f"{problem} It is skipped.", icon=":material/warning:")
 st.sidebar.caption("Digit Lab · neural networks on MNIST · models trained on the real MNIST set")
 page.run()

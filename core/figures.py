@@ -4,8 +4,11 @@ times exactly what a page builds (``python -m core bench``)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from core.sweeps import sweep_best
 
 # The Denoising page's versions of a digit, in display order, with their labels.
 VERSIONS = {"seasoned": "seasoned", "dense": "dense autoencoder", "conv": "conv denoiser",
@@ -70,4 +73,42 @@ def history_figure(history: dict) -> go.Figure:
                          row=1, col=col)
     fig.update_layout(height=360, margin={"t": 70, "b": 40, "l": 40, "r": 20},
                       legend={"orientation": "h", "y": 1.25, "x": 0})
+    return fig
+
+
+# Where the l2 = 0 control sits on the log axis, left of the smallest factor.
+CONTROL_X = 3e-7
+
+
+def sweep_figure(sweeps: dict, hinton_accuracy: float) -> go.Figure:
+    """Validation and test accuracy (mean ± sd over seeds) against the L2 factor, one panel
+    per sweep (``{"plain": results, ...}``, results as ``core.experiments.run_sweep``
+    returns), the l2 = 0 control as a diamond, the factor chosen on validation as a green
+    dotted line and Hinton's accuracy (fraction) as a dashed line; y in percent, zoomed."""
+    fig = make_subplots(rows=1, cols=len(sweeps), shared_yaxes=True,
+                        subplot_titles=[f"{name} digits" for name in sweeps])
+    for col, (name, results) in enumerate(sweeps.items(), start=1):
+        summary = pd.DataFrame(results["summary"])
+        decayed, control = summary[summary["l2"] > 0], summary[summary["l2"] == 0]
+        for column, label, color, dash in (("final_val_accuracy", "validation", "#1f77b4", "solid"),
+                                           ("test_accuracy", "test", "#ff7f0e", "dot")):
+            fig.add_trace(go.Scatter(
+                x=decayed["l2"], y=decayed[f"{column}_mean"] * 100, mode="lines+markers", line={"color": color,
+                                                                                              "dash": dash},
+                name=f"{label} accuracy (mean ± sd)", legendgroup=label, showlegend=col == 1,
+                error_y={"type": "data", "array": decayed[f"{column}_std"] * 100, "visible": True}), row=1, col=col)
+            fig.add_trace(go.Scatter(
+                x=[CONTROL_X] * len(control), y=control[f"{column}_mean"] * 100, mode="markers",
+                marker={"symbol": "diamond", "size": 12, "color": color}, name=f"l2 = 0 control, {label}",
+                legendgroup=label, showlegend=col == 1,
+                error_y={"type": "data", "array": control[f"{column}_std"] * 100, "visible": True}), row=1, col=col)
+        chosen = sweep_best(results)
+        fig.add_vline(x=chosen["l2"] if chosen["l2"] > 0 else CONTROL_X, line_dash="dot", line_color="green",
+                      row=1, col=col)
+        fig.update_xaxes(type="log", title_text="L2 factor (log scale)", row=1, col=col,
+                         tickvals=[CONTROL_X, *decayed["l2"]], ticktext=["0", *[f"{f:.2g}" for f in decayed["l2"]]])
+    fig.add_hline(y=hinton_accuracy * 100, line_dash="dash", line_color="gray",
+                  annotation_text=f"Hinton {hinton_accuracy:.2%}", annotation_position="bottom right")
+    fig.update_yaxes(title_text="accuracy (%), axis zoomed", row=1, col=1)
+    fig.update_layout(height=480, legend={"orientation": "h", "y": 1.3, "x": 0}, margin={"t": 110})
     return fig

@@ -229,14 +229,22 @@ def _remaining(meta: dict) -> float:
 
 
 def status(jid: str) -> dict:
-    """``describe`` of job ``jid``, or {} when Redis knows no such job (or is not running).
-    A job whose worker vanished (the whole worker process killed) is marked failed first."""
+    """``describe`` of job ``jid``, or {} when Redis knows no such job. A job whose worker
+    vanished (the whole worker process killed) is marked failed first.
+
+    Raises:
+        QueueUnavailable: if Redis cannot be reached.
+    """
+    conn = connection()
+    queue(conn).started_job_registry.cleanup()
     try:
-        conn = connection()
-        queue(conn).started_job_registry.cleanup()
-        return describe(Job.fetch(jid, connection=conn))
-    except (NoSuchJobError, QueueUnavailable):
+        state = describe(Job.fetch(jid, connection=conn))
+    except NoSuchJobError:
         return {}
+    if state["state"] == "queued":
+        # Its place and wait depend on every job ahead of it.
+        return next((row for row in active() if row["id"] == jid), state)
+    return state
 
 
 def active() -> list[dict]:

@@ -1,15 +1,16 @@
 """Regularization: two L2 weight-decay sweeps of the 500-300 dense net, with error bars."""
 
-import pandas as pd
-import plotly.graph_objects as go
-import streamlit as st
-from plotly.subplots import make_subplots
+import uuid
 
-from core import cache
-from core.config import SWEEPS
+import pandas as pd
+import streamlit as st
+
+from core import cache, jobs
+from core.config import SWEEP_FACTORS, SWEEPS, SweepConfig
+from core.figures import sweep_figure
 from core.sweeps import sweep_best, sweep_verdict
 from core.targets import HINTON_ACCURACY
-from pages.shared import use_app_navigation
+from pages.shared import collect_runs, job_status_text, use_app_navigation
 
 use_app_navigation()
 
@@ -41,41 +42,13 @@ sweeps = {name: results for name, results in sweeps.items() if results is not No
 if not sweeps:
     st.stop()
 
-CONTROL_X = 3e-7  # where the l2 = 0 control sits on the log axis, left of the smallest factor
-
-
-fig = make_subplots(rows=1, cols=len(sweeps), shared_yaxes=True,
-                    subplot_titles=[f"{name} digits" for name in sweeps])
-for col, (name, results) in enumerate(sweeps.items(), start=1):
-    summary = pd.DataFrame(results["summary"])
-    decayed, control = summary[summary["l2"] > 0], summary[summary["l2"] == 0]
-    for column, label, color, dash in (("final_val_accuracy", "validation", "#1f77b4", "solid"),
-                                       ("test_accuracy", "test", "#ff7f0e", "dot")):
-        fig.add_trace(go.Scatter(
-            x=decayed["l2"], y=decayed[f"{column}_mean"] * 100, mode="lines+markers", line={"color": color,
-                                                                                          "dash": dash},
-            name=f"{label} accuracy (mean ± sd)", legendgroup=label, showlegend=col == 1,
-            error_y={"type": "data", "array": decayed[f"{column}_std"] * 100, "visible": True}), row=1, col=col)
-        fig.add_trace(go.Scatter(
-            x=[CONTROL_X] * len(control), y=control[f"{column}_mean"] * 100, mode="markers",
-            marker={"symbol": "diamond", "size": 12, "color": color}, name=f"l2 = 0 control, {label}",
-            legendgroup=label, showlegend=col == 1,
-            error_y={"type": "data", "array": control[f"{column}_std"] * 100, "visible": True}), row=1, col=col)
-    chosen = sweep_best(results)
-    fig.add_vline(x=chosen["l2"] if chosen["l2"] > 0 else CONTROL_X, line_dash="dot", line_color="green",
-                  row=1, col=col)
-    fig.update_xaxes(type="log", title_text="L2 factor (log scale)", row=1, col=col,
-                     tickvals=[CONTROL_X, *decayed["l2"]], ticktext=["0", *[f"{f:.2g}" for f in decayed["l2"]]])
-fig.add_hline(y=HINTON_ACCURACY * 100, line_dash="dash", line_color="gray",
-              annotation_text=f"Hinton {HINTON_ACCURACY:.2%}", annotation_position="bottom right")
-fig.update_yaxes(title_text="accuracy (%), axis zoomed", row=1, col=1)
-fig.update_layout(height=480, legend={"orientation": "h", "y": 1.3, "x": 0}, margin={"t": 110})
-st.plotly_chart(fig)
+st.plotly_chart(sweep_figure(sweeps, HINTON_ACCURACY))
 st.caption("Diamonds: the l2 = 0 control. Green dotted line: the factor chosen on validation. "
            "Error bars: standard deviation over the seeds. The y axis does not start at 0: the "
            "differences are fractions of a percentage point (one validation digit is 0.02 points).")
 
-for name, results in sweeps.items():
+def describe_sweep(name: str, results: dict) -> None:
+    """A sweep's verdict in words, its summary table and every run."""
     summary = pd.DataFrame(results["summary"])
     chosen, verdict = sweep_best(results), sweep_verdict(results)
     best = verdict["best"]
@@ -115,3 +88,60 @@ for name, results in sweeps.items():
                                     "final val accuracy": percent, "best val accuracy": percent,
                                     "test accuracy": percent,
                                     "training seconds": st.column_config.NumberColumn(format="%.0f s")})
+
+
+for name, results in sweeps.items():
+    describe_sweep(name, results)
+
+st.header("Run a sweep on this server")
+st.markdown("Queue a smaller sweep for the class: each factor and seed is one training job, so several "
+            "workers share it, and the summary appears when the last run ends. Runs and results are kept "
+            "under \"trained here\"; the shipped sweeps above never change.")
+with st.form("sweep"):
+    c1, c2, c3, c4 = st.columns(4)
+    digits = c1.radio("Digits", ["plain", "distorted"], horizontal=True)
+    epochs = c2.number_input("Epochs per run", 1, SWEEPS[0].base().epochs, 3)
+    replicates = c3.number_input("Seeds per factor", 1, 3, 2)
+    factors = c4.multiselect("L2 factors", SWEEP_FACTORS, default=[0.0, SWEEP_FACTORS[3], SWEEP_FACTORS[-1]],
+                             format_func=lambda f: f"{f:.2g}" if f else "0 (control)")
+    queued = st.form_submit_button("Queue this sweep", type="primary")
+sweep = SweepConfig(augment=digits == "distorted", l2_factors=tuple(sorted(factors)), replicates=int(replicates),
+                    epochs=int(epochs))
+owner = st.session_state.setdefault("owner", uuid.uuid4().hex)
+if queued:
+    if 0.0 not in factors or len(factors) < 2:
+        st.error("Choose the control (0) and at least one factor, so there is something to compare.")
+    else:
+        try:
+            jobs.submit_sweep(sweep, owner)
+        except jobs.QueueUnavailable as exc:
+            st.warning(str(exc))
+
+collect_runs()
+here = sorted(cache.runs_dir().glob("sweep-*/results.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+@st.fragment(run_every=3.0)
+def sweeps_in_queue() -> None:
+    try:
+        active = [state for state in jobs.active() if state["kind"] == "sweep"]
+    except jobs.QueueUnavailable:
+        return
+    for state in active:
+        config = state["sweep"]
+        factors = ", ".join(f"{f:.2g}" for f in config["l2_factors"])
+        st.info(f"Sweep on {'distorted' if config['augment'] else 'plain'} digits, factors {factors}, "
+                f"{config['replicates']} seeds, {config['epochs']} epochs: {job_status_text(state)}")
+
+
+sweeps_in_queue()
+for path in here:
+    try:
+        results = cache.read_json(path)
+    except cache.CorruptEntryError:
+        continue
+    config = results["config"]
+    st.subheader(f"Trained here: {results['name']} digits, {config['epochs']} epochs, "
+                 f"{config['replicates']} seeds")
+    st.plotly_chart(sweep_figure({results["name"]: results}, HINTON_ACCURACY), key=f"fig-{path.parent.name}")
+    describe_sweep(results["name"], results)

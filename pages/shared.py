@@ -39,19 +39,21 @@ def mnist():
 def cached_model(kind: str):
     """The default model of ``kind`` from models_cache/, loaded once per server process.
 
-    Raises FileNotFoundError when it is not cached; errors are not cached, so a model
-    built later (on the Train page) is found on the next run.
+    Raises FileNotFoundError when it is not cached and CorruptEntryError when its entry is
+    damaged; errors are not cached, so a repaired cache is read on the next run.
     """
     return cache.load(default_config(kind))
 
 
 def require_model(kind: str):
-    """The default cached model, or stop the page with a message saying how to build it."""
+    """The default shipped model, or stop the page with one sentence saying what is wrong."""
     try:
         return cached_model(kind)
     except FileNotFoundError:
-        st.warning(f"The {kind} model is not in models_cache/. Build it on the Train page "
-                   f"or with `python -m core train {kind}`.")
+        st.warning(f"The {kind} model is not in models_cache/: rebuild it with `python -m core train {kind}`.")
+        st.stop()
+    except cache.CorruptEntryError as exc:
+        st.warning(f"{exc} This page needs it: rebuild it with `python -m core train {kind} --force`.")
         st.stop()
 
 
@@ -65,15 +67,31 @@ def digit_row(images, captions=None, factor: int = 3) -> None:
     st.image([enlarge(image, factor) for image in images], caption=captions, clamp=True)
 
 
-def poll_job(job_id: str, describe) -> dict:
-    """Body of a ``run_every`` fragment: a progress bar for a background job.
+def collect_runs() -> None:
+    """Write finished jobs' results into the runs store; quietly nothing when the queue is
+    not running."""
+    try:
+        jobs.collect()
+    except jobs.QueueUnavailable:
+        pass
 
-    ``describe(state)`` returns (fraction done in [0, 1], text). When the job is no longer
-    running the whole page reruns, to show its result or its error.
-    """
-    state = jobs.status(job_id)
-    if state.get("status") != "running":
-        st.rerun(scope="app")
-    fraction, text = describe(state)
-    st.progress(min(1.0, max(0.0, fraction)), text=text)
-    return state
+
+def duration(seconds: float) -> str:
+    """Seconds as "40 s" or "7 min"."""
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def job_status_text(state: dict) -> str:
+    """One sentence on a job (``core.jobs.describe``): where it is and how long it may take."""
+    if state["state"] == "running":
+        return (f"Training: epoch {state['epoch']} of {state['epochs']}, about "
+                f"{duration(state['remaining_seconds'] or 0)} left.")
+    if state["state"] == "queued":
+        return (f"Queued: number {state['position'] or '?'} in the line, about "
+                f"{duration(state['wait_seconds'] or 0)} until it starts.")
+    if state["state"] == "waiting":
+        runs = state.get("runs") or {"done": 0, "total": 0}
+        return f"Waiting for its runs: {runs['done']} of {runs['total']} done."
+    if state["state"] == "failed":
+        return f"Failed: {state['reason']}."
+    return state["state"].capitalize() + "."

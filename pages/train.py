@@ -1,7 +1,8 @@
-"""Train: choose a model and its hyperparameters; cached configs show at once, others
-train in a background worker with live curves."""
+"""Train: choose a model and its hyperparameters. Shipped and already-trained settings show at
+once; new ones join the server's training queue, with live curves, and land in "trained here"."""
 
 import json
+import uuid
 from dataclasses import asdict
 
 import pandas as pd
@@ -11,7 +12,8 @@ from core import cache, jobs
 from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, KINDS, L2_CHOICES, LEARNING_RATES,
                          TrainConfig)
 from core.figures import history_figure
-from pages.shared import poll_job, use_app_navigation
+from core.leaderboard import diverged, leaderboard
+from pages.shared import collect_runs, duration, job_status_text, use_app_navigation
 
 use_app_navigation()
 
@@ -24,40 +26,63 @@ LABELS = {
     "vae": "Variational autoencoder (latent space)",
     "cvae": "Conditional VAE (digits to order)",
 }
+FIELDS = ("epochs", "batch_size", "optimizer", "learning_rate", "momentum", "lr_schedule", "seed", "augment",
+          "l2", "noise_level", "latent_dim")
+owner = st.session_state.setdefault("owner", uuid.uuid4().hex)
+
+
+def widget_key(kind: str, field: str) -> str:
+    return f"{kind}-{field}"
+
+
+def show_settings(fields: dict) -> None:
+    """Button callback: put a job's settings into the widgets, so its panel shows."""
+    st.session_state["train-kind"] = fields["kind"]
+    for field in FIELDS:
+        st.session_state[widget_key(fields["kind"], field)] = fields[field]
+
 
 st.title("Train a model")
-kind = st.selectbox("Model", KINDS, format_func=LABELS.get)
+st.session_state.setdefault("train-kind", KINDS[0])
+kind = st.selectbox("Model", KINDS, format_func=LABELS.get, key="train-kind")
 d = DEFAULTS[kind]
+for field in FIELDS:
+    # Widgets take their first value from here, so "Show" in the job list can set them.
+    st.session_state.setdefault(widget_key(kind, field), getattr(d, field))
+
+
+def k(field):
+    return widget_key(kind, field)
+
 
 c1, c2, c3, c4 = st.columns(4)
-epochs = c1.number_input("Epochs", *BOUNDS["epochs"], d.epochs, key=f"{kind}-epochs")
-batch_size = c2.select_slider("Batch size", BATCH_SIZES, d.batch_size, key=f"{kind}-batch")
-optimizer = c3.radio("Optimizer", ["sgd", "adam"], ["sgd", "adam"].index(d.optimizer), horizontal=True,
-                     key=f"{kind}-opt")
-learning_rate = c4.select_slider("Learning rate", LEARNING_RATES, d.learning_rate, format_func=lambda v: f"{v:g}",
-                                 key=f"{kind}-lr")
+epochs = c1.number_input("Epochs", *BOUNDS["epochs"], key=k("epochs"))
+# A job shown from the list may carry a value the sliders do not offer: offer it too.
+batch_size = c2.select_slider("Batch size", sorted({*BATCH_SIZES, st.session_state[k("batch_size")]}),
+                              key=k("batch_size"))
+optimizer = c3.radio("Optimizer", ["sgd", "adam"], horizontal=True, key=k("optimizer"))
+learning_rate = c4.select_slider("Learning rate", sorted({*LEARNING_RATES, st.session_state[k("learning_rate")]}),
+                                 format_func=lambda v: f"{v:g}", key=k("learning_rate"))
 c1, c2, c3, c4 = st.columns(4)
-momentum = c1.number_input("SGD momentum", *BOUNDS["momentum"], d.momentum, 0.1, disabled=optimizer != "sgd",
-                           key=f"{kind}-mom")
-lr_schedule = c2.radio("Learning-rate schedule", ["constant", "cosine"],
-                       ["constant", "cosine"].index(d.lr_schedule), horizontal=True, key=f"{kind}-sched")
-seed = c3.number_input("Seed", *BOUNDS["seed"], d.seed, key=f"{kind}-seed")
+momentum = c1.number_input("SGD momentum", *BOUNDS["momentum"], step=0.1, disabled=optimizer != "sgd",
+                           key=k("momentum"))
+lr_schedule = c2.radio("Learning-rate schedule", ["constant", "cosine"], horizontal=True, key=k("lr_schedule"))
+seed = c3.number_input("Seed", *BOUNDS["seed"], key=k("seed"))
 extra = {}
 if kind in CLASSIFIERS:
-    extra["augment"] = c3.checkbox("Distort training digits", d.augment, key=f"{kind}-augment",
+    extra["augment"] = c3.checkbox("Distort training digits", key=k("augment"),
                                    help="Random shifts, rotations, scaling, slant and stroke width, "
-                                        "new for every batch (core.augment)")
+                                        "new for every batch")
 if kind == "dense_500_300":
-    extra["l2"] = c4.select_slider("L2 weight decay", sorted({*L2_CHOICES, d.l2}), d.l2,
-                                   format_func=lambda v: f"{v:.2g}" if v else "0", key=f"{kind}-l2")
+    extra["l2"] = c4.select_slider("L2 weight decay", sorted({*L2_CHOICES, st.session_state[k("l2")]}),
+                                   format_func=lambda v: f"{v:.2g}" if v else "0", key=k("l2"))
 elif kind == "denoising_autoencoder":
-    extra["noise_level"] = c4.slider("Training noise level", *BOUNDS["noise_level"], d.noise_level, 0.05,
-                                     key=f"{kind}-noise")
+    extra["noise_level"] = c4.slider("Training noise level", *BOUNDS["noise_level"], step=0.05, key=k("noise_level"))
 elif kind == "conv_denoiser":
-    extra["noise_level"] = c4.slider("Highest training noise level", 0.05, BOUNDS["noise_level"][1], d.noise_level, 0.05,
-                                     key=f"{kind}-noise")
+    extra["noise_level"] = c4.slider("Highest training noise level", 0.05, BOUNDS["noise_level"][1], step=0.05,
+                                     key=k("noise_level"))
 elif kind in ("vae", "cvae"):
-    extra["latent_dim"] = c4.number_input("latent_dim", *BOUNDS["latent_dim"], d.latent_dim, key=f"{kind}-latent")
+    extra["latent_dim"] = c4.number_input("latent_dim", *BOUNDS["latent_dim"], key=k("latent_dim"))
 
 try:
     config = TrainConfig(kind, epochs=int(epochs), batch_size=int(batch_size), optimizer=optimizer,
@@ -68,8 +93,6 @@ try:
 except ValueError as exc:
     st.error(f"These settings cannot be trained: {exc}")
     st.stop()
-
-key = config.key()
 
 
 @st.cache_data(show_spinner="Building the model…")
@@ -98,32 +121,117 @@ def show_result(history, m):
     st.plotly_chart(history_figure(history), key="final-curves")
 
 
-@st.fragment(run_every=1.0)
-def live_progress():
-    def describe(state):
-        epoch, total = state.get("epoch", 0), state.get("epochs") or config.epochs
-        return epoch / total, (f"Training in the background: epoch {epoch} of {total}. You can leave "
-                               "this page; the run goes on and is cached when it ends.")
-
-    state = poll_job(key, describe)
-    if state.get("history"):
-        st.plotly_chart(history_figure(state["history"]), key="live-curves")
-
-
-state = jobs.status(key)
-if cache.is_cached(config):
-    st.success(f"This configuration is cached (entry `{kind}-{key}`): shown at once, no training.")
-    show_result(*cache.load_records(config))
-elif state.get("status") == "running":
-    live_progress()
-else:
-    if state.get("status") == "failed":
-        st.error(f"The last run of this configuration failed: {state.get('message', '')[-600:]}")
-    st.info(f"Not cached yet: {config.epochs} epochs of {kind} on 55,000 digits. "
-            "Training runs in a background worker; the result is added to the cache.")
+def queue_panel(state: dict) -> None:
+    """This configuration's job: queued, running, failed or cancelled, or a Train button."""
+    mine = state.get("owner") == owner
+    if state.get("state") in ("queued", "running"):
+        st.info(job_status_text(state) + (" Queued by you." if mine else " Queued by someone else in the class."))
+        if state["state"] == "running":
+            st.progress(state["epoch"] / max(1, state["epochs"]),
+                        text=f"epoch {state['epoch']} of {state['epochs']}")
+            if state["history"].get("loss"):
+                st.plotly_chart(history_figure(state["history"]), key="live-curves")
+        if mine and st.button("Cancel", key="cancel"):
+            jobs.cancel(state["id"], owner)
+            st.rerun(scope="app")
+        return
+    if state.get("state") == "failed":
+        st.error(f"The last run of these settings failed: {state['reason']}.")
+        with st.expander("The worker's log"):
+            st.code(state["log"][-4000:] or "(empty)", language=None)
+    elif state.get("state") == "cancelled":
+        st.info("The last run of these settings was cancelled.")
+    st.info(f"Not trained yet: {config.epochs} epochs of {kind} on 55,000 digits, about "
+            f"{duration(jobs.estimate_seconds(config))} of a worker's time here. It joins the server's "
+            "training queue; the result is kept under \"trained here\".")
     if st.button("Train", type="primary"):
-        jobs.start(key, ["train", "--config", json.dumps(asdict(config))])
-        st.rerun()
+        jobs.submit(config, owner)
+        st.rerun(scope="app")
+
+
+def config_panel() -> None:
+    try:
+        state = jobs.status(jobs.job_id(config))
+    except jobs.QueueUnavailable as exc:
+        st.warning(str(exc))
+        return
+    if state.get("state") == "done":
+        collect_runs()
+        st.rerun(scope="app")
+    if state.get("state") not in ("queued", "running"):
+        queue_panel(state)
+        return
+
+    # Only a queued or running job is polled: an idle panel costs the server nothing.
+    @st.fragment(run_every=2.0)
+    def watch():
+        now = jobs.status(jobs.job_id(config))
+        if now.get("state") not in ("queued", "running"):
+            st.rerun(scope="app")
+        queue_panel(now)
+
+    watch()
+
+
+collect_runs()
+shipped = cache.is_cached(config)
+here = not shipped and cache.is_cached(config, cache.runs_dir())
+if shipped:
+    st.success("These settings are shipped with the lab: shown at once, no training.")
+    show_result(*cache.load_records(config))
+elif here:
+    history, metrics = cache.load_records(config, cache.runs_dir())
+    st.success("These settings were trained here, on this server: shown at once, no training.")
+    if diverged(history):
+        st.warning("This run diverged: its accuracy stayed near chance (10%). The learning rate was "
+                   "probably too high for these settings; try a smaller one.")
+    show_result(history, metrics)
+else:
+    config_panel()
+
+
+@st.fragment(run_every=5.0)
+def job_list() -> None:
+    try:
+        active = jobs.active()
+    except jobs.QueueUnavailable:
+        return
+    st.subheader("Jobs on this server")
+    if not active:
+        st.caption("No training is queued or running.")
+    for state in active:
+        fields = state["config"] or {}
+        what = LABELS.get(fields.get("kind"), state["id"]) if state["kind"] == "train" else "Weight-decay sweep"
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        mine = " (yours)" if state["owner"] == owner else ""
+        left.markdown(f"**{what}**{mine} · `{state['id']}` · {job_status_text(state)}")
+        if state["state"] == "running" and state["epochs"]:
+            left.progress(state["epoch"] / state["epochs"])
+        if state["kind"] == "train":
+            right.button("Show", key=f"show-{state['id']}", on_click=show_settings, args=(fields,))
+
+
+job_list()
+
+board = leaderboard()
+if board:
+    st.subheader("Trained here: the class leaderboard")
+    st.dataframe(pd.DataFrame({
+        "rank": range(1, len(board) + 1),
+        "model": [LABELS[r["kind"]] for r in board],
+        "settings": [f"{r['config']['epochs']} epochs, batch {r['config']['batch_size']}, "
+                     f"{r['config']['optimizer']} lr {r['config']['learning_rate']:g}, seed {r['config']['seed']}"
+                     for r in board],
+        "validation accuracy": [100 * r["val_accuracy"] for r in board],
+        "test accuracy": [100 * (r["test_accuracy"] or 0) for r in board],
+        "training time (s)": [r["training_seconds"] for r in board],
+        "": ["diverged: learning rate too high?" if r["diverged"] else "" for r in board],
+    }), hide_index=True, column_config={
+        "validation accuracy": st.column_config.NumberColumn(format="%.2f%%"),
+        "test accuracy": st.column_config.NumberColumn(format="%.2f%%"),
+        "training time (s)": st.column_config.NumberColumn(format="%.0f")})
+    st.caption("Classifiers trained on this server, ranked by accuracy on the 5,000 validation digits; "
+               "the test accuracy beside it was measured once, after training.")
 
 with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
     rows, parameters = model_summary(json.dumps(asdict(config)))

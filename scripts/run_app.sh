@@ -1,7 +1,44 @@
 #!/usr/bin/env bash
-# Set up (first run only takes long) and start Digit Lab on http://localhost:8501
+# Set up (the first run takes long) and start Digit Lab on http://localhost:8501:
+# a private Redis on a Unix socket, $DIGITLAB_WORKERS training workers (default 1) and
+# Streamlit. Ctrl-C, or any one of them ending, stops all of them.
+# With DIGITLAB_REDIS_URL set, no Redis is started here: the app and the workers use that
+# one, and workers on other machines (`python -m core worker`) can share the queue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "Digit Lab: open http://localhost:${PORT:-8501}"
-exec .venv/bin/streamlit run app.py --server.port "${PORT:-8501}"
+
+export DIGITLAB_RUNS="${DIGITLAB_RUNS:-$PWD/runs}"
+mkdir -p "$DIGITLAB_RUNS"
+pids=()
+stop() {
+    trap - EXIT INT TERM
+    # A worker's first TERM waits for its job; the second stops the job too (RQ's cold shutdown).
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    sleep 1
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+
+if [ -z "${DIGITLAB_REDIS_URL:-}" ]; then
+    socket="$DIGITLAB_RUNS/redis.sock"
+    # No TCP port: only processes on this machine that can open the socket reach it.
+    # Snapshots in the runs store keep queued jobs across a restart.
+    redis-server --port 0 --unixsocket "$socket" --unixsocketperm 700 --dir "$DIGITLAB_RUNS" \
+        --dbfilename redis.rdb --save "60 1" --appendonly no --loglevel warning &
+    pids+=($!)
+    export DIGITLAB_REDIS_URL="unix://$socket"
+    for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.1; done
+fi
+
+# Started from this shell, the workers share its session and scheduling group with
+# Streamlit, so their lowered priority (nice 19) lets the web server go first.
+for _ in $(seq "${DIGITLAB_WORKERS:-1}"); do
+    .venv/bin/python -m core worker &
+    pids+=($!)
+done
+echo "Digit Lab: open http://localhost:${PORT:-8501} (queue at $DIGITLAB_REDIS_URL)"
+.venv/bin/streamlit run app.py --server.port "${PORT:-8501}" &
+pids+=($!)
+wait -n

@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from scripts.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, draw, settle, streamlit_server  # noqa: E402
+from scripts.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, draw, settle, lab_stack  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 PAGES = ["overview", "train", "regularization", "denoising", "latent", "draw"]
@@ -19,7 +19,7 @@ SEVEN = [(60, 60), (220, 60), (180, 140), (140, 220), (120, 250)]
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
-    with streamlit_server(timeout=120) as url, sync_playwright() as p:
+    with lab_stack(timeout=120) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         tab = browser.new_page(viewport={"width": 1400, "height": 2000})
         tab.set_default_timeout(120_000)

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -21,35 +22,65 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict | None = None, timeout: float = 90.0):
-    """Run `streamlit run app.py` on a free port; yield its URL once /_stcore/health is ok.
+def lab_stack(env: dict | None = None, workers: int = 1, timeout: float = 90.0):
+    """Run the lab as scripts/run_app.sh does, on free resources: a private redis-server on
+    a Unix socket in a temporary folder, ``workers`` training workers and `streamlit run
+    app.py` on a free port, with a temporary runs store. Yields the URL once
+    /_stcore/health is ok; stops all of them after.
 
     Raises:
         RuntimeError: if the server is not healthy within ``timeout`` seconds.
     """
-    with socket.socket() as s:
+    with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp, socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + timeout
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError(f"streamlit did not become healthy in {timeout:.0f} s")
-                time.sleep(0.5)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
+        s.close()
+        sock = Path(tmp) / "redis.sock"
+        env = {**os.environ, "DIGITLAB_RUNS": str(Path(tmp) / "runs"), "DIGITLAB_REDIS_URL": f"unix://{sock}",
+               "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+        processes = [subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(sock), "--save", "",
+                                       "--appendonly", "no"], stdout=subprocess.DEVNULL)]
+        try:
+            deadline = time.time() + 10
+            while not sock.exists() and time.time() < deadline:
+                time.sleep(0.05)
+            processes += [subprocess.Popen([sys.executable, "-m", "core", "worker"], cwd=ROOT, env=env,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          for _ in range(workers)]
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                 "--server.port", str(port), "--browser.gatherUsageStats", "false",
+                 "--server.fileWatcherType", "none"],
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+            url = f"http://127.0.0.1:{port}"
+            wait_healthy(url, timeout)
+            yield url
+        finally:
+            for process in reversed(processes):
+                process.terminate()
+            for process in reversed(processes):
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def wait_healthy(url: str, timeout: float = 90.0) -> None:
+    """Poll ``url``/_stcore/health until it answers ok.
+
+    Raises:
+        RuntimeError: if it does not within ``timeout`` seconds.
+    """
+    deadline = time.time() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            pass
+        if time.time() > deadline:
+            raise RuntimeError(f"streamlit did not become healthy in {timeout:.0f} s")
+        time.sleep(0.5)
 
 
 def settle(tab, pause_ms: int = 300) -> None:

@@ -7,8 +7,8 @@ PAGES = ["pages/overview.py", "pages/train.py", "pages/regularization.py", "page
          "pages/latent.py", "pages/draw.py"]
 
 
-@pytest.fixture(scope="module")
-def app():
+@pytest.fixture
+def app(queue_env):
     at = AppTest.from_file("../app.py", default_timeout=120)
     at.run()
     return at
@@ -38,8 +38,8 @@ def test_train_page_shows_cached_config_without_training(app):
     app.switch_page("pages/train.py").run()
     app.selectbox[0].set_value("cnn").run()
     assert not app.exception
-    assert any("cached" in s.value for s in app.success)
-    assert not app.button or all(b.label != "Train" for b in app.button)
+    assert any("shipped with the lab" in s.value for s in app.success)
+    assert all(b.label != "Train" for b in app.button)
 
 
 def test_train_page_offers_training_for_a_new_config(app):
@@ -47,5 +47,27 @@ def test_train_page_offers_training_for_a_new_config(app):
     app.selectbox[0].set_value("dense_64_64").run()
     app.number_input(key="dense_64_64-epochs").set_value(3).run()
     assert not app.exception
-    assert any("Not cached yet" in i.value for i in app.info)
+    assert any("Not trained yet" in i.value for i in app.info)
     assert [b.label for b in app.button] == ["Train"]
+
+
+def test_train_button_queues_one_job_and_shows_it_to_everyone(app):
+    from core import jobs
+
+    # The page alone: AppTest loses a button's click after switch_page in a multipage app.
+    app = AppTest.from_file("../pages/train.py", default_timeout=120)
+    app.run()
+    app.number_input(key="dense_64_64-epochs").set_value(3).run()
+    app.button[0].click().run()
+    assert not app.exception
+    assert any("Queued: number 1 in the line" in i.value and "Queued by you" in i.value for i in app.info)
+    assert [b.label for b in app.button if b.label in ("Cancel", "Show")] == ["Cancel", "Show"]
+    # Another student, with the same settings, sees the same job, without a Cancel button.
+    other = AppTest.from_file("../pages/train.py", default_timeout=120)
+    other.run()
+    other.number_input(key="dense_64_64-epochs").set_value(3).run()
+    assert any("Queued by someone else" in i.value for i in other.info)
+    assert "Cancel" not in [b.label for b in other.button]
+    assert jobs.queue().count == 1
+    app.button(key="cancel").click().run()
+    assert any("cancelled" in i.value for i in app.info) and jobs.queue().count == 0

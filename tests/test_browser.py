@@ -6,13 +6,12 @@ from the conditional VAE, and draws on the canvas: a vertical stroke the CNN mus
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from scripts.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, draw, settle, streamlit_server
+from scripts.serve import CHROMIUM, CHROMIUM_ARGS, draw, lab_stack, settle
 
 # A page's first visit loads TensorFlow and models: give expect() as long as page.wait_for.
 expect.set_options(timeout=90_000)
@@ -28,11 +27,10 @@ if not Path(CHROMIUM).exists():
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    # A copy of the cache, so the Train test's new entry never lands in models_cache/.
-    cache = tmp_path_factory.mktemp("browser") / "cache"
-    shutil.copytree(ROOT / "models_cache", cache, ignore=shutil.ignore_patterns(".jobs", ".tmp-*"))
-    with streamlit_server(env={"DIGITLAB_CACHE": str(cache)}) as url:
+def server():
+    # The lab as scripts/run_app.sh runs it: Redis, one worker, Streamlit; the shipped cache
+    # itself (conftest checks after every test that nothing changed it).
+    with lab_stack() as url:
         yield url
 
 
@@ -120,16 +118,19 @@ def test_conditional_vae_draws_the_chosen_digit(server, page):
     expect_no_exception(page)
 
 
-def test_train_runs_in_the_background_and_caches(server, page):
+def test_train_through_the_queue(server, page):
     page.goto(f"{server}/train")
     settle(page)
-    expect(page.get_by_text("This configuration is cached")).to_be_visible()
+    expect(page.get_by_text("These settings are shipped with the lab")).to_be_visible()
     epochs = page.get_by_label("Epochs")
     epochs.fill("1")
     epochs.press("Enter")
     settle(page)
-    expect(page.get_by_text("Not cached yet")).to_be_visible()
+    expect(page.get_by_text("Not trained yet")).to_be_visible()
     page.get_by_role("button", name="Train", exact=True).click()
-    expect(page.get_by_text("This configuration is cached")).to_be_visible(timeout=180_000)
+    # The worker takes the job: the page shows it in the server's job list, then its result.
+    expect(page.get_by_text("Jobs on this server")).to_be_visible()
+    expect(page.get_by_text("These settings were trained here")).to_be_visible(timeout=180_000)
     expect(page.get_by_text("Validation accuracy", exact=True)).to_have_count(1)
+    expect(page.get_by_text("Trained here: the class leaderboard")).to_be_visible()
     expect_no_exception(page)
