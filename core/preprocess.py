@@ -20,10 +20,34 @@ MIN_CONTRAST = 0.15
 MIN_INK_FRACTION = 0.0005
 # A separate blob with less ink than this fraction of the largest stroke is a speck.
 SPECK_FRACTION = 0.05
+# Ink whose bounding box is shorter than this fraction of the image's shorter side and
+# solid (more than DOT_FILL of the box inked) is a dot, not a digit: a tap on the Draw
+# canvas (22-pixel pen, 280-pixel canvas) is 8% of the side and fills 78% of its box, a
+# tap with a short drag 15% and 63%. A small digit in a photo passes: its thin strokes
+# fill less of its box. MNIST digits span at least a third of their frame.
+DOT_SIDE = 0.2
+DOT_FILL = 0.6
+# More ink pixels than this fraction of the image means a scribble, not a digit. The
+# inkiest of the 10,000 MNIST test digits covers 36% of its 28x28 frame, 38% upscaled
+# 10x (median 16%).
+SCRIBBLE_FRACTION = 0.5
+# More ink than this share of the border pixels: the drawing runs off the image on all
+# sides, so the border is no longer paper. MNIST test digits upscaled: at most 3.1%; a
+# "7" whose bar runs along the whole top edge: 32%; 96% of 288 random scribbles that
+# cover more than half of a 280x280 canvas with 22-pixel strokes: more than this.
+BORDER_INK_SHARE = 0.35
 
 
 class NoInkError(ValueError):
     """The image holds no visible ink: nothing to classify."""
+
+
+class SpeckError(NoInkError):
+    """The only ink is a dot or a speck: too little to be a digit."""
+
+
+class ScribbleError(ValueError):
+    """The ink covers most of the image or runs off its edges: no single digit to find."""
 
 
 def _grayscale(image: np.ndarray) -> np.ndarray:
@@ -43,11 +67,19 @@ def _grayscale(image: np.ndarray) -> np.ndarray:
     luma = img[..., 0] * 0.299 + img[..., 1] * 0.587 + img[..., 2] * 0.114
     if img.shape[2] == 3:
         return luma
-    alpha = img[..., 3]
+    return flatten_alpha(luma, img[..., 3])
+
+
+def flatten_alpha(luma: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Lay an image with transparency on paper: (H, W) float32 luma and alpha in [0, 1]
+    -> (H, W) float32 in [0, 1].
+
+    Where the background is transparent (a canvas without a background colour, a PNG
+    cut-out) the strokes are in alpha and the hidden colour is arbitrary (often black):
+    the strokes go on paper of the opposite brightness so they stay visible.
+    """
     if alpha.min() > 0.99:
         return luma
-    # Transparent background (a canvas without a background colour): the strokes are in
-    # alpha. Put them on paper of the opposite brightness so they stay visible.
     drawn = alpha > 0.5
     ink_is_light = drawn.any() and luma[drawn].mean() > 0.5
     paper = 0.0 if ink_is_light else 1.0
@@ -68,7 +100,15 @@ def to_mnist(image: np.ndarray) -> np.ndarray:
         than the largest stroke are dropped first.
 
     Raises:
+        SpeckError: (a NoInkError) if the only ink is a speck or a dot: ink on fewer
+            than MIN_INK_FRACTION of the pixels, or a solid blob smaller than DOT_SIDE
+            of the image (a tap on the canvas).
         NoInkError: if the image is blank (no ink with enough contrast).
+        ScribbleError: if ink covers more than SCRIBBLE_FRACTION of the image, or more
+            than BORDER_INK_SHARE of its border (a scribble over the whole canvas, a
+            photo with a dark table around the paper). A scribble so dense that it fills
+            nearly the whole border reads as light paper with dark gaps; that case
+            is not caught.
         ValueError: if the array is not an image of a supported shape.
     """
     gray = _grayscale(image)
@@ -82,8 +122,12 @@ def to_mnist(image: np.ndarray) -> np.ndarray:
         raise NoInkError("no ink found: draw a digit (or upload a photo of one)")
     ink = ink / strongest
     ink[ink < INK_FLOOR] = 0.0
-    if np.count_nonzero(ink) < MIN_INK_FRACTION * ink.size:
-        raise NoInkError("only a speck of ink found: draw a bigger digit")
+    inked = np.count_nonzero(ink)
+    if inked < MIN_INK_FRACTION * ink.size:
+        raise SpeckError("only a speck of ink found: draw a bigger digit")
+    edge = np.concatenate([ink[0], ink[-1], ink[1:-1, 0], ink[1:-1, -1]])
+    if inked > SCRIBBLE_FRACTION * ink.size or np.mean(edge > 0.5) > BORDER_INK_SHARE:
+        raise ScribbleError("the ink covers most of the image: clear it and draw one digit")
     # Drop specks (dust, a shadow at the edge of a photo) so they do not widen the crop:
     # keep the strokes whose ink is at least SPECK_FRACTION of the largest stroke's.
     strokes, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
@@ -96,6 +140,9 @@ def to_mnist(image: np.ndarray) -> np.ndarray:
     cols = np.flatnonzero(ink.any(axis=0))
     crop = ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
     height, width = crop.shape
+    small_box = max(height, width) < DOT_SIDE * min(ink.shape)
+    if small_box and np.count_nonzero(crop) > DOT_FILL * crop.size:
+        raise SpeckError("only a dot of ink found: draw a bigger digit")
     factor = 20.0 / max(height, width)
     size = (max(1, round(width * factor)), max(1, round(height * factor)))
     # Lanczos keeps thin strokes' anti-aliased edges, as MNIST's own resampling did.

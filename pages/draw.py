@@ -2,12 +2,12 @@
 
 import numpy as np
 import streamlit as st
-from PIL import Image, ImageOps, UnidentifiedImageError
 from streamlit_drawable_canvas import st_canvas
 
 from core.figures import probability_bars
 from core.inference import probabilities
-from core.preprocess import NoInkError, to_mnist
+from core.preprocess import NoInkError, ScribbleError, SpeckError, to_mnist
+from core.upload import UploadError, read_image
 from pages.shared import enlarge, require_model, use_app_navigation
 
 use_app_navigation()
@@ -22,13 +22,23 @@ st.session_state.setdefault("canvas_version", 0)
 
 def show_predictions(image, source: str) -> None:
     """Preprocess ``image`` like MNIST, then show the model input and both models' answers."""
+    drawn = source == "canvas"
     try:
         digit = to_mnist(image)
+    except SpeckError:
+        st.info("That is only a dot: draw a bigger digit." if drawn else
+                "Only a speck of ink was found: upload a photo in which the digit is bigger.")
+        return
     except NoInkError:
-        st.info("Draw a digit on the canvas (or upload a photo of one) to see it classified.")
+        st.info("Draw a digit on the canvas (or upload a photo of one) to see it classified." if drawn else
+                "No ink was found in this image: upload a digit with clear contrast to its paper.")
+        return
+    except ScribbleError:
+        st.warning("The ink covers most of the canvas: clear it and draw one digit." if drawn else
+                   "Most of this photo looks like ink: crop it to one digit on plain paper.")
         return
     except ValueError as exc:
-        st.error(f"This image cannot be read as a digit: {exc}")
+        st.error(f"This image cannot be read as a digit: {exc}.")
         return
     cols = st.columns([1, 2, 2])
     cols[0].image(enlarge(digit, 5), caption="the 28×28 model input", clamp=True)
@@ -63,8 +73,8 @@ upload = st.file_uploader("A PNG or JPEG, dark ink on light paper or light on da
                           type=["png", "jpg", "jpeg", "bmp", "webp"])
 if upload is not None:
     try:
-        photo = np.asarray(ImageOps.exif_transpose(Image.open(upload)).convert("RGBA"))
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        st.error(f"This file could not be read as an image: {exc}")
+        photo = read_image(upload.getvalue())
+    except UploadError as exc:  # its message is one plain sentence
+        st.error(str(exc))
     else:
         show_predictions(photo, "upload")
