@@ -18,13 +18,13 @@ page = st.navigation(pages)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def damaged_entries() -> list[str]:
+def damaged_entries(shipped: str, runs: str) -> list[str]:
     """One sentence per damaged entry of the shipped cache and the runs store (checked at
     most every 30 s: it reads every entry's small files)."""
-    return cache.problems(cache.cache_dir()) + cache.problems(cache.runs_dir())
+    return cache.problems(shipped) + cache.problems(runs)
 
 
-for problem in damaged_entries():
+for problem in damaged_entries(str(cache.cache_dir()), str(cache.runs_dir())):
     st.warning(f"{problem} It is skipped.", icon=":material/warning:")
 st.sidebar.caption("Digit Lab · neural networks on MNIST · models trained on the real MNIST set")
 page.run()
