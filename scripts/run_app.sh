@@ -6,7 +6,7 @@
 # one, and workers on other machines (`python -m core worker`) can share the queue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+[ -n "${DIGITLAB_SKIP_SETUP:-}" ] || bash scripts/setup.sh  # the Docker image is set up already
 
 export DIGITLAB_RUNS="${DIGITLAB_RUNS:-$PWD/runs}"
 mkdir -p "$DIGITLAB_RUNS"
