@@ -145,3 +145,22 @@ def test_sweep_is_many_jobs_then_a_summary(worker, queue_env):
     results = cache.load_experiment("sweep", sweep.key(), queue_env)
     assert [row["l2"] for row in results["summary"]] == [0.0, 1e-4]
     assert results["chosen_l2"] in (0.0, 1e-4) and len(results["rows"]) == 2
+
+
+def test_whole_worker_killed_is_marked_failed_after_its_heartbeat_expires(worker, queue_env):
+    """The worker process and its training process both die (a machine lost, `kill -9` of
+    the worker): nothing is left to report, so the job is marked failed once its heartbeat
+    expires (RQ: the monitoring interval, 5 s here, plus 60 s)."""
+    config = default_config("dense_64_64", epochs=50)
+    jid = jobs.submit(config, owner="alice").id
+    wait_for(lambda: _running(jid), 180, "the first epoch")
+    horse = Job.fetch(jid, connection=jobs.connection()).meta["pid"]
+    os.kill(worker.pid, signal.SIGKILL)
+    os.kill(horse, signal.SIGKILL)
+    worker.wait()
+    assert jobs.status(jid)["state"] == "running"  # nobody knows yet
+    wait_for(lambda: jobs.status(jid)["state"] != "running", 120, "the heartbeat to expire")
+    state = jobs.status(jid)
+    assert state["state"] == "failed"
+    assert state["reason"] == "the worker stopped (it was killed or lost its connection to Redis)"
+    assert jobs.collect() == [] and not cache.is_cached(config, queue_env)
