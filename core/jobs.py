@@ -250,7 +250,8 @@ def status(jid: str) -> dict:
 def active() -> list[dict]:
     """Every running, then queued, then waiting job of the server, with positions and
     estimated waits: a queued job waits for the running jobs' remaining time plus the
-    estimates of the jobs ahead of it, shared among the workers.
+    estimates of the jobs ahead of it, shared among the workers. Queued rows also carry
+    "workers", the number of workers listening (0: nothing will start).
 
     Raises:
         QueueUnavailable: if Redis cannot be reached.
@@ -258,7 +259,8 @@ def active() -> list[dict]:
     conn = connection()
     q = queue(conn)
     q.started_job_registry.cleanup()
-    workers = max(1, Worker.count(queue=q))
+    running_workers = Worker.count(queue=q)
+    workers = max(1, running_workers)
     running = [j for j in Job.fetch_many(q.started_job_registry.get_job_ids(), connection=conn) if j]
     queued = [j for j in q.get_jobs() if j]
     waiting = [j for j in Job.fetch_many(q.deferred_job_registry.get_job_ids(), connection=conn) if j]
@@ -266,7 +268,7 @@ def active() -> list[dict]:
     ahead = sum(row["remaining_seconds"] or 0.0 for row in rows)
     for position, job in enumerate(queued, start=1):
         row = describe(job)
-        row["position"], row["wait_seconds"] = position, ahead / workers
+        row["position"], row["wait_seconds"], row["workers"] = position, ahead / workers, running_workers
         ahead += (job.meta or {}).get("estimate_seconds", 60.0)
         rows.append(row)
     rows += [describe(j) for j in waiting]

@@ -87,6 +87,9 @@ def job_status_text(state: dict) -> str:
         return (f"Training: epoch {state['epoch']} of {state['epochs']}, about "
                 f"{duration(state['remaining_seconds'] or 0)} left.")
     if state["state"] == "queued":
+        if state.get("workers") == 0:
+            return (f"Queued: number {state['position'] or '?'} in the line. No training worker is running "
+                    "right now, so it starts when one does (scripts/run_app.sh starts one).")
         return (f"Queued: number {state['position'] or '?'} in the line, about "
                 f"{duration(state['wait_seconds'] or 0)} until it starts.")
     if state["state"] == "waiting":
