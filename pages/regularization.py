@@ -98,7 +98,7 @@ st.markdown("Queue a smaller sweep for the class: each factor and seed is one tr
             "workers share it, and the summary appears when the last run ends. Runs and results are kept "
             "under \"trained here\"; the shipped sweeps above never change.")
 with st.form("sweep"):
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
     digits = c1.radio("Digits", ["plain", "distorted"], horizontal=True)
     epochs = c2.number_input("Epochs per run", 1, SWEEPS[0].base().epochs, 3)
     replicates = c3.number_input("Seeds per factor", 1, 3, 2)

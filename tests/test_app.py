@@ -71,3 +71,15 @@ def test_train_button_queues_one_job_and_shows_it_to_everyone(app):
     assert jobs.queue().count == 1
     app.button(key="cancel").click().run()
     assert any("cancelled" in i.value for i in app.info) and jobs.queue().count == 0
+
+
+def test_a_sweep_trained_here_is_shown_beside_the_shipped_ones(app, queue_env):
+    import shutil
+
+    from core import cache
+    from core.config import SWEEPS
+
+    shutil.copytree(cache.experiment_path("sweep", SWEEPS[0].key()), queue_env / f"sweep-{SWEEPS[0].key()}")
+    app.switch_page("pages/regularization.py").run()
+    assert not app.exception
+    assert any(h.value.startswith("Trained here: plain digits") for h in app.subheader)
