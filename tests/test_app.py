@@ -83,3 +83,14 @@ def test_a_sweep_trained_here_is_shown_beside_the_shipped_ones(app, queue_env):
     app.switch_page("pages/regularization.py").run()
     assert not app.exception
     assert any(h.value.startswith("Trained here: plain digits") for h in app.subheader)
+
+
+def test_train_page_without_the_queue_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITLAB_REDIS_URL", f"unix://{tmp_path}/no-redis.sock")
+    monkeypatch.setenv("DIGITLAB_RUNS", str(tmp_path / "runs"))
+    at = AppTest.from_file("../pages/train.py", default_timeout=120)
+    at.run()
+    at.number_input(key="dense_64_64-epochs").set_value(3).run()
+    assert not at.exception
+    assert any("The training queue is not running" in w.value for w in at.warning)
+    assert "Train" not in [b.label for b in at.button]
