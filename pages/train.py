@@ -163,7 +163,7 @@ def config_panel() -> None:
         return
 
     # Only a queued or running job is polled: an idle panel costs the server nothing.
-    @st.fragment(run_every=2.0)
+    @st.fragment(run_every=3.0)
     def watch():
         now = jobs.status(jobs.job_id(config))
         if now.get("state") not in ("queued", "running"):
@@ -190,7 +190,6 @@ else:
     config_panel()
 
 
-@st.fragment(run_every=5.0)
 def job_list() -> None:
     try:
         active = jobs.active()
@@ -198,7 +197,21 @@ def job_list() -> None:
         return
     st.subheader("Jobs on this server")
     if not active:
-        st.caption("No training is queued or running.")
+        st.caption("No training is queued or running (this list refreshes when you change a setting).")
+        return
+
+    # Polled only while jobs run: an idle Train page left open costs the server nothing.
+    @st.fragment(run_every=5.0)
+    def refresh():
+        rows = jobs.active()
+        if not rows:
+            st.rerun(scope="app")
+        job_rows(rows)
+
+    refresh()
+
+
+def job_rows(active: list[dict]) -> None:
     for state in active:
         fields = state["config"] or {}
         what = LABELS.get(fields.get("kind"), state["id"]) if state["kind"] == "train" else "Weight-decay sweep"
