@@ -53,7 +53,8 @@ def _run_sweeps(args) -> list:
     from dataclasses import replace
 
     from core.config import SWEEPS
-    from core.experiments import run_sweep, sweep_best
+    from core.experiments import run_sweep
+    from core.sweeps import sweep_best
 
     overrides = {name: getattr(args, name) for name in ("epochs", "replicates") if getattr(args, name)}
     configs = [replace(sweep, **overrides) for sweep in SWEEPS]
@@ -165,7 +166,8 @@ def cmd_report(args) -> int:
     """Markdown tables of the cached defaults, the sweep and the noise curve (for README.md)."""
     from core import cache
     from core.config import DEFAULTS, SWEEPS, cnn_configs
-    from core.experiments import load_noise_curve, load_sweep, sweep_verdict
+    from core.experiments import load_noise_curve, load_sweep
+    from core.sweeps import sweep_verdict
 
     print("| model | seed | parameters | validation accuracy | test accuracy | test loss | epochs "
           "| training time |")

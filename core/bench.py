@@ -136,7 +136,8 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
     import tensorflow as tf
 
     from core.augment import distort
-    from core.experiments import accuracy, kept_configs, load_noise_curve, load_sweep, sweep_best
+    from core.experiments import accuracy, load_noise_curve, load_sweep
+    from core.sweeps import kept_configs, sweep_best
     from core.figures import noise_curve_figure
     from core.inference import denoise_and_classify
     from core.latent import generate

@@ -10,7 +10,7 @@ from core import cache
 from core import data as data_mod
 from core.config import CLASSIFIERS, DENOISERS, NOISE_LEVELS, SWEEPS, SweepConfig, default_config, noise_curve_key
 from core.noise import salt_and_pepper
-from core.sweeps import kept_configs, summarize_sweep, sweep_best, sweep_results, sweep_row, sweep_verdict  # noqa: F401  (re-exported)
+from core.sweeps import kept_configs, sweep_results, sweep_row
 from core.training import library_versions, train
 
 

@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.command import send_stop_job_command
 from rq.job import Dependency, Job, JobStatus
@@ -44,6 +45,11 @@ SHOWN = {JobStatus.QUEUED: "queued", JobStatus.DEFERRED: "waiting", JobStatus.ST
 
 class QueueUnavailable(RuntimeError):
     """Redis cannot be reached: the training queue is not running."""
+
+
+# What a page catches around a queue call: Redis gone before or during it (a lock that
+# times out is a RedisError too).
+QUEUE_ERRORS = (QueueUnavailable, RedisError)
 
 
 def redis_url() -> str:
@@ -103,13 +109,26 @@ def estimate_seconds(config: TrainConfig) -> float:
     return per_epoch * config.epochs * (config.train_size or 55_000) / 55_000
 
 
+def _stuck(job: Job) -> bool:
+    """Whether a waiting (deferred) job can never run: RQ treats a cancelled or stopped
+    dependency as unmet even with ``allow_failure``, so a sweep summary whose run was
+    cancelled would wait forever."""
+    if job.get_status(refresh=False) != JobStatus.DEFERRED:
+        return False
+    for dependency in Job.fetch_many(job.dependency_ids, connection=job.connection):
+        if dependency is None or dependency.get_status(refresh=False) in (JobStatus.CANCELED, JobStatus.STOPPED):
+            return True
+    return False
+
+
 def _enqueue_once(conn: Redis, jid: str, enqueue) -> Job:
     """Under a Redis lock on ``jid``: return the job if it exists and has not ended (queued,
-    running, waiting or done); otherwise delete the ended one and call ``enqueue()``."""
+    running, waiting or done); otherwise delete the ended (or stuck) one and call
+    ``enqueue()``."""
     with conn.lock(f"digitlab:lock:{jid}", timeout=30, sleep=0.01, blocking_timeout=30):
         try:
             job = Job.fetch(jid, connection=conn)
-            if job.get_status() not in ENDED:
+            if job.get_status() not in ENDED and not _stuck(job):
                 return job
             job.delete()
         except NoSuchJobError:
@@ -150,8 +169,11 @@ def submit_sweep(sweep: SweepConfig, owner: str = "") -> Job:
     runs, stored = [], {}
     for run in sweep.runs():
         root = cache.find(run)
+        try:
+            history, metrics = cache.load_records(run, root) if root is not None else (None, None)
+        except cache.CorruptEntryError:
+            root = None  # a damaged entry is trained again
         if root is not None:
-            history, metrics = cache.load_records(run, root)
             stored[job_id(run)] = {"history": history, "metrics": metrics}
         else:
             runs.append(submit(run, owner))
@@ -207,6 +229,8 @@ def describe(job: Job) -> dict:
             state["state"] = "cancelled"
     if status == JobStatus.STARTED:
         state["remaining_seconds"] = _remaining(meta)
+    if _stuck(job):
+        state["state"], state["reason"] = "failed", "a run of this sweep was cancelled; queue the sweep again"
     if meta.get("kind") == "sweep":
         ids = meta.get("runs", [])
         finished = set(FinishedJobRegistry(QUEUE_NAME, connection=job.connection).get_job_ids()) if ids else set()
@@ -284,7 +308,10 @@ def cancel(jid: str, owner: str) -> None:
         QueueUnavailable: if Redis cannot be reached.
     """
     conn = connection()
-    job = Job.fetch(jid, connection=conn)
+    try:
+        job = Job.fetch(jid, connection=conn)
+    except NoSuchJobError:
+        return  # gone already
     if (job.meta or {}).get("owner") != owner:
         raise PermissionError("only the session that queued this job can cancel it")
     if job.meta.get("kind") == "sweep":
@@ -294,13 +321,13 @@ def cancel(jid: str, owner: str) -> None:
                     cancel(run, owner)
             except NoSuchJobError:
                 pass
-    status = job.get_status()
     try:
-        if status == JobStatus.STARTED:
-            send_stop_job_command(conn, jid)
-        elif status not in ENDED + (JobStatus.FINISHED,):
+        if job.get_status() not in ENDED + (JobStatus.FINISHED, JobStatus.STARTED):
             job.cancel()
-    except InvalidJobOperation:
+        # A worker may have taken it a moment ago: stop the training too.
+        if Job.fetch(jid, connection=conn).worker_name:
+            send_stop_job_command(conn, jid)
+    except (InvalidJobOperation, NoSuchJobError):
         pass  # it ended in between
 
 
@@ -323,7 +350,13 @@ def collect(root: Path | None = None) -> list[str]:
         except NoSuchJobError:
             continue
         if result and result.get("files"):
-            cache.write_entry(root / jid, result["files"])
+            try:
+                cache.write_entry(root / jid, result["files"])
+            except OSError:
+                # Another session (or app replica) wrote it at the same moment: fine.
+                if not any((root / jid / name).exists() for name in ("metrics.json", "results.json")):
+                    raise
+                continue
             written.append(jid)
     return written
 

@@ -113,28 +113,48 @@ if queued:
         st.error("Choose the control (0) and at least one factor, so there is something to compare.")
     else:
         try:
-            jobs.submit_sweep(sweep, owner)
-        except jobs.QueueUnavailable as exc:
-            st.warning(str(exc))
+            job = jobs.submit_sweep(sweep, owner)
+            st.session_state.setdefault("my-sweeps", []).append(job.id)
+        except jobs.QUEUE_ERRORS as exc:
+            st.warning(f"The sweep could not be queued: {exc}")
 
 collect_runs()
 here = sorted(cache.runs_dir().glob("sweep-*/results.json"), key=lambda p: p.stat().st_mtime, reverse=True)
 
 
-@st.fragment(run_every=3.0)
-def sweeps_in_queue() -> None:
+def queued_sweeps() -> list[dict]:
     try:
-        active = [state for state in jobs.active() if state["kind"] == "sweep"]
-    except jobs.QueueUnavailable:
-        return
-    for state in active:
-        config = state["sweep"]
-        factors = ", ".join(f"{f:.2g}" for f in config["l2_factors"])
-        st.info(f"Sweep on {'distorted' if config['augment'] else 'plain'} digits, factors {factors}, "
-                f"{config['replicates']} seeds, {config['epochs']} epochs: {job_status_text(state)}")
+        return [state for state in jobs.active() if state["kind"] == "sweep"]
+    except jobs.QUEUE_ERRORS:
+        return []
 
 
-sweeps_in_queue()
+def show_sweep_state(state: dict) -> None:
+    config = state["sweep"]
+    factors = ", ".join(f"{f:.2g}" for f in config["l2_factors"])
+    st.info(f"Sweep on {'distorted' if config['augment'] else 'plain'} digits, factors {factors}, "
+            f"{config['replicates']} seeds, {config['epochs']} epochs: {job_status_text(state)}")
+
+
+waiting = queued_sweeps()
+if waiting:
+    # Polled only while sweeps are queued; when one ends the page reruns to show its result.
+    @st.fragment(run_every=3.0)
+    def sweeps_in_queue() -> None:
+        now = queued_sweeps()
+        if {s["id"] for s in now} != {s["id"] for s in waiting}:
+            st.rerun(scope="app")
+        for state in now:
+            show_sweep_state(state)
+
+    sweeps_in_queue()
+for jid in st.session_state.get("my-sweeps", []):
+    try:
+        state = jobs.status(jid)
+    except jobs.QUEUE_ERRORS:
+        break
+    if state.get("state") == "failed":
+        st.error(f"Your sweep did not finish: {state['reason']}.")
 for path in here:
     try:
         results = cache.read_json(path)

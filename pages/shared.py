@@ -72,7 +72,7 @@ def collect_runs() -> None:
     not running."""
     try:
         jobs.collect()
-    except jobs.QueueUnavailable:
+    except jobs.QUEUE_ERRORS:
         pass
 
 

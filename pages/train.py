@@ -36,7 +36,9 @@ def widget_key(kind: str, field: str) -> str:
 
 
 def show_settings(fields: dict) -> None:
-    """Button callback: put a job's settings into the widgets, so its panel shows."""
+    """Button callback: put a job's settings into the widgets, so its panel shows (the
+    button sits in a fragment: ``show-pending`` makes it rerun the whole page)."""
+    st.session_state["show-pending"] = True
     st.session_state["train-kind"] = fields["kind"]
     for field in FIELDS:
         st.session_state[widget_key(fields["kind"], field)] = fields[field]
@@ -132,7 +134,11 @@ def queue_panel(state: dict) -> None:
             if state["history"].get("loss"):
                 st.plotly_chart(history_figure(state["history"]), key="live-curves")
         if mine and st.button("Cancel", key="cancel"):
-            jobs.cancel(state["id"], owner)
+            try:
+                jobs.cancel(state["id"], owner)
+            except jobs.QUEUE_ERRORS as exc:
+                st.warning(f"The job could not be cancelled: the training queue did not answer ({exc}).")
+                return
             st.rerun(scope="app")
         return
     if state.get("state") == "failed":
@@ -145,14 +151,18 @@ def queue_panel(state: dict) -> None:
             f"{duration(jobs.estimate_seconds(config))} of a worker's time here. It joins the server's "
             "training queue; the result is kept under \"trained here\".")
     if st.button("Train", type="primary"):
-        jobs.submit(config, owner)
+        try:
+            jobs.submit(config, owner)
+        except jobs.QUEUE_ERRORS as exc:
+            st.warning(f"The training could not be queued: the training queue did not answer ({exc}).")
+            return
         st.rerun(scope="app")
 
 
 def config_panel() -> None:
     try:
         state = jobs.status(jobs.job_id(config))
-    except jobs.QueueUnavailable as exc:
+    except jobs.QUEUE_ERRORS as exc:
         st.warning(str(exc))
         return
     if state.get("state") == "done":
@@ -165,7 +175,11 @@ def config_panel() -> None:
     # Only a queued or running job is polled: an idle panel costs the server nothing.
     @st.fragment(run_every=3.0)
     def watch():
-        now = jobs.status(jobs.job_id(config))
+        try:
+            now = jobs.status(jobs.job_id(config))
+        except jobs.QUEUE_ERRORS:
+            st.warning("The training queue stopped answering; the job's progress is not up to date.")
+            return
         if now.get("state") not in ("queued", "running"):
             st.rerun(scope="app")
         queue_panel(now)
@@ -176,11 +190,16 @@ def config_panel() -> None:
 collect_runs()
 shipped = cache.is_cached(config)
 here = not shipped and cache.is_cached(config, cache.runs_dir())
+try:
+    records = cache.load_records(config, None if shipped else cache.runs_dir()) if shipped or here else None
+except cache.CorruptEntryError as exc:
+    st.warning(f"{exc} Its results cannot be shown.")
+    st.stop()
 if shipped:
     st.success("These settings are shipped with the lab: shown at once, no training.")
-    show_result(*cache.load_records(config))
+    show_result(*records)
 elif here:
-    history, metrics = cache.load_records(config, cache.runs_dir())
+    history, metrics = records
     st.success("These settings were trained here, on this server: shown at once, no training.")
     if diverged(history):
         st.warning("This run diverged: its accuracy stayed near chance (10%). The learning rate was "
@@ -193,7 +212,7 @@ else:
 def job_list() -> None:
     try:
         active = jobs.active()
-    except jobs.QueueUnavailable:
+    except jobs.QUEUE_ERRORS:
         return
     st.subheader("Jobs on this server")
     if not active:
@@ -203,7 +222,13 @@ def job_list() -> None:
     # Polled only while jobs run: an idle Train page left open costs the server nothing.
     @st.fragment(run_every=5.0)
     def refresh():
-        rows = jobs.active()
+        if st.session_state.pop("show-pending", False):
+            st.rerun(scope="app")
+        try:
+            rows = jobs.active()
+        except jobs.QUEUE_ERRORS:
+            st.warning("The training queue stopped answering; this list is not up to date.")
+            return
         if not rows:
             st.rerun(scope="app")
         job_rows(rows)

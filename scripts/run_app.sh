@@ -23,13 +23,14 @@ trap stop EXIT INT TERM
 
 if [ -z "${DIGITLAB_REDIS_URL:-}" ]; then
     socket="$DIGITLAB_RUNS/redis.sock"
+    rm -f "$socket"  # a stale socket from an unclean stop would look like a running Redis
     # No TCP port: only processes on this machine that can open the socket reach it.
     # Snapshots in the runs store keep queued jobs across a restart.
     redis-server --port 0 --unixsocket "$socket" --unixsocketperm 700 --dir "$DIGITLAB_RUNS" \
         --dbfilename redis.rdb --save "60 1" --appendonly no --loglevel warning &
     pids+=($!)
     export DIGITLAB_REDIS_URL="unix://$socket"
-    for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.1; done
+    for _ in $(seq 100); do redis-cli -s "$socket" ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
 # Started from this shell, the workers share its session and scheduling group with

@@ -9,10 +9,10 @@ from scipy.spatial import cKDTree
 
 from core import cache
 from core.config import DEFAULTS, NOISE_LEVELS, SWEEP_FACTORS, SWEEPS, cnn_configs
-from core.experiments import (accuracy, best_classifier_config, kept_configs, load_noise_curve, load_sweep,
-                              sweep_best, sweep_verdict)
+from core.experiments import accuracy, best_classifier_config, load_noise_curve, load_sweep
 from core.latent import encode, generate
 from core.noise import salt_and_pepper
+from core.sweeps import kept_configs, sweep_best, sweep_verdict
 from core.targets import TARGETS
 
 CONFIGS = {**{kind: config for kind, config in DEFAULTS.items()},

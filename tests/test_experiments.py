@@ -4,7 +4,8 @@ import pytest
 
 from core import cache
 from core.config import SweepConfig
-from core.experiments import kept_configs, run_sweep, summarize_sweep, sweep_best, sweep_verdict
+from core.experiments import run_sweep
+from core.sweeps import kept_configs, summarize_sweep, sweep_best, sweep_verdict
 
 TINY = SweepConfig(l2_factors=(0.0, 1e-3), replicates=1, epochs=1, train_size=300)
 

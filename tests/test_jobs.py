@@ -164,3 +164,14 @@ def test_whole_worker_killed_is_marked_failed_after_its_heartbeat_expires(worker
     assert state["state"] == "failed"
     assert state["reason"] == "the worker stopped (it was killed or lost its connection to Redis)"
     assert jobs.collect() == [] and not cache.is_cached(config, queue_env)
+
+
+def test_a_sweep_whose_run_was_cancelled_fails_and_can_be_queued_again(queue_env):
+    sweep = SweepConfig(l2_factors=(0.0, 1e-4), replicates=1, epochs=1, train_size=300)
+    summary = jobs.submit_sweep(sweep, owner="teacher")
+    jobs.cancel(jobs.job_id(sweep.runs()[0]), owner="teacher")
+    state = jobs.status(summary.id)
+    assert state["state"] == "failed" and "cancelled" in state["reason"]
+    again = jobs.submit_sweep(sweep, owner="teacher")
+    assert jobs.status(again.id)["state"] == "waiting"
+    assert jobs.status(jobs.job_id(sweep.runs()[0]))["state"] == "queued"
