@@ -69,7 +69,9 @@ def history_figure(history: dict) -> go.Figure:
             values = [scale * v for v in history.get(prefix + name, [])]
             fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=f"{label} {name}",
                                      mode="lines+markers", line={"dash": dash}), row=1, col=col)
-        fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, len(history.get(name, [])) // 10),
+        epochs = len(history.get(name, []))
+        # Whole epochs only, from 1: a one-epoch curve would otherwise get ticks at 0.5 and 1.5.
+        fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, epochs // 10), range=[0.5, max(1, epochs) + 0.5],
                          row=1, col=col)
     fig.update_layout(height=360, margin={"t": 70, "b": 40, "l": 40, "r": 20},
                       legend={"orientation": "h", "y": 1.25, "x": 0})

@@ -52,6 +52,7 @@ else:
     st.dataframe(
         table,
         hide_index=True,
+        height="content",  # every row, no inner scroll
         column_config={
             "test accuracy": st.column_config.NumberColumn(format="percent"),
             "parameters": st.column_config.NumberColumn(format="localized"),
@@ -83,13 +84,14 @@ if bench_file.exists():
             return f"recorded ({row['recorded']})"
         return {True: "pass", False: "MISS", None: ""}[row["passed"]]
 
-    st.dataframe(pd.DataFrame({
+    # A static table: every row and the whole text of each cell, wrapped, no inner scroll.
+    st.table(pd.DataFrame({
         "what": [r["what"] for r in bench["rows"]],
         "measured": [shown(r["unit"], r["value"]) for r in bench["rows"]],
         "median": [shown(r["unit"], r["median"]) for r in bench["rows"]],
         "target": [target(r) for r in bench["rows"]],
-        "": [mark(r) for r in bench["rows"]],
-    }), hide_index=True)
+        "verdict": [mark(r) for r in bench["rows"]],
+    }).set_index("what"))
     info = bench["machine"]
     gpus = ", ".join(info.get("gpus") or []) or "no GPU found by TensorFlow"
     st.caption(f"`python -m core bench`, {bench['date']}, on {info['cpu']} ({info['cores']} cores, {gpus}). "

@@ -83,7 +83,7 @@ def describe_sweep(name: str, results: dict) -> None:
                                              "test_accuracy", "training_seconds"]]
         for column in ("final_val_accuracy", "best_val_accuracy", "test_accuracy"):
             runs[column] *= 100
-        st.dataframe(runs.rename(columns=lambda c: c.replace("_", " ")), hide_index=True,
+        st.dataframe(runs.rename(columns=lambda c: c.replace("_", " ")), hide_index=True, height="content",
                      column_config={"l2": st.column_config.NumberColumn("L2 factor", format="%.2g"),
                                     "final val accuracy": percent, "best val accuracy": percent,
                                     "test accuracy": percent,

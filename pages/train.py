@@ -264,7 +264,7 @@ if board:
         "test accuracy": [100 * (r["test_accuracy"] or 0) for r in board],
         "training time (s)": [r["training_seconds"] for r in board],
         "": ["diverged: learning rate too high?" if r["diverged"] else "" for r in board],
-    }), hide_index=True, column_config={
+    }), hide_index=True, height="content", column_config={
         "validation accuracy": st.column_config.NumberColumn(format="%.2f%%"),
         "test accuracy": st.column_config.NumberColumn(format="%.2f%%"),
         "training time (s)": st.column_config.NumberColumn(format="%.0f")})
@@ -273,5 +273,5 @@ if board:
 
 with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
     rows, parameters = model_summary(json.dumps(asdict(config)))
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, height="content")
     st.caption(f"{parameters:,} parameters in all.")
