@@ -212,7 +212,8 @@ def _ended_text(job: Job) -> str:
 
 def describe(job: Job) -> dict:
     """What a page shows of a job: {"id", "state", "kind" ("train" or "sweep"), "config" or
-    "sweep", "owner", "epoch", "epochs", "history", "position" (1-based, queued jobs),
+    "sweep", "owner", "epoch" (epochs finished), "epochs", "progress" (epochs done as a
+    float, updated within an epoch), "history", "position" (1-based, queued jobs),
     "wait_seconds" (estimated, queued jobs), "remaining_seconds" (running jobs), "reason"
     (one sentence, failed jobs), "log" (the traceback, failed jobs), "runs" (sweeps:
     {"done", "total"})}."""
@@ -221,6 +222,7 @@ def describe(job: Job) -> dict:
     state = {"id": job.id, "state": SHOWN.get(status, str(status)), "kind": meta.get("kind", "train"),
              "config": meta.get("config"), "sweep": meta.get("sweep"), "owner": meta.get("owner", ""),
              "epoch": meta.get("epoch", 0), "epochs": meta.get("epochs", 0), "history": meta.get("history", {}),
+             "progress": meta.get("progress", meta.get("epoch", 0)),
              "position": None, "wait_seconds": None, "remaining_seconds": None, "reason": "", "log": ""}
     if status in ENDED:
         state["log"] = _ended_text(job)

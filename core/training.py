@@ -168,8 +168,28 @@ class EpochReporter(keras.callbacks.Callback):
         self.on_epoch(epoch + 1, self.epochs, {k: float(v) for k, v in (logs or {}).items()})
 
 
+class BatchProgress(keras.callbacks.Callback):
+    """Calls ``on_progress(epochs_done)`` during training, at most once per ``every``
+    seconds: ``epochs_done`` counts epochs as a float (1.5 = halfway through the second),
+    so a page can move its progress bar before the first epoch ends."""
+
+    def __init__(self, on_progress: Callable[[float], None], every: float = 1.0):
+        super().__init__()
+        self.on_progress, self.every, self.last, self.epoch = on_progress, every, 0.0, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if now - self.last >= self.every and self.params.get("steps"):
+            self.last = now
+            self.on_progress(self.epoch + (batch + 1) / self.params["steps"])
+
+
 def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None = None,
-          mnist: data_mod.Mnist | None = None) -> TrainResult:
+          mnist: data_mod.Mnist | None = None,
+          on_progress: Callable[[float], None] | None = None) -> TrainResult:
     """Train one model from scratch on MNIST; evaluate it once on the 10,000 test digits.
 
     Args:
@@ -177,6 +197,8 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
         on_epoch: called after each epoch as ``on_epoch(epoch, epochs, logs)``, epoch
             counted from 1, ``logs`` the epoch's training and validation metrics.
         mnist: a ``load_mnist()`` result, to skip reloading it; loaded when None.
+        on_progress: called about once a second during training with the epochs done
+            so far as a float (``BatchProgress``).
 
     Returns:
         TrainResult with ``history`` = {metric: [one float per epoch]}: loss and
@@ -204,7 +226,8 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
     model = build(config)
     model.compile(optimizer=_optimizer(config, math.ceil(pipeline.size / config.batch_size)),
                   loss=pipeline.loss, metrics=list(pipeline.metrics))
-    callbacks = [EpochClock()] + ([EpochReporter(on_epoch, config.epochs)] if on_epoch else [])
+    callbacks = ([EpochClock()] + ([EpochReporter(on_epoch, config.epochs)] if on_epoch else [])
+                 + ([BatchProgress(on_progress)] if on_progress else []))
     start = time.perf_counter()
     history = model.fit(pipeline.fit, epochs=config.epochs, validation_data=pipeline.validation,
                         callbacks=callbacks, verbose=0, shuffle=False).history

@@ -61,10 +61,15 @@ def train_job(config_fields: dict) -> dict:
         for name, value in logs.items():
             history.setdefault(name, []).append(value)
         if job is not None:
-            job.meta.update(epoch=epoch, epochs=epochs, history=history)
+            job.meta.update(epoch=epoch, epochs=epochs, history=history, progress=float(epoch))
             job.save_meta()
 
-    result = train(config, on_epoch=on_epoch)
+    def on_progress(epochs_done):
+        if job is not None:
+            job.meta["progress"] = epochs_done
+            job.save_meta()
+
+    result = train(config, on_epoch=on_epoch, on_progress=on_progress)
     with tempfile.TemporaryDirectory() as tmp:
         path = cache.save(config, result, root=Path(tmp))
         files = _entry_files(path)

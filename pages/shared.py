@@ -84,7 +84,7 @@ def duration(seconds: float) -> str:
 def job_status_text(state: dict) -> str:
     """One sentence on a job (``core.jobs.describe``): where it is and how long it may take."""
     if state["state"] == "running":
-        return (f"Training: epoch {state['epoch']} of {state['epochs']}, about "
+        return (f"Training: {state['epoch']} of {state['epochs']} epochs done, about "
                 f"{duration(state['remaining_seconds'] or 0)} left.")
     if state["state"] == "queued":
         if state.get("workers") == 0:

@@ -129,8 +129,10 @@ def queue_panel(state: dict) -> None:
     if state.get("state") in ("queued", "running"):
         st.info(job_status_text(state) + (" Queued by you." if mine else " Queued by someone else in the class."))
         if state["state"] == "running":
-            st.progress(state["epoch"] / max(1, state["epochs"]),
-                        text=f"epoch {state['epoch']} of {state['epochs']}")
+            done = min(state["progress"], state["epochs"])
+            st.progress(done / max(1, state["epochs"]),
+                        text=f"epoch {min(int(done) + 1, state['epochs'])} of {state['epochs']}: "
+                             f"{done - int(done):.0%} of it done" if done < state["epochs"] else "finishing")
             if state["history"].get("loss"):
                 st.plotly_chart(history_figure(state["history"]), key="live-curves")
         if mine and st.button("Cancel", key="cancel"):
@@ -244,7 +246,7 @@ def job_rows(active: list[dict]) -> None:
         mine = " (yours)" if state["owner"] == owner else ""
         left.markdown(f"**{what}**{mine} · `{state['id']}` · {job_status_text(state)}")
         if state["state"] == "running" and state["epochs"]:
-            left.progress(state["epoch"] / state["epochs"])
+            left.progress(min(1.0, state["progress"] / state["epochs"]))
         if state["kind"] == "train":
             right.button("Show", key=f"show-{state['id']}", on_click=show_settings, args=(fields,))
 

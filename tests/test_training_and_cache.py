@@ -157,3 +157,15 @@ def test_one_hash_names_every_entry():
     config = default_config("cnn")
     assert config.key() == config_key(config) == config_key(config.__dict__)
     assert len(config.key()) == 12 and config.key() != default_config("cnn", seed=1).key()
+
+
+def test_batch_progress_reports_fractions_of_epochs():
+    from core.training import BatchProgress
+
+    seen = []
+    callback = BatchProgress(seen.append, every=0.0)
+    callback.set_params({"steps": 4, "epochs": 3})
+    callback.on_epoch_begin(1)
+    callback.on_train_batch_end(1)
+    callback.on_train_batch_end(3)
+    assert seen == [1.5, 2.0]
