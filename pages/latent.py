@@ -87,9 +87,13 @@ def latent_map():
         idx = shown[y_test[shown] == digit]
         fig.add_trace(go.Scattergl(x=codes[idx, 0], y=codes[idx, 1], mode="markers", name=str(digit),
                                    marker={"size": 4, "opacity": 0.7,
-                                           "color": qualitative.Plotly[digit]}))
-    fig.add_trace(go.Scatter(x=[z1], y=[z2], mode="markers", name="decoded point",
-                             marker={"size": 18, "symbol": "x", "color": "black"}))
+                                           # Tableau 10 (D3): ten hues far apart (Plotly's own
+                                           # puts 0/3, 6/8 and 4/9 close together).
+                                           "color": qualitative.D3[digit]}))
+    # WebGL like the points, and last: a plain Scatter would be drawn under the WebGL layer.
+    fig.add_trace(go.Scattergl(x=[z1], y=[z2], mode="markers", name="decoded point",
+                               marker={"size": 20, "symbol": "x", "color": "black",
+                                       "line": {"width": 2, "color": "white"}}))
     fig.update_layout(height=520, xaxis_title="z₁", yaxis_title="z₂", margin={"t": 10},
                       legend={"title": "label"})
     with left:
