@@ -7,14 +7,16 @@ def layer_table(model) -> list[dict]:
     """One row per layer: {"layer", "type", "output shape", "parameters"}.
 
     Nested models (an autoencoder's ``encoder`` and ``decoder``) are one row each,
-    followed by their own layers indented. The batch dimension shows as None.
+    followed by their own layers indented. The output shape is one image's (or code's),
+    without the batch dimension: "26 × 26 × 32", "784".
     """
     rows = []
 
     def add(layer, depth):
         output = getattr(layer, "output", None)
         outputs = output if isinstance(output, (list, tuple)) else [output]
-        shape = ", ".join(str(tuple(o.shape)) for o in outputs if hasattr(o, "shape")) or "-"
+        shape = ", ".join(" × ".join(str(d) for d in tuple(o.shape)[1:]) for o in outputs
+                          if hasattr(o, "shape")) or "-"
         rows.append({"layer": "    " * depth + layer.name, "type": type(layer).__name__,
                      "output shape": shape, "parameters": int(layer.count_params())})
         for inner in getattr(layer, "layers", []):

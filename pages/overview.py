@@ -38,9 +38,9 @@ else:
         {
             "kind": [m["kind"] for m in rows],
             "seed": [m["seed"] for m in rows],
-            "entry": [m["key"] for m in rows],
             "parameters": [m["param_count"] for m in rows],
-            "test accuracy": [m.get("test_accuracy") for m in rows],
+            # Autoencoders reconstruct digits; they have no accuracy to show.
+            "test accuracy": [f"{m['test_accuracy']:.2%}" if "test_accuracy" in m else "–" for m in rows],
             "test loss": [m["test_loss"] for m in rows],
             "epochs": [m["epochs"] for m in rows],
             "training time (s)": [m["training_seconds"] for m in rows],
@@ -54,7 +54,6 @@ else:
         hide_index=True,
         height="content",  # every row, no inner scroll
         column_config={
-            "test accuracy": st.column_config.NumberColumn(format="percent"),
             "parameters": st.column_config.NumberColumn(format="localized"),
             "L2": st.column_config.NumberColumn(format="%.2g"),
         },
@@ -101,15 +100,21 @@ else:
     st.info("No benchmark results yet: run `python -m core bench`.")
 
 st.subheader("The data")
+st.markdown("MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, available under "
+            "[CC BY-SA 3.0](https://creativecommons.org/licenses/by-sa/3.0/).")
 sha = rows[0]["data_sha256"] if rows else None
 source = rows[0]["data_source"] if rows else None
-st.markdown(
-    f"""
+with st.expander("Where this came from"):
+    st.markdown(
+        f"""
 - Source of the training data: **{source or "unknown"}**, sha256 `{sha or "-"}`
   (the bundled file's expected sha256 is `{data_mod.BUNDLED_SHA256}`).
 - The lab reads MNIST from `$DIGITLAB_MNIST` if set, else the bundled `data/mnist.npz`,
   else `keras.datasets.mnist.load_data()` (which needs the network).
-- MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, available under
-  [CC BY-SA 3.0](https://creativecommons.org/licenses/by-sa/3.0/).
+- Each model's cache entry (`models_cache/<kind>-<hash of its settings>`):
 """
-)
+    )
+    st.dataframe(pd.DataFrame({"kind": [m["kind"] for m in rows], "seed": [m["seed"] for m in rows],
+                               "entry": [f"{m['kind']}-{m['key']}" for m in rows],
+                               "created": [m.get("created", "") for m in rows]}),
+                 hide_index=True, height="content")

@@ -275,5 +275,6 @@ if board:
 
 with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
     rows, parameters = model_summary(json.dumps(asdict(config)))
-    st.dataframe(pd.DataFrame(rows), hide_index=True, height="content")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, height="content",
+                 column_config={"parameters": st.column_config.NumberColumn(format="localized")})
     st.caption(f"{parameters:,} parameters in all.")
