@@ -109,17 +109,23 @@ def find(config) -> Path | None:
     return None
 
 
-def check_entry(path: Path) -> None:
-    """Raise ``CorruptEntryError`` if the model entry at ``path`` is incomplete or damaged:
-    a missing file, JSON that does not parse, or a ``model.keras`` that is not a whole zip
-    archive (a truncated one has lost its central directory). Reads only the small files."""
+def has_entry(root: Path, name: str) -> bool:
+    """Whether the store ``root`` holds a complete entry ``name``: a model entry
+    (``metrics.json`` is written last) or an experiment (``results.json``)."""
+    return any((Path(root) / name / file).exists() for file in ("metrics.json", "results.json"))
+
+
+def check_entry(path: Path) -> tuple[dict, dict]:
+    """(history, metrics) of the model entry at ``path``, checked: raises
+    ``CorruptEntryError`` if a file is missing, JSON does not parse, or ``model.keras`` is
+    not a whole zip archive (a truncated one has lost its central directory). Reads only
+    the small files."""
     for name in MODEL_FILES:
         if not (path / name).exists():
             raise CorruptEntryError(f"The entry {path.name} is incomplete: {name} is missing.")
     if not zipfile.is_zipfile(path / "model.keras"):
         raise CorruptEntryError(f"The entry {path.name} is damaged: its model.keras is not a whole Keras file.")
-    read_json(path / "history.json")
-    read_json(path / "metrics.json")
+    return read_json(path / "history.json"), read_json(path / "metrics.json")
 
 
 def problems(root: Path | None = None) -> list[str]:
@@ -180,7 +186,7 @@ def load(config, root: Path | None = None) -> CachedModel:
             f"no cached model for {config.kind} ({config.key()}) in {path.parent}; "
             f"build it with `python -m core train {config.kind}`"
         )
-    check_entry(path)
+    history, metrics = check_entry(path)
     import keras
 
     import core.models  # noqa: F401  registers the custom layers for deserialisation
@@ -189,7 +195,7 @@ def load(config, root: Path | None = None) -> CachedModel:
         model = keras.models.load_model(path / "model.keras", compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many kinds for a damaged archive
         raise CorruptEntryError(f"The entry {path.name} is damaged: its model.keras cannot be loaded.") from exc
-    return CachedModel(model, read_json(path / "history.json"), read_json(path / "metrics.json"))
+    return CachedModel(model, history, metrics)
 
 
 def load_records(config, root: Path | None = None) -> tuple[dict, dict]:
@@ -221,8 +227,8 @@ def list_models(root: Path | None = None) -> list[dict]:
         if path.parent.name.startswith("."):
             continue
         try:
-            check_entry(path.parent)
-            rows.append({**read_json(path), "history": read_json(path.parent / "history.json")})
+            history, metrics = check_entry(path.parent)
+            rows.append({**metrics, "history": history})
         except CorruptEntryError:
             continue
     return sorted(rows, key=lambda m: (m["kind"], m.get("created", "")))

@@ -236,13 +236,10 @@ def describe(job: Job) -> dict:
     if meta.get("kind") == "sweep":
         ids = meta.get("runs", [])
         finished = set(FinishedJobRegistry(QUEUE_NAME, connection=job.connection).get_job_ids()) if ids else set()
-        done = sum(1 for jid in ids if jid in finished or _stored(jid))
+        done = sum(1 for jid in ids if jid in finished
+                   or cache.has_entry(cache.cache_dir(), jid) or cache.has_entry(cache.runs_dir(), jid))
         state["runs"] = {"done": done, "total": len(ids)}
     return state
-
-
-def _stored(entry: str) -> bool:
-    return any((root / entry / "metrics.json").exists() for root in (cache.cache_dir(), cache.runs_dir()))
 
 
 def _remaining(meta: dict) -> float:
@@ -264,13 +261,15 @@ def status(jid: str) -> dict:
     conn = connection()
     queue(conn).started_job_registry.cleanup()
     try:
-        state = describe(Job.fetch(jid, connection=conn))
+        job = Job.fetch(jid, connection=conn)
     except NoSuchJobError:
         return {}
-    if state["state"] == "queued":
-        # Its place and wait depend on every job ahead of it.
-        return next((row for row in active() if row["id"] == jid), state)
-    return state
+    if job.get_status(refresh=False) == JobStatus.QUEUED:
+        # Its place and wait depend on every job ahead of it: active() describes it with them.
+        row = next((row for row in active() if row["id"] == jid), None)
+        if row is not None:
+            return row
+    return describe(job)
 
 
 def active() -> list[dict]:
@@ -345,7 +344,7 @@ def collect(root: Path | None = None) -> list[str]:
     root = Path(root or cache.runs_dir())
     written = []
     for jid in FinishedJobRegistry(QUEUE_NAME, connection=conn).get_job_ids():
-        if (root / jid / "metrics.json").exists() or (root / jid / "results.json").exists():
+        if cache.has_entry(root, jid):
             continue
         try:
             result = Job.fetch(jid, connection=conn).return_value()
@@ -356,14 +355,14 @@ def collect(root: Path | None = None) -> list[str]:
                 cache.write_entry(root / jid, result["files"])
             except OSError:
                 # Another session (or app replica) wrote it at the same moment: fine.
-                if not any((root / jid / name).exists() for name in ("metrics.json", "results.json")):
+                if not cache.has_entry(root, jid):
                     raise
                 continue
             written.append(jid)
     return written
 
 
-def run_worker(burst: bool = False, nice: int = 19, name: str | None = None) -> bool:
+def run_worker(burst: bool = False, nice: int = 19) -> bool:
     """Run an RQ worker on the lab's queue until stopped (or, with ``burst``, until the
     queue is empty). The worker lowers its own priority first, so its training processes
     (forked per job, in this process's session and scheduling group) yield the CPU to the
@@ -372,7 +371,7 @@ def run_worker(burst: bool = False, nice: int = 19, name: str | None = None) -> 
     if nice:
         os.nice(nice)
     conn = connection()
-    worker = Worker([queue(conn)], connection=conn, name=name, job_monitoring_interval=5)
+    worker = Worker([queue(conn)], connection=conn, job_monitoring_interval=5)
     return worker.work(burst=burst, logging_level="INFO")
 
 
