@@ -29,6 +29,7 @@ from core import bench, cache, jobs  # noqa: E402
 from core.config import default_config  # noqa: E402
 from core.data import load_mnist  # noqa: E402
 from core.targets import TARGETS  # noqa: E402
+from scripts.serve import redis_server  # noqa: E402
 
 def time_strokes(classifiers, images) -> tuple[float, float]:
     """(median, p95) ms of the Draw page's work per stroke over ``images``."""
@@ -66,23 +67,14 @@ def main() -> int:
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "priority.json"))
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="digitlab-priority-") as tmp:
-        sock = Path(tmp) / "redis.sock"
-        redis = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(sock), "--save", "",
-                                  "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        os.environ.update(DIGITLAB_REDIS_URL=f"unix://{sock}", DIGITLAB_RUNS=str(Path(tmp) / "runs"))
-        try:
-            while not sock.exists():
-                time.sleep(0.05)
-            x_test = load_mnist().splits()[2][0]
-            images = bench.canvas_images(x_test[: args.strokes])
-            classifiers = (cache.load(default_config("cnn")).model, cache.load(default_config("dense_64_64")).model)
-            rows = [("no training", *time_strokes(classifiers, images), None)]
-            for index, nice in enumerate((19, 0)):
-                rows.append((f"worker training, nice {nice}", *while_training(nice, classifiers, images, index)))
-        finally:
-            redis.terminate()
-            redis.wait(10)
+    with tempfile.TemporaryDirectory(prefix="digitlab-priority-") as tmp, redis_server(Path(tmp)) as url:
+        os.environ.update(DIGITLAB_REDIS_URL=url, DIGITLAB_RUNS=str(Path(tmp) / "runs"))
+        x_test = load_mnist().splits()[2][0]
+        images = bench.canvas_images(x_test[: args.strokes])
+        classifiers = (cache.load(default_config("cnn")).model, cache.load(default_config("dense_64_64")).model)
+        rows = [("no training", *time_strokes(classifiers, images), None)]
+        for index, nice in enumerate((19, 0)):
+            rows.append((f"worker training, nice {nice}", *while_training(nice, classifiers, images, index)))
 
     load = os.getloadavg()
     print(f"Draw page's work per stroke ({args.strokes} strokes), {time.strftime('%Y-%m-%d')}, "

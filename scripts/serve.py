@@ -22,6 +22,29 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @contextlib.contextmanager
+def redis_server(folder: Path, timeout: float = 10.0):
+    """A private redis-server (Debian's) on a Unix socket in ``folder``: no TCP port, no
+    snapshots. Yields its URL (``unix://...``); stops it after.
+
+    Raises:
+        RuntimeError: if its socket does not appear within ``timeout`` seconds.
+    """
+    sock = Path(folder) / "redis.sock"
+    process = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(sock), "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + timeout
+        while not sock.exists():
+            if time.time() > deadline:
+                raise RuntimeError(f"redis-server did not open {sock} in {timeout:.0f} s")
+            time.sleep(0.05)
+        yield f"unix://{sock}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@contextlib.contextmanager
 def lab_stack(env: dict | None = None, workers: int = 1, timeout: float = 90.0):
     """Run the lab as scripts/run_app.sh does, on free resources: a private redis-server on
     a Unix socket in a temporary folder, ``workers`` training workers and `streamlit run
@@ -31,19 +54,15 @@ def lab_stack(env: dict | None = None, workers: int = 1, timeout: float = 90.0):
     Raises:
         RuntimeError: if the server is not healthy within ``timeout`` seconds.
     """
-    with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp, socket.socket() as s:
+    with (tempfile.TemporaryDirectory(prefix="digitlab-") as tmp, socket.socket() as s,
+          redis_server(Path(tmp)) as redis_url):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()
-        sock = Path(tmp) / "redis.sock"
-        env = {**os.environ, "DIGITLAB_RUNS": str(Path(tmp) / "runs"), "DIGITLAB_REDIS_URL": f"unix://{sock}",
+        env = {**os.environ, "DIGITLAB_RUNS": str(Path(tmp) / "runs"), "DIGITLAB_REDIS_URL": redis_url,
                "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
-        processes = [subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(sock), "--save", "",
-                                       "--appendonly", "no"], stdout=subprocess.DEVNULL)]
+        processes = []
         try:
-            deadline = time.time() + 10
-            while not sock.exists() and time.time() < deadline:
-                time.sleep(0.05)
             processes += [subprocess.Popen([sys.executable, "-m", "core", "worker"], cwd=ROOT, env=env,
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                           for _ in range(workers)]

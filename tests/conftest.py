@@ -60,21 +60,13 @@ def rng():
 def redis_server(tmp_path_factory):
     """A real, private ``redis-server`` (Debian's) on a Unix socket; yields its URL."""
     import shutil
-    import subprocess
-    import time
+
+    from scripts.serve import redis_server as private_redis
 
     if not shutil.which("redis-server"):
         pytest.fail("redis-server is not installed: run scripts/setup.sh")
-    folder = tmp_path_factory.mktemp("redis")
-    socket = folder / "redis.sock"
-    process = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(socket), "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while not socket.exists() and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"unix://{socket}"
-    process.terminate()
-    process.wait(10)
+    with private_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture
