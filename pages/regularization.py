@@ -1,7 +1,5 @@
 """Regularization: two L2 weight-decay sweeps of the 500-300 dense net, with error bars."""
 
-import uuid
-
 import pandas as pd
 import streamlit as st
 
@@ -10,7 +8,7 @@ from core.config import SWEEP_FACTORS, SWEEPS, SweepConfig
 from core.figures import sweep_figure
 from core.sweeps import sweep_best, sweep_verdict
 from core.targets import HINTON_ACCURACY
-from pages.shared import collect_runs, job_status_text, use_app_navigation
+from pages.shared import collect_runs, job_status_text, session_owner, use_app_navigation
 
 use_app_navigation()
 
@@ -107,7 +105,7 @@ with st.form("sweep"):
     queued = st.form_submit_button("Queue this sweep", type="primary")
 sweep = SweepConfig(augment=digits == "distorted", l2_factors=tuple(sorted(factors)), replicates=int(replicates),
                     epochs=int(epochs))
-owner = st.session_state.setdefault("owner", uuid.uuid4().hex)
+owner = session_owner()
 if queued:
     if 0.0 not in factors or len(factors) < 2:
         st.error("Choose the control (0) and at least one factor, so there is something to compare.")

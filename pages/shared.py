@@ -3,6 +3,8 @@ small display helpers. Not a page itself (app.py lists the pages)."""
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 import streamlit as st
 
@@ -65,6 +67,12 @@ def enlarge(image: np.ndarray, factor: int = 4) -> np.ndarray:
 def digit_row(images, captions=None, factor: int = 3) -> None:
     """Show (28, 28) digits in one row, each with an optional caption."""
     st.image([enlarge(image, factor) for image in images], caption=captions, clamp=True)
+
+
+def session_owner() -> str:
+    """This browser session's opaque id: the owner recorded on the jobs it queues (only the
+    owner may cancel them)."""
+    return st.session_state.setdefault("owner", uuid.uuid4().hex)
 
 
 def collect_runs() -> None:

@@ -2,7 +2,6 @@
 once; new ones join the server's training queue, with live curves, and land in "trained here"."""
 
 import json
-import uuid
 from dataclasses import asdict
 
 import pandas as pd
@@ -13,7 +12,7 @@ from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, KINDS, L2_C
                          TrainConfig)
 from core.figures import history_figure
 from core.leaderboard import diverged, leaderboard
-from pages.shared import collect_runs, duration, job_status_text, use_app_navigation
+from pages.shared import collect_runs, duration, job_status_text, session_owner, use_app_navigation
 
 use_app_navigation()
 
@@ -28,7 +27,7 @@ LABELS = {
 }
 FIELDS = ("epochs", "batch_size", "optimizer", "learning_rate", "momentum", "lr_schedule", "seed", "augment",
           "l2", "noise_level", "latent_dim")
-owner = st.session_state.setdefault("owner", uuid.uuid4().hex)
+owner = session_owner()
 
 
 def widget_key(kind: str, field: str) -> str:
