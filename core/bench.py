@@ -98,17 +98,15 @@ def canvas_images(digits: np.ndarray) -> list[np.ndarray]:
 
 
 def draw_stroke(image: np.ndarray, classifiers) -> None:
-    """What the Draw page computes per stroke: preprocess the (280, 280, 4) uint8 canvas
-    image, encode the 28x28 input as st.image does, run each Keras classifier and
-    serialise its probability bar chart as st.plotly_chart sends it."""
-    from core.figures import probability_bars
+    """What the Draw page computes per stroke: preprocess the (280, 280, 4) uint8 pad
+    image, run each Keras classifier and build the answer block (input image, digits,
+    probability bars) as st.html sends it."""
+    from core.answers import answer_html
     from core.inference import probabilities
     from core.preprocess import to_mnist
 
     digit = to_mnist(image)
-    encode_image(digit)
-    for model in classifiers:
-        probability_bars(probabilities(model, digit)).to_json(validate=False)
+    answer_html(digit, {f"model {i}": probabilities(model, digit) for i, model in enumerate(classifiers)}, "bench")
 
 
 def _mean_test_accuracy(configs, x_test, y_test) -> float:
@@ -203,7 +201,7 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
 
     classifiers = (cnn, models["dense_64_64"].model)
     median, p95 = timings_ms(lambda image: draw_stroke(image, classifiers), canvas_images(x_test[:repeats]))
-    rows.append(Row("Draw: canvas image to both models' answers and bar charts, p95", p95, "ms",
+    rows.append(Row("Draw: pad image to both models' answers and probability bars (server side), p95", p95, "ms",
                     TARGETS["draw_ms"], median=median))
 
     curve = load_noise_curve()
