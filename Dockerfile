@@ -22,7 +22,7 @@ RUN python -m venv .venv && .venv/bin/pip install --disable-pip-version-check -r
 RUN useradd --create-home --uid 1000 lab
 # Owned by root: the shipped models are read-only for the app; runs go to /app/runs.
 COPY .streamlit .streamlit
-COPY app.py ./
+COPY app.py server.py ./
 COPY core core
 COPY pages pages
 COPY scripts scripts

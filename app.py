@@ -3,8 +3,11 @@
 import streamlit as st
 
 from core import cache
+from pages.shared import projector_toggle
 
-st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
+# A ?mode=class link (projector mode) opens with the sidebar folded, leaving the screen to the page.
+st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide",
+                   initial_sidebar_state="collapsed" if st.query_params.get("mode") == "class" else "auto")
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
@@ -26,5 +29,6 @@ def damaged_entries(shipped: str, runs: str) -> list[str]:
 
 for problem in damaged_entries(str(cache.cache_dir()), str(cache.runs_dir())):
     st.warning(f"{problem} It is skipped.", icon=":material/warning:")
+projector_toggle()
 st.sidebar.caption("Digit Lab · neural networks on MNIST · models trained on the real MNIST set")
 page.run()

@@ -106,3 +106,86 @@ def job_status_text(state: dict) -> str:
     if state["state"] == "failed":
         return f"Failed: {state['reason']}."
     return state["state"].capitalize() + "."
+
+
+# Projector mode: larger type for the back of a room. Streamlit sizes text in rem, so one
+# root font size scales headings, widgets and tables together; plotly figures read it
+# through shared.figure_font().
+_PROJECTOR_CSS = "<style>html { font-size: 22px; } [data-testid='stCaptionContainer'] { display: none; }</style>"
+
+
+def projector_toggle() -> None:
+    """The sidebar's "Projector mode" toggle, on by default for ``?mode=class`` links; the
+    query parameter follows the toggle so a copied link keeps the mode."""
+    if "projector" not in st.session_state:
+        st.session_state.projector = st.query_params.get("mode") == "class"
+    on = st.sidebar.toggle("Projector mode", key="projector",
+                           help="Larger text and digits, fewer captions: for a class watching a projector.")
+    if on:
+        st.query_params["mode"] = "class"
+        st.html(_PROJECTOR_CSS)
+    elif st.query_params.get("mode") == "class":
+        del st.query_params["mode"]
+
+
+def projector() -> bool:
+    """Whether this session shows the lab for a projector (see ``projector_toggle``)."""
+    return bool(st.session_state.get("projector", False))
+
+
+def caption(text: str) -> None:
+    """A caption for a learner reading alone; projector mode leaves it out."""
+    if not projector():
+        st.caption(text)
+
+
+def explain(*terms: str) -> None:
+    """A "What is …?" expander with one sentence (and its source) per term of
+    ``core.glossary.GLOSSARY``, for a learner meeting the words for the first time.
+
+    Raises KeyError for a term the glossary lacks (a test checks every page's terms).
+    """
+    from core.glossary import GLOSSARY
+
+    entries = [GLOSSARY[term] for term in terms]
+    title = "What is " + ", ".join(e.name for e in entries[:-1]) + (" or " if len(entries) > 1 else "") \
+        + entries[-1].name + "?"
+    with st.expander(title, icon=":material/school:"):
+        for e in entries:
+            source = f" *Source: {e.source}.*" if e.source else ""
+            st.markdown(f"**{e.name[0].upper() + e.name[1:]}**: {e.sentence}{source}")
+
+
+# Every shipped model a page shows, in the order a first visitor most likely needs them.
+WARM_KINDS = ("cnn", "dense_64_64", "denoising_autoencoder", "conv_denoiser", "vae", "cvae")
+
+
+def warm_up() -> None:
+    """Load, once per server process, what the pages' first visits would otherwise wait
+    for: TensorFlow, the shipped models (each run once, so Keras has traced its graph) and
+    the MNIST test digits. Runs in server.py's background thread; a model that is missing
+    or damaged is skipped here and reported by the page that needs it."""
+    import logging
+    import threading
+    import time
+
+    from core.inference import probabilities
+
+    log = logging.getLogger("digitlab.warm_up")
+    # The cached loaders' spinners look for a page to draw in; this thread has none, and
+    # Streamlit would warn about it once per load.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: record.threadName != threading.current_thread().name)
+    start = time.perf_counter()
+    mnist()
+    blank = np.zeros((28, 28), np.float32)
+    for kind in WARM_KINDS:
+        try:
+            entry = cached_model(kind)
+        except (FileNotFoundError, cache.CorruptEntryError):
+            continue
+        if kind in ("cnn", "dense_64_64"):
+            probabilities(entry.model, blank)
+        elif kind in ("denoising_autoencoder", "conv_denoiser"):
+            entry.model.predict_on_batch(blank[None])
+    log.warning("warm-up done in %.1f s", time.perf_counter() - start)

@@ -40,6 +40,6 @@ for _ in $(seq "${DIGITLAB_WORKERS:-1}"); do
     pids+=($!)
 done
 echo "Digit Lab: open http://localhost:${PORT:-8501} (queue at $DIGITLAB_REDIS_URL)"
-.venv/bin/streamlit run app.py --server.port "${PORT:-8501}" &
+.venv/bin/streamlit run server.py --server.port "${PORT:-8501}" &
 pids+=($!)
 wait -n

@@ -48,7 +48,7 @@ def redis_server(folder: Path, timeout: float = 10.0):
 def lab_stack(env: dict | None = None, workers: int = 1, timeout: float = 90.0):
     """Run the lab as scripts/run_app.sh does, on free resources: a private redis-server on
     a Unix socket in a temporary folder, ``workers`` training workers and `streamlit run
-    app.py` on a free port, with a temporary runs store. Yields the URL once
+    server.py` on a free port, with a temporary runs store. Yields the URL once
     /_stcore/health is ok; stops all of them after.
 
     Raises:
@@ -67,7 +67,7 @@ def lab_stack(env: dict | None = None, workers: int = 1, timeout: float = 90.0):
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                           for _ in range(workers)]
             processes.append(subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                [sys.executable, "-m", "streamlit", "run", "server.py", "--server.headless", "true",
                  "--server.port", str(port), "--browser.gatherUsageStats", "false",
                  "--server.fileWatcherType", "none"],
                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
@@ -111,13 +111,15 @@ def settle(tab, pause_ms: int = 300) -> None:
 
 
 def draw(tab, points: list[tuple[float, float]]) -> None:
-    """Draw one stroke through ``points`` (canvas pixels) on the page's drawing canvas."""
-    canvas = tab.locator("canvas.upper-canvas").first
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    tab.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    """Draw one stroke with the mouse through ``points``, given as fractions (0-1) of the
+    Draw page's pad side, x right and y down."""
+    pad = tab.locator(".sketchpad canvas").first
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+    tab.mouse.move(*at[0])
     tab.mouse.down()
-    for (ax, ay), (bx, by) in zip(points, points[1:]):
+    for (ax, ay), (bx, by) in zip(at, at[1:]):
         for t in range(1, 11):
-            tab.mouse.move(box["x"] + ax + (bx - ax) * t / 10, box["y"] + ay + (by - ay) * t / 10)
+            tab.mouse.move(ax + (bx - ax) * t / 10, ay + (by - ay) * t / 10)
     tab.mouse.up()
