@@ -1,6 +1,12 @@
-"""Take a screenshot of every page in headless Chromium for README.md.
+"""Screenshots of every page in headless Chromium for README.md and docs/screenshots/.
 
     .venv/bin/python scripts/screenshots.py   # writes docs/screenshots/*.png
+
+Each page whole at desktop width (1400 px) and on a phone (390 px), in a viewport tall
+enough to hold it (Playwright's full_page misses Streamlit's own scroll container). The
+Draw page, with a "7" drawn, also exactly as each screen a class uses shows it without
+scrolling: 1400x900 (a laptop), 1024x768 (a projector), 768x1024 (a tablet), 390x844
+(a phone), and at 1024x768 in projector mode.
 """
 
 import sys
@@ -10,28 +16,40 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from scripts.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, draw, settle, lab_stack  # noqa: E402
+from scripts.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, draw, lab_stack, settle  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 PAGES = ["overview", "train", "regularization", "denoising", "latent", "draw"]
-SEVEN = [(60, 60), (220, 60), (180, 140), (140, 220), (120, 250)]
+SEVEN = [(0.2, 0.2), (0.8, 0.2), (0.6, 0.5), (0.5, 0.8), (0.45, 0.9)]
+WHOLE = {"": (1400, 2400), "-phone": (390, 4200)}
+SCREENS = [(1400, 900, ""), (1024, 768, ""), (768, 1024, ""), (390, 844, ""), (1024, 768, "?mode=class")]
+
+
+def shoot(browser, url: str, path: Path, width: int, height: int, draw_seven: bool) -> None:
+    tab = browser.new_page(viewport={"width": width, "height": height})
+    tab.set_default_timeout(120_000)
+    tab.goto(url)
+    settle(tab, 1500)
+    if draw_seven:
+        draw(tab, SEVEN)
+        tab.locator("[data-drawing='pad-1']").wait_for()
+        settle(tab, 500)
+    tab.screenshot(path=path)
+    tab.close()
+    print(f"wrote {path}")
 
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with lab_stack(timeout=120) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 1400, "height": 2000})
-        tab.set_default_timeout(120_000)
         for name in PAGES:
-            tab.goto(f"{url}/{'' if name == 'overview' else name}")
-            settle(tab, 1500)
-            if name == "draw":
-                draw(tab, SEVEN)
-                tab.get_by_test_id("stMetric").first.wait_for()
-                settle(tab, 1500)
-            tab.screenshot(path=OUT / f"{name}.png")
-            print(f"wrote {OUT / f'{name}.png'}")
+            for suffix, (width, height) in WHOLE.items():
+                shoot(browser, f"{url}/{'' if name == 'overview' else name}", OUT / f"{name}{suffix}.png",
+                      width, height, name == "draw")
+        for width, height, query in SCREENS:
+            mode = "-class" if query else ""
+            shoot(browser, f"{url}/draw{query}", OUT / f"draw-{width}x{height}{mode}.png", width, height, True)
         browser.close()
 
 

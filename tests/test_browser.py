@@ -1,16 +1,20 @@
 """The app in a real browser: headless Chromium driven by Playwright.
 
-Starts `streamlit run app.py`, visits every page, moves the noise slider, orders digits
-from the conditional VAE, and draws on the canvas: a vertical stroke the CNN must read as
-"1", and an off-centre, slanted "7".
+Starts the lab as scripts/run_app.sh does (`streamlit run server.py`), times the first
+page, visits every page, moves the noise slider, orders digits from the conditional VAE,
+and draws on the pad: a vertical stroke the CNN must read as "1", an off-centre, slanted
+"7", strokes starting in each corner and right after Clear, with the mouse on a desktop
+and with a finger on a phone.
 """
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from core.targets import TARGETS
 from scripts.serve import CHROMIUM, CHROMIUM_ARGS, draw, lab_stack, settle
 
 # A page's first visit loads TensorFlow and models: give expect() as long as page.wait_for.
@@ -61,6 +65,23 @@ def test_direct_link_on_a_fresh_server_keeps_the_navigation(server, page):
     expect(nav.get_by_text("shared")).to_have_count(0)
 
 
+def test_first_page_after_a_server_start(page):
+    # A server of its own, asked for its first page the moment it is healthy, while
+    # server.py's warm-up is still loading TensorFlow and the models.
+    tab = page.context.browser.new_page(viewport={"width": 1400, "height": 900})
+    with lab_stack() as url:
+        start = time.perf_counter()
+        tab.goto(url)
+        tab.get_by_role("heading").filter(has_text="Digit Lab").first.wait_for()
+        tab.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+        seconds = time.perf_counter() - start
+    tab.close()
+    print(f"first page after the server start: {seconds:.1f} s")
+    # benchmarks/browser.py measures it against the target; here twice the target, as a
+    # busy CI machine may be slower. Without server.py's warm-up it took 7-12 s.
+    assert seconds <= 2 * TARGETS["first_page_s"].value
+
+
 @pytest.mark.parametrize("path, heading", PAGES.items())
 def test_every_page_loads(server, page, path, heading):
     page.goto(f"{server}/{path}")
@@ -89,23 +110,86 @@ def test_noise_slider_moves_the_grid(server, page):
     expect_no_exception(page)
 
 
+def cnn_answer(page):
+    return page.locator("[data-model='CNN'] .dl-digit")
+
+
 def expect_cnn_reads(server, page, stroke, digit: str) -> None:
     """Draw ``stroke`` on a fresh Draw page; the CNN's answer must become ``digit``
     (on failure, expect's message says what it read instead)."""
     page.goto(f"{server}/draw")
     settle(page)
     draw(page, stroke)
-    answer = page.get_by_test_id("stMetric").filter(has_text="CNN").get_by_test_id("stMetricValue")
-    expect(answer).to_have_text(digit, timeout=30_000)
+    expect(page.locator("[data-drawing='pad-1']")).to_be_visible(timeout=30_000)
+    expect(cnn_answer(page)).to_have_text(digit)
 
 
 def test_vertical_stroke_is_read_as_one(server, page):
-    expect_cnn_reads(server, page, [(140, 40), (140, 240)], "1")
+    expect_cnn_reads(server, page, [(0.5, 0.14), (0.5, 0.86)], "1")
 
 
 def test_off_centre_slanted_seven(server, page):
-    # Top bar, then a long slanted down-stroke, all in the canvas' right-hand part.
-    expect_cnn_reads(server, page, [(130, 50), (250, 50), (170, 250)], "7")
+    # Top bar, then a long slanted down-stroke, all in the pad's right-hand part.
+    expect_cnn_reads(server, page, [(0.46, 0.18), (0.89, 0.18), (0.61, 0.89)], "7")
+
+
+# Strokes that start in a corner of the pad (its top-right corner is where the old
+# canvas's invisible toolbar took presses) and run towards the middle.
+CORNERS = {"top-left": [(0.03, 0.03), (0.4, 0.4)], "top-right": [(0.97, 0.03), (0.6, 0.4)],
+           "bottom-left": [(0.03, 0.97), (0.4, 0.6)], "bottom-right": [(0.97, 0.97), (0.6, 0.6)]}
+
+
+def test_no_stroke_is_lost_in_any_corner_or_right_after_clear(server, page):
+    page.goto(f"{server}/draw")
+    settle(page)
+    for n, (corner, stroke) in enumerate(CORNERS.items(), start=1):
+        draw(page, stroke)
+        # The answer names the drawing it classified by its number of strokes.
+        expect(page.locator(f"[data-drawing='pad-{n}']"), f"stroke from the {corner} corner").to_be_visible()
+    page.get_by_role("button", name="Clear").click()
+    draw(page, [(0.5, 0.14), (0.5, 0.86)])  # at once, without waiting for the page
+    expect(page.locator("[data-drawing='pad-1']")).to_be_visible()
+    expect(cnn_answer(page)).to_have_text("1")
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_text("Draw a digit on the pad")).to_be_visible()
+    expect_no_exception(page)
+
+
+def touch_draw(tab, points) -> None:
+    """One stroke with a finger through ``points`` (fractions of the pad's side)."""
+    box = tab.locator(".sketchpad canvas").bounding_box()
+    at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+    cdp = tab.context.new_cdp_session(tab)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": at[0][0], "y": at[0][1]}]})
+    for (ax, ay), (bx, by) in zip(at, at[1:]):
+        for t in range(1, 11):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [
+                {"x": ax + (bx - ax) * t / 10, "y": ay + (by - ay) * t / 10}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+@pytest.mark.parametrize("width, height, phone", [(1024, 768, False), (390, 844, True)])
+def test_pad_and_answer_fit_the_screen(server, page, width, height, phone):
+    context = page.context.browser.new_context(viewport={"width": width, "height": height},
+                                               is_mobile=phone, has_touch=phone)
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(90_000)
+        tab.goto(f"{server}/draw")
+        settle(tab)
+        pad = tab.locator(".sketchpad canvas")
+        expect(pad).to_be_in_viewport(ratio=1.0)
+        side = pad.bounding_box()["width"]
+        assert 200 <= side <= 400, f"pad {side:.0f} px a side"
+        stroke = [(0.5, 0.14), (0.5, 0.86)]
+        touch_draw(tab, stroke) if phone else draw(tab, stroke)
+        expect(tab.locator("[data-drawing='pad-1']")).to_be_visible(timeout=30_000)
+        # Seen without scrolling: the whole pad and the CNN's big answer.
+        expect(pad).to_be_in_viewport(ratio=1.0)
+        expect(cnn_answer(tab)).to_be_in_viewport(ratio=1.0)
+        expect(cnn_answer(tab)).to_have_text("1")
+    finally:
+        context.close()
 
 
 def test_conditional_vae_draws_the_chosen_digit(server, page):

@@ -1,0 +1,118 @@
+"""What a teacher waits for, timed in Chromium: the first page after a server start, each
+page's first visit, and a stroke on the Draw page until its answer shows.
+
+    .venv/bin/python benchmarks/browser.py [--strokes 20] [--json benchmarks/browser.json]
+
+Starts the lab as scripts/run_app.sh does (Redis, a worker, ``streamlit run server.py``)
+with the browser already open, so the first page is asked for the moment the server
+answers its health check, while server.py's warm-up is still loading. Each page is then
+visited once, each visit a new session, and timed from the request until the page's
+script has finished and its key element (a figure, the 40 digits, the pad) is shown.
+Last, strokes are drawn on the Draw page with the mouse, each timed from mouse-up until
+the answer for that drawing is in the page. ``python -m core bench`` reports the rows
+from the JSON as recorded. Nothing else should run meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from core import cache  # noqa: E402
+from core.targets import TARGETS  # noqa: E402
+from scripts.serve import CHROMIUM, CHROMIUM_ARGS, draw, lab_stack  # noqa: E402
+
+JSON = ROOT / "benchmarks" / "browser.json"
+# Each page's path, heading, and the element that shows it is ready.
+PAGES = {
+    "Overview": ("", "Digit Lab", "[data-testid='stTable'], [data-testid='stDataFrame']"),
+    "Train": ("train", "Train a model", ".js-plotly-plot, [data-testid='stAlert']"),
+    "Regularization": ("regularization", "Weight decay", ".js-plotly-plot"),
+    "Denoising": ("denoising", "Salt, pepper", "[data-testid='stImage'] img >> nth=39"),
+    "Latent space": ("latent", "latent space", ".js-plotly-plot"),
+    "Draw": ("draw", "Draw a digit", ".sketchpad canvas"),
+}
+# Strokes inside the pad, as fractions of its side: short bars in varied places.
+STROKES = [[(0.2 + 0.15 * (i % 4), 0.15 + 0.2 * (i // 4 % 4)), (0.35 + 0.15 * (i % 4), 0.3 + 0.2 * (i // 4 % 4))]
+           for i in range(16)]
+
+
+def visit(tab, url: str, path: str, heading: str, ready: str) -> float:
+    """Seconds from asking for the page until its heading and ``ready`` element show and
+    its script has finished."""
+    start = time.perf_counter()
+    tab.goto(f"{url}/{path}")
+    tab.get_by_role("heading").filter(has_text=heading).first.wait_for()
+    tab.locator(ready).first.wait_for()
+    tab.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    return time.perf_counter() - start
+
+
+def strokes_ms(tab, count: int) -> list[float]:
+    """Draw ``count`` strokes on the Draw page; ms from each mouse-up until the page shows
+    the answer for the drawing with that many strokes (the answer block's data-drawing)."""
+    times = []
+    for n in range(1, count + 1):
+        draw(tab, STROKES[(n - 1) % len(STROKES)])
+        start = time.perf_counter()
+        tab.locator(f"[data-drawing='pad-{n}']").wait_for(timeout=30_000)
+        times.append(1000 * (time.perf_counter() - start))
+    return times
+
+
+def p95(values: list[float]) -> float:
+    return float(sorted(values)[max(0, round(0.95 * len(values)) - 1)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--strokes", type=int, default=20)
+    parser.add_argument("--json", default=str(JSON))
+    args = parser.parse_args()
+
+    from core.training import machine
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": 1400, "height": 900})
+        tab.set_default_timeout(90_000)
+        started = time.perf_counter()
+        with lab_stack() as url:
+            healthy = time.perf_counter() - started
+            visits = {name: visit(tab, url, *page) for name, page in PAGES.items()}
+            times = strokes_ms(tab, args.strokes)
+        browser.close()
+
+    first, *later = visits.items()
+    rows = [
+        {"what": f"first page after a server start ({first[0]}), from the health check answering",
+         "value": first[1], "unit": "s", "target": "first_page_s"},
+        *({"what": f"{name}: first visit", "value": seconds, "unit": "s", "target": "first_visit_s"}
+          for name, seconds in later),
+        {"what": f"Draw: mouse-up to the answer shown, {len(times)} strokes, p95", "value": p95(times),
+         "median": statistics.median(times), "unit": "ms", "target": "stroke_to_answer_ms"},
+    ]
+    info = {"date": time.strftime("%Y-%m-%d"), **machine()}
+    result = {"date": info["date"], "machine": info, "server_start_s": healthy, "strokes_ms": times,
+              "rows": rows}
+    cache.write_json(Path(args.json), result)
+    print(f"server healthy {healthy:.1f} s after its start")
+    print("| what | measured | median | target | |\n| --- | ---: | ---: | ---: | --- |")
+    for row in rows:
+        target = TARGETS[row["target"]]
+        median = f"{row['median']:.0f}" if "median" in row else ""
+        print(f"| {row['what']} | {row['value']:.1f} {row['unit']} | {median} | ≤ {target.value:g} {target.unit} | "
+              f"{'pass' if target.met(row['value']) else '**miss**'} |")
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
