@@ -56,25 +56,34 @@ def noise_curve_figure(rows: list[dict], noise_level: float) -> go.Figure:
 
 
 def history_figure(history: dict) -> go.Figure:
-    """Accuracy in percent (classifiers) and loss per epoch, training and validation.
+    """Accuracy in percent (classifiers) and loss per epoch, training and validation; the
+    legend sits below the panels, where it cannot cover their titles on a phone.
 
     ``history``: {metric: [one float per epoch]} as ``core.training.train`` records it.
     """
     panels = [name for name in ("accuracy", "loss") if name in history]
-    titles = ["accuracy (%)" if name == "accuracy" else name for name in panels]
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=titles)
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels)
     for col, name in enumerate(panels, start=1):
+        # Percent, like the page's metrics above the figure.
         scale = 100 if name == "accuracy" else 1
-        for prefix, label, dash in (("", "training", "solid"), ("val_", "validation", "dash")):
+        for prefix, label, color, dash in (("", "training digits", "#1f77b4", "solid"),
+                                           ("val_", "validation digits", "#ff7f0e", "dash")):
             values = [scale * v for v in history.get(prefix + name, [])]
-            fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=f"{label} {name}",
-                                     mode="lines+markers", line={"dash": dash}), row=1, col=col)
+            fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=label,
+                                     mode="lines+markers", line={"dash": dash, "color": color},
+                                     legendgroup=label, showlegend=col == 1,
+                                     hovertemplate=f"epoch %{{x}}: %{{y:.4g}}{'%' if scale == 100 else ''}"),
+                          row=1, col=col)
+        if name == "accuracy":
+            fig.update_yaxes(ticksuffix="%", row=1, col=col)
         epochs = len(history.get(name, []))
         # Whole epochs only, from 1: a one-epoch curve would otherwise get ticks at 0.5 and 1.5.
         fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, epochs // 10), range=[0.5, max(1, epochs) + 0.5],
                          row=1, col=col)
-    fig.update_layout(height=360, margin={"t": 70, "b": 40, "l": 40, "r": 20},
-                      legend={"orientation": "h", "y": 1.25, "x": 0})
+    # The legend at the foot of the whole figure: it pushes the plot up as far as it needs,
+    # however many rows it wraps into and however tall the tick labels are.
+    fig.update_layout(height=400, margin={"t": 30, "b": 10, "l": 50, "r": 20},
+                      legend={"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom"})
     return fig
 
 
@@ -86,31 +95,52 @@ def sweep_figure(sweeps: dict, hinton_accuracy: float) -> go.Figure:
     """Validation and test accuracy (mean ± sd over seeds) against the L2 factor, one panel
     per sweep (``{"plain": results, ...}``, results as ``core.experiments.run_sweep``
     returns), the l2 = 0 control as a diamond, the factor chosen on validation as a green
-    dotted line and Hinton's accuracy (fraction) as a dashed line; y in percent, zoomed."""
+    dotted line and Hinton's accuracy (fraction) as a dashed line; y in percent, zoomed to
+    the data, with a note on the figure saying where the axis starts."""
     fig = make_subplots(rows=1, cols=len(sweeps), shared_yaxes=True,
                         subplot_titles=[f"{name} digits" for name in sweeps])
+    low, high = [hinton_accuracy * 100], [hinton_accuracy * 100]
     for col, (name, results) in enumerate(sweeps.items(), start=1):
         summary = pd.DataFrame(results["summary"])
         decayed, control = summary[summary["l2"] > 0], summary[summary["l2"] == 0]
         for column, label, color, dash in (("final_val_accuracy", "validation", "#1f77b4", "solid"),
                                            ("test_accuracy", "test", "#ff7f0e", "dot")):
+            mean, sd = summary[f"{column}_mean"] * 100, summary[f"{column}_std"].fillna(0) * 100
+            low.append((mean - sd).min())
+            high.append((mean + sd).max())
             fig.add_trace(go.Scatter(
                 x=decayed["l2"], y=decayed[f"{column}_mean"] * 100, mode="lines+markers", line={"color": color,
                                                                                               "dash": dash},
-                name=f"{label} accuracy (mean ± sd)", legendgroup=label, showlegend=col == 1,
+                name=f"{label} accuracy, mean ± sd", legendgroup=label, showlegend=col == 1,
                 error_y={"type": "data", "array": decayed[f"{column}_std"] * 100, "visible": True}), row=1, col=col)
             fig.add_trace(go.Scatter(
                 x=[CONTROL_X] * len(control), y=control[f"{column}_mean"] * 100, mode="markers",
-                marker={"symbol": "diamond", "size": 12, "color": color}, name=f"l2 = 0 control, {label}",
-                legendgroup=label, showlegend=col == 1,
+                marker={"symbol": "diamond", "size": 12, "color": color}, name=f"no weight decay, {label}",
+                legendgroup=label, showlegend=False,
                 error_y={"type": "data", "array": control[f"{column}_std"] * 100, "visible": True}), row=1, col=col)
         chosen = sweep_best(results)
         fig.add_vline(x=chosen["l2"] if chosen["l2"] > 0 else CONTROL_X, line_dash="dot", line_color="green",
                       row=1, col=col)
         fig.update_xaxes(type="log", title_text="L2 factor (log scale)", row=1, col=col,
                          tickvals=[CONTROL_X, *decayed["l2"]], ticktext=["0", *[f"{f:.2g}" for f in decayed["l2"]]])
+    # One legend entry for both diamonds: they differ only in colour, like the lines.
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="no weight decay (l2 = 0)",
+                             marker={"symbol": "diamond", "size": 12, "color": "#7f7f7f"}, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="factor chosen on validation",
+                             line={"color": "green", "dash": "dot"}, hoverinfo="skip"))
     fig.add_hline(y=hinton_accuracy * 100, line_dash="dash", line_color="gray",
                   annotation_text=f"Hinton {hinton_accuracy:.2%}", annotation_position="bottom right")
-    fig.update_yaxes(title_text="accuracy (%), axis zoomed", row=1, col=1)
-    fig.update_layout(height=480, legend={"orientation": "h", "y": 1.3, "x": 0}, margin={"t": 110})
+    # The differences are tenths of a point: a zoomed axis shows them, and says so, since a
+    # reader expects accuracy to start at 0.
+    pad = max(0.05, 0.1 * (max(high) - min(low)))
+    bottom = np.floor((min(low) - pad) * 10) / 10
+    fig.update_yaxes(range=[bottom, max(high) + pad], ticksuffix="%")
+    fig.update_yaxes(title_text="accuracy, axis zoomed", row=1, col=1)
+    fig.add_annotation(text=f"<b>axis zoomed: starts at {bottom:.1f}%, not 0</b>", xref="paper", yref="paper",
+                       x=0, y=1, xanchor="left", yanchor="bottom", yshift=24, showarrow=False,
+                       font={"color": "#b35900", "size": 13}, bgcolor="#fff3e0")
+    # The legend at the foot of the whole figure, below the rotated ticks of a phone (see
+    # history_figure).
+    fig.update_layout(height=520, margin={"t": 70, "b": 10},
+                      legend={"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom"})
     return fig
