@@ -60,6 +60,7 @@ ARRIVAL_S = 5.0                         # students arrive within this many secon
 POLL_MS = 50                            # result polling in the page; Playwright's own waits poll every 500 ms
 THINK_S = (3.0, 8.0)                    # a person's pause between interactions
 SHIPPED_EPOCHS = 10                     # dense_64_64's shipped default: a job with it would not be new
+# Strokes in 280ths of the pad's side (it was a 280-pixel canvas), scaled to the pad shown.
 STROKES = [[(140, 40), (140, 240)],                                    # 1
            [(130, 50), (250, 50), (170, 250)],                         # 7
            [(90, 60), (90, 150), (200, 150), (200, 60), (200, 250)],   # 4
@@ -73,7 +74,7 @@ const imgs = () => [...document.querySelectorAll('[data-testid="stImage"] img')]
 const loaded = (i) => fresh(i) && i.complete && i.naturalWidth > 0;
 const canvas = () => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
     .filter((h) => !h.closest('[data-stale="true"]') && h.shadowRoot)
-    .map((h) => h.shadowRoot.querySelector('canvas.upper-canvas')).find(fresh);"""
+    .map((h) => h.shadowRoot.querySelector('.sketchpad canvas')).find(fresh);"""
 JS = {
     "overview": "() => { %s const h = texts('h1,h2,h3', 'Cached models')[0];"
                 " const t = document.querySelector('[data-testid=\"stDataFrame\"]');"
@@ -83,8 +84,8 @@ JS = {
     "slider": "([text, before]) => { %s const i = imgs()[8];"
               " return texts('[data-testid=\"stMarkdownContainer\"]', text).length > 0"
               " && !!i && i.src !== before && loaded(i); }",
-    "canvas": "() => { %s return !!canvas(); }",  # the canvas lives in a component's shadow root
-    "cnn": "(n) => { %s return texts('[data-testid=\"stMetric\"]', 'CNN').length >= n; }",
+    "canvas": "() => { %s return !!canvas(); }",  # the pad lives in a component's shadow root
+    "cnn": "(n) => { %s return [...document.querySelectorAll('[data-model=\"CNN\"]')].filter(fresh).length >= n; }",
     "text": "(words) => { %s return words.some((w) => texts('[data-testid=\"stMarkdownContainer\"]', w).length > 0); }",
 }
 JS = {k: v % JS_FRESH for k, v in JS.items()}
@@ -376,7 +377,7 @@ class Student:
         if not await self.measure("draw page", lambda: self.navigate("Draw", "canvas")):
             return
         await self.settled()
-        if await self.page.get_by_test_id("stMetric").count():
+        if await self.page.locator("[data-model='CNN']").count():
             # Left over from a visit cut short: a fresh page, so the next answer is new.
             await self.page.reload()
             await self.until("canvas")
@@ -389,15 +390,17 @@ class Student:
 
     async def stroke(self) -> float:
         points = [(x + self.rng.uniform(-15, 15), y + self.rng.uniform(-15, 15)) for x, y in self.rng.choice(STROKES)]
-        canvas = self.page.locator("canvas.upper-canvas").first
+        canvas = self.page.locator(".sketchpad canvas").first
         await canvas.scroll_into_view_if_needed()
         box = await canvas.bounding_box()
+        scale = box["width"] / 280
+        points = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in points]
         mouse = self.page.mouse
-        await mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+        await mouse.move(*points[0])
         await mouse.down()
         for (ax, ay), (bx, by) in zip(points, points[1:]):
             for t in range(1, 11):
-                await mouse.move(box["x"] + ax + (bx - ax) * t / 10, box["y"] + ay + (by - ay) * t / 10)
+                await mouse.move(ax + (bx - ax) * t / 10, ay + (by - ay) * t / 10)
         await mouse.up()
         t0 = time.perf_counter()
         await self.until("cnn", 1)

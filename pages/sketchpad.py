@@ -18,10 +18,8 @@ _HERE = Path(__file__).parent
 _HTML = """<div class="sketchpad"><canvas role="img"></canvas>
 <div class="tools"><button type="button" data-action="undo">Undo</button>
 <button type="button" data-action="clear">Clear</button></div></div>"""
-_pad = st.components.v2.component(
-    "digitlab_sketchpad", html=_HTML,
-    css=(_HERE / "sketchpad.css").read_text(), js=(_HERE / "sketchpad.js").read_text(),
-)
+_CSS = (_HERE / "sketchpad.css").read_text()
+_JS = (_HERE / "sketchpad.js").read_text()
 
 
 def sketchpad(key: str, label: str = "Drawing pad: draw one digit") -> list:
@@ -31,7 +29,10 @@ def sketchpad(key: str, label: str = "Drawing pad: draw one digit") -> list:
     The pad reruns the enclosing fragment (or page) after each stroke, Undo and Clear. The
     list comes from the visitor's browser: validate it before use (``to_image`` does).
     """
-    result = _pad(key=key, data={"brush": BRUSH, "label": label}, default={"drawing": None},
-                  on_drawing_change=lambda: None, width="stretch", height="content")
+    # Registered on every call, not once at import: each Streamlit runtime (a test's
+    # AppTest makes a new one) keeps its own registry; the same definition again is a no-op.
+    pad = st.components.v2.component("digitlab_sketchpad", html=_HTML, css=_CSS, js=_JS)
+    result = pad(key=key, data={"brush": BRUSH, "label": label}, default={"drawing": None},
+                 on_drawing_change=lambda: None, width="stretch", height="content")
     drawing = result.get("drawing") or {}
     return drawing.get("strokes", []) if isinstance(drawing, dict) else drawing
