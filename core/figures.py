@@ -138,9 +138,15 @@ def sweep_figure(sweeps: dict, hinton_accuracy: float) -> go.Figure:
     fig.update_yaxes(title_text="accuracy, axis zoomed", row=1, col=1)
     fig.add_annotation(text=f"<b>axis zoomed: starts at {bottom:.1f}%, not 0</b>", xref="paper", yref="paper",
                        x=0, y=1, xanchor="left", yanchor="bottom", yshift=24, showarrow=False,
-                       font={"color": "#b35900", "size": 13}, bgcolor="#fff3e0")
+                       font={"color": "#b35900"}, bgcolor="#fff3e0")
     # The legend at the foot of the whole figure, below the rotated ticks of a phone (see
     # history_figure).
     fig.update_layout(height=520, margin={"t": 70, "b": 10},
                       legend={"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom"})
     return fig
+
+
+def larger_type(fig: go.Figure, size: int = 18) -> go.Figure:
+    """``fig`` with its text at ``size`` px (plotly's default is 12), for projector mode:
+    titles, ticks, legends and notes without a size of their own follow it."""
+    return fig.update_layout(font_size=size)

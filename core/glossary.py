@@ -174,3 +174,44 @@ GLOSSARY: dict[str, Term] = {
         "Sohn, Lee and Yan (2015), Learning structured output representation using deep conditional "
         "generative models"),
 }
+
+
+def tip(key: str) -> str:
+    """The term's sentence and source as one string, for a widget's or a column's ``help=``
+    tooltip where the term first appears beside a control rather than in the text."""
+    term = GLOSSARY[key]
+    return term.sentence + (f" Source: {term.source}." if term.source else "")
+
+
+# The model kinds (``core.config.KINDS``) as a learner reads them.
+MODEL_NAMES = {
+    "dense_64_64": "Dense 64-64",
+    "dense_500_300": "Dense 500-300",
+    "cnn": "CNN",
+    "denoising_autoencoder": "Dense denoising autoencoder",
+    "conv_denoiser": "Convolutional denoising autoencoder",
+    "vae": "VAE",
+    "cvae": "Conditional VAE",
+}
+
+# Words of generated labels (the benchmark's rows) and what a learner reads instead; the
+# longer ones first, so "cvae" is not half-replaced as "vae".
+_PLAIN_WORDS = [
+    ("l2 = 0 control", "no weight decay"),
+    ("replicates", "seeds"),
+    ("conv denoiser", "convolutional denoiser"),
+    ("p95", "95th percentile"),
+    ("full rebuild, wall time of one python -m core train --all --force", "rebuilding every model from scratch"),
+    *sorted(((kind, name) for kind, name in MODEL_NAMES.items()), key=lambda pair: -len(pair[0])),
+]
+
+
+def plain(text: str) -> str:
+    """``text`` with developer words (model kinds, config keys, commands) replaced by the
+    words the pages use, e.g. "dense_500_300, ... of 3 replicates" -> "Dense 500-300, ...
+    of 3 seeds"; other text is left as it is."""
+    import re
+
+    for word, replacement in _PLAIN_WORDS:
+        text = re.sub(rf"\b{re.escape(word)}\b", replacement, text)
+    return text
