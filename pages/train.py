@@ -10,9 +10,11 @@ import streamlit as st
 from core import cache, jobs
 from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, KINDS, L2_CHOICES, LEARNING_RATES,
                          TrainConfig)
-from core.figures import history_figure
+from core.figures import history_figure, larger_type
+from core.glossary import tip
 from core.leaderboard import diverged, leaderboard
-from pages.shared import collect_runs, duration, job_status_text, session_owner, use_app_navigation
+from pages.shared import (caption, collect_runs, duration, explain, job_status_text, projector, session_owner,
+                          use_app_navigation)
 
 use_app_navigation()
 
@@ -27,6 +29,7 @@ LABELS = {
 }
 FIELDS = ("epochs", "batch_size", "optimizer", "learning_rate", "momentum", "lr_schedule", "seed", "augment",
           "l2", "noise_level", "latent_dim")
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
 owner = session_owner()
 
 
@@ -46,6 +49,9 @@ def show_settings(fields: dict) -> None:
 st.title("Train a model")
 st.session_state.setdefault("train-kind", KINDS[0])
 kind = st.selectbox("Model", KINDS, format_func=LABELS.get, key="train-kind")
+explain("dense", "cnn", "autoencoder", "vae")
+# Projector mode: the result (metrics and curves) above the settings, as the page's key figure.
+first = st.container()
 d = DEFAULTS[kind]
 for field in FIELDS:
     # Widgets take their first value from here, so "Show" in the job list can set them.
@@ -57,33 +63,37 @@ def k(field):
 
 
 c1, c2, c3, c4 = st.columns(4)
-epochs = c1.number_input("Epochs", *BOUNDS["epochs"], key=k("epochs"))
+# Each setting's "?" says in one sentence what it is (core.glossary), where a learner meets it.
+epochs = c1.number_input("Epochs", *BOUNDS["epochs"], key=k("epochs"), help=tip("epoch"))
 # A job shown from the list may carry a value the sliders do not offer: offer it too.
 batch_size = c2.select_slider("Batch size", sorted({*BATCH_SIZES, st.session_state[k("batch_size")]}),
-                              key=k("batch_size"))
-optimizer = c3.radio("Optimizer", ["sgd", "adam"], horizontal=True, key=k("optimizer"))
+                              key=k("batch_size"), help=tip("batch"))
+optimizer = c3.radio("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True,
+                     key=k("optimizer"), help=tip("optimizer"))
 learning_rate = c4.select_slider("Learning rate", sorted({*LEARNING_RATES, st.session_state[k("learning_rate")]}),
-                                 format_func=lambda v: f"{v:g}", key=k("learning_rate"))
+                                 format_func=lambda v: f"{v:g}", key=k("learning_rate"), help=tip("learning_rate"))
 c1, c2, c3, c4 = st.columns(4)
 momentum = c1.number_input("SGD momentum", *BOUNDS["momentum"], step=0.1, disabled=optimizer != "sgd",
-                           key=k("momentum"))
-lr_schedule = c2.radio("Learning-rate schedule", ["constant", "cosine"], horizontal=True, key=k("lr_schedule"))
-seed = c3.number_input("Seed", *BOUNDS["seed"], key=k("seed"))
+                           key=k("momentum"), help=tip("momentum"))
+lr_schedule = c2.radio("Learning-rate schedule", ["constant", "cosine"], horizontal=True, key=k("lr_schedule"),
+                       help=tip("lr_schedule"))
+seed = c3.number_input("Seed", *BOUNDS["seed"], key=k("seed"), help=tip("seed"))
 extra = {}
-if kind in CLASSIFIERS:
-    extra["augment"] = c3.checkbox("Distort training digits", key=k("augment"),
-                                   help="Random shifts, rotations, scaling, slant and stroke width, "
-                                        "new for every batch")
 if kind == "dense_500_300":
     extra["l2"] = c4.select_slider("L2 weight decay", sorted({*L2_CHOICES, st.session_state[k("l2")]}),
-                                   format_func=lambda v: f"{v:.2g}" if v else "0", key=k("l2"))
+                                   format_func=lambda v: f"{v:.2g}" if v else "0", key=k("l2"), help=tip("l2"))
 elif kind == "denoising_autoencoder":
-    extra["noise_level"] = c4.slider("Training noise level", *BOUNDS["noise_level"], step=0.05, key=k("noise_level"))
+    extra["noise_level"] = c4.slider("Training noise level", *BOUNDS["noise_level"], step=0.05, key=k("noise_level"),
+                                     help=tip("salt_and_pepper"))
 elif kind == "conv_denoiser":
     extra["noise_level"] = c4.slider("Highest training noise level", 0.05, BOUNDS["noise_level"][1], step=0.05,
-                                     key=k("noise_level"))
+                                     key=k("noise_level"), help=tip("salt_and_pepper"))
 elif kind in ("vae", "cvae"):
-    extra["latent_dim"] = c4.number_input("latent_dim", *BOUNDS["latent_dim"], key=k("latent_dim"))
+    extra["latent_dim"] = c4.number_input("Numbers in a digit's code", *BOUNDS["latent_dim"], key=k("latent_dim"),
+                                           help=tip("latent_code"))
+if kind in CLASSIFIERS:
+    # A row of its own: in a quarter column its label was cut short at 1024 px.
+    extra["augment"] = st.checkbox("Distort the training digits", key=k("augment"), help=tip("distorted_digits"))
 
 try:
     config = TrainConfig(kind, epochs=int(epochs), batch_size=int(batch_size), optimizer=optimizer,
@@ -106,20 +116,20 @@ def model_summary(config_json: str) -> tuple[list[dict], int]:
     return layer_table(model), model.count_params()
 
 
-ONCE = "Measured once, on the 10,000 test digits, after training; nothing is chosen from it."
-
-
 def show_result(history, m):
     cols = st.columns(4)
     if "val_accuracy" in history:
+        # No "?" here: it would cut the label short; the expander under the curves explains it.
         cols[0].metric("Validation accuracy", f"{history['val_accuracy'][-1]:.2%}")
     if "test_accuracy" in m:
-        cols[1].metric("Test accuracy", f"{m['test_accuracy']:.2%}", help=ONCE)
+        cols[1].metric("Test accuracy", f"{m['test_accuracy']:.2%}", help=tip("test_accuracy"))
     else:
-        cols[1].metric("Test loss", f"{m['test_loss']:.4f}", help=ONCE)
-    cols[2].metric("Parameters", f"{m['param_count']:,}")
+        cols[1].metric("Test loss", f"{m['test_loss']:.4f}", help=tip("loss"))
+    cols[2].metric("Parameters", f"{m['param_count']:,}", help=tip("parameters"))
     cols[3].metric("Training time", f"{m['training_seconds']:.0f} s")
-    st.plotly_chart(history_figure(history), key="final-curves")
+    fig = history_figure(history)
+    st.plotly_chart(larger_type(fig) if projector() else fig, key="final-curves")
+    explain("validation", "loss")
 
 
 def queue_panel(state: dict) -> None:
@@ -148,7 +158,7 @@ def queue_panel(state: dict) -> None:
             st.code(state["log"][-4000:] or "(empty)", language=None)
     elif state.get("state") == "cancelled":
         st.info("The last run of these settings was cancelled.")
-    st.info(f"Not trained yet: {config.epochs} epochs of {kind} on 55,000 digits, about "
+    st.info(f"Not trained yet: {config.epochs} epochs of the {LABELS[kind]} on 55,000 digits, about "
             f"{duration(jobs.estimate_seconds(config))} of a worker's time here. It joins the server's "
             "training queue; the result is kept under \"trained here\".")
     if st.button("Train", type="primary"):
@@ -196,18 +206,19 @@ try:
 except cache.CorruptEntryError as exc:
     st.warning(f"{exc} Its results cannot be shown.")
     st.stop()
-if shipped:
-    st.success("These settings are shipped with the lab: shown at once, no training.")
-    show_result(*records)
-elif here:
-    history, metrics = records
-    st.success("These settings were trained here, on this server: shown at once, no training.")
-    if diverged(history):
-        st.warning("This run diverged: its accuracy stayed near chance (10%). The learning rate was "
-                   "probably too high for these settings; try a smaller one.")
-    show_result(history, metrics)
-else:
-    config_panel()
+with first if projector() else st.container():
+    if shipped:
+        st.success("These settings are shipped with the lab: shown at once, no training.")
+        show_result(*records)
+    elif here:
+        history, metrics = records
+        st.success("These settings were trained here, on this server: shown at once, no training.")
+        if diverged(history):
+            st.warning("This run diverged: its accuracy stayed near chance (10%). The learning rate was "
+                       "probably too high for these settings; try a smaller one.")
+        show_result(history, metrics)
+    else:
+        config_panel()
 
 
 def job_list() -> None:
@@ -217,7 +228,7 @@ def job_list() -> None:
         return
     st.subheader("Jobs on this server")
     if not active:
-        st.caption("No training is queued or running (this list refreshes when you change a setting).")
+        caption("No training is queued or running (this list refreshes when you change a setting).")
         return
 
     # Polled only while jobs run: an idle Train page left open costs the server nothing.
@@ -243,7 +254,7 @@ def job_rows(active: list[dict]) -> None:
         what = LABELS.get(fields.get("kind"), state["id"]) if state["kind"] == "train" else "Weight-decay sweep"
         left, right = st.columns([5, 1], vertical_alignment="center")
         mine = " (yours)" if state["owner"] == owner else ""
-        left.markdown(f"**{what}**{mine} · `{state['id']}` · {job_status_text(state)}")
+        left.markdown(f"**{what}**{mine} · {job_status_text(state)}")
         if state["state"] == "running" and state["epochs"]:
             left.progress(min(1.0, state["progress"] / state["epochs"]))
         if state["kind"] == "train":
@@ -259,8 +270,8 @@ if board:
         "rank": range(1, len(board) + 1),
         "model": [LABELS[r["kind"]] for r in board],
         "settings": [f"{r['config']['epochs']} epochs, batch {r['config']['batch_size']}, "
-                     f"{r['config']['optimizer']} lr {r['config']['learning_rate']:g}, seed {r['config']['seed']}"
-                     for r in board],
+                     f"{OPTIMIZERS.get(r['config']['optimizer'])}, learning rate {r['config']['learning_rate']:g}, "
+                     f"seed {r['config']['seed']}" for r in board],
         "validation accuracy": [100 * r["val_accuracy"] for r in board],
         "test accuracy": [100 * (r["test_accuracy"] or 0) for r in board],
         "training time (s)": [r["training_seconds"] for r in board],
@@ -269,11 +280,13 @@ if board:
         "validation accuracy": st.column_config.NumberColumn(format="%.2f%%"),
         "test accuracy": st.column_config.NumberColumn(format="%.2f%%"),
         "training time (s)": st.column_config.NumberColumn(format="%.0f")})
-    st.caption("Classifiers trained on this server, ranked by accuracy on the 5,000 validation digits; "
-               "the test accuracy beside it was measured once, after training.")
+    caption("Classifiers trained on this server, ranked by accuracy on the 5,000 validation digits; "
+            "the test accuracy beside it was measured once, after training.")
 
 with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
     rows, parameters = model_summary(json.dumps(asdict(config)))
     st.dataframe(pd.DataFrame(rows), hide_index=True, height="content",
-                 column_config={"parameters": st.column_config.NumberColumn(format="localized")})
-    st.caption(f"{parameters:,} parameters in all.")
+                 column_config={"output shape": st.column_config.TextColumn(help=tip("output_shape")),
+                                "parameters": st.column_config.NumberColumn(format="localized",
+                                                                            help=tip("parameters"))})
+    caption(f"{parameters:,} parameters in all.")
