@@ -5,14 +5,17 @@ import streamlit as st
 
 from core import cache, jobs
 from core.config import SWEEP_FACTORS, SWEEPS, SweepConfig
-from core.figures import sweep_figure
+from core.figures import larger_type, sweep_figure
+from core.glossary import tip
 from core.sweeps import sweep_best, sweep_verdict
 from core.targets import HINTON_ACCURACY
-from pages.shared import collect_runs, job_status_text, session_owner, use_app_navigation
+from pages.shared import caption, collect_runs, explain, job_status_text, projector, session_owner, use_app_navigation
 
 use_app_navigation()
 
 st.title("Weight decay on a 500-300 dense net")
+# Projector mode: the sweep figure straight under the title, the text after it.
+first = st.container()
 base = SWEEPS[0].base()
 st.markdown(
     f"""
@@ -22,7 +25,7 @@ sweep trains the net with **no weight decay** (the control, l2 = 0) and at five 
 from 1e-6 to 1e-3, **{SWEEPS[0].replicates} seeds each**: once on the **plain digits**,
 as Hinton trained for his **{HINTON_ACCURACY:.2%}** (LeCun's MNIST table), and once on
 randomly **distorted digits** (shifted, rotated, scaled, slanted, thinned and thickened,
-new for every batch). Recipe: {base.optimizer.upper()}, peak learning rate
+new for every batch). Recipe: {dict(sgd="SGD", adam="Adam")[base.optimizer]}, peak learning rate
 {base.learning_rate:g}, {base.lr_schedule} schedule, batch {base.batch_size},
 {base.epochs} epochs; 55,000 training digits.
 
@@ -30,6 +33,7 @@ The factor is **chosen on the 5,000 validation digits**; the 10,000 test digits 
 scored once per run, after training, and play no part in the choice.
 """
 )
+explain("l2", "hinton", "distorted_digits", "validation")
 
 sweeps = {config.name: cache.load_experiment("sweep", config.key()) for config in SWEEPS}
 missing = [name for name, results in sweeps.items() if results is None]
@@ -40,10 +44,15 @@ sweeps = {name: results for name, results in sweeps.items() if results is not No
 if not sweeps:
     st.stop()
 
-st.plotly_chart(sweep_figure(sweeps, HINTON_ACCURACY))
-st.caption("Diamonds: the l2 = 0 control. Green dotted line: the factor chosen on validation. "
-           "Error bars: standard deviation over the seeds. The y axis does not start at 0: the "
-           "differences are fractions of a percentage point (one validation digit is 0.02 points).")
+with first if projector() else st.container():
+    fig = sweep_figure(sweeps, HINTON_ACCURACY)
+    st.plotly_chart(larger_type(fig) if projector() else fig, key="shipped-sweeps")
+    caption("Diamonds: no weight decay (l2 = 0), the control. Green dotted line: the factor chosen on "
+            "validation. Error bars: one standard deviation over the seeds. The accuracy axis does not "
+            "start at 0: the differences are fractions of a percentage point (one validation digit is "
+            "0.02 points).")
+    explain("error_bars", "seed")
+
 
 def describe_sweep(name: str, results: dict) -> None:
     """A sweep's verdict in words, its summary table and every run."""
@@ -77,15 +86,17 @@ def describe_sweep(name: str, results: dict) -> None:
     st.dataframe(table, hide_index=True, column_config={c: percent for c in table.columns[2:]})
     with st.expander(f"Every run of the {name} sweep ({len(results['rows'])} runs, "
                      f"{results['seconds'] / 60:.0f} minutes of training)"):
-        runs = pd.DataFrame(results["rows"])[["l2", "seed", "final_val_accuracy", "best_val_accuracy",
-                                             "test_accuracy", "training_seconds"]]
+        names = {"l2": "L2 factor", "seed": "seed", "final_val_accuracy": "validation (last epoch)",
+                 "best_val_accuracy": "validation (best epoch)", "test_accuracy": "test",
+                 "training_seconds": "training time"}
+        runs = pd.DataFrame(results["rows"])[list(names)]
         for column in ("final_val_accuracy", "best_val_accuracy", "test_accuracy"):
             runs[column] *= 100
-        st.dataframe(runs.rename(columns=lambda c: c.replace("_", " ")), hide_index=True, height="content",
-                     column_config={"l2": st.column_config.NumberColumn("L2 factor", format="%.2g"),
-                                    "final val accuracy": percent, "best val accuracy": percent,
-                                    "test accuracy": percent,
-                                    "training seconds": st.column_config.NumberColumn(format="%.0f s")})
+        st.dataframe(runs.rename(columns=names), hide_index=True, height="content",
+                     column_config={"L2 factor": st.column_config.NumberColumn(format="%.2g"),
+                                    "validation (last epoch)": percent, "validation (best epoch)": percent,
+                                    "test": percent,
+                                    "training time": st.column_config.NumberColumn(format="%.0f s")})
 
 
 for name, results in sweeps.items():
@@ -95,11 +106,13 @@ st.header("Run a sweep on this server")
 st.markdown("Queue a smaller sweep for the class: each factor and seed is one training job, so several "
             "workers share it, and the summary appears when the last run ends. Runs and results are kept "
             "under \"trained here\"; the shipped sweeps above never change.")
-with st.form("sweep"):
+# Enter in a number box must not queue a sweep of a class's worker time by accident: only
+# the button does.
+with st.form("sweep", enter_to_submit=False):
     c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
     digits = c1.radio("Digits", ["plain", "distorted"], horizontal=True)
-    epochs = c2.number_input("Epochs per run", 1, SWEEPS[0].base().epochs, 3)
-    replicates = c3.number_input("Seeds per factor", 1, 3, 2)
+    epochs = c2.number_input("Epochs per run", 1, SWEEPS[0].base().epochs, 3, help=tip("epoch"))
+    replicates = c3.number_input("Seeds per factor", 1, 3, 2, help=tip("seed"))
     factors = c4.multiselect("L2 factors", SWEEP_FACTORS, default=[0.0, SWEEP_FACTORS[3], SWEEP_FACTORS[-1]],
                              format_func=lambda f: f"{f:.2g}" if f else "0 (control)")
     queued = st.form_submit_button("Queue this sweep", type="primary")
