@@ -6,8 +6,10 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 import streamlit as st
 
-from core import latent
-from pages.shared import cached_model, digit_row, enlarge, mnist, require_model, use_app_navigation
+from core import cache, latent
+from core.figures import larger_type
+from pages.shared import (caption, cached_model, digit_row, enlarge, explain, mnist, projector, require_model,
+                          use_app_navigation)
 
 use_app_navigation()
 
@@ -16,6 +18,8 @@ entry = require_model("vae")
 encoder, decoder = entry.model.get_layer("encoder"), entry.model.get_layer("decoder")
 latent_dim = entry.metrics["config"]["latent_dim"]
 data = mnist()
+# Projector mode: larger digits for the back of the room.
+DIGIT_FACTOR = 3 if projector() else 2
 x_test, y_test = data["x_test"], data["y_test"]
 st.markdown(
     f"A VAE (784-512-256-{latent_dim}-256-512-784, {entry.metrics['param_count']:,} parameters) "
@@ -23,6 +27,7 @@ st.markdown(
     "back into a digit. Codes of similar digits lie close together, so walking the space "
     "morphs one digit into another."
 )
+explain("vae", "latent_code")
 
 
 @st.cache_resource(show_spinner="Encoding the test digits…")
@@ -52,15 +57,15 @@ def interpolation():
     steps = c3.slider("Steps", 3, 20, 10)
     strip = latent.interpolate(encoder, decoder, x_test[a], x_test[b], steps)
     digit_row([x_test[a]] + list(strip) + [x_test[b]],
-              [f"#{a}"] + [f"{t:.2f}" for t in np.linspace(0, 1, steps)] + [f"#{b}"], factor=2)
-    st.caption("Left and right: the originals; between them the decoded walk from one code to the other.")
+              [f"#{a}"] + [f"{t:.2f}" for t in np.linspace(0, 1, steps)] + [f"#{b}"], factor=DIGIT_FACTOR)
+    caption("Left and right: the originals; between them the decoded walk from one code to the other.")
 
 
 @st.fragment
 def latent_map():
     st.subheader("The 2-D map")
     if latent_dim != 2:
-        st.info(f"The map needs a 2-D latent space; this model's latent_dim is {latent_dim}.")
+        st.info(f"The map needs codes of 2 numbers; this model's codes have {latent_dim}.")
         return
     lo, hi = np.floor(codes.min(axis=0)), np.ceil(codes.max(axis=0))
     st.session_state.setdefault("z1", 0.0)
@@ -97,9 +102,10 @@ def latent_map():
     fig.update_layout(height=520, xaxis_title="z₁", yaxis_title="z₂", margin={"t": 10},
                       legend={"title": "label"})
     with left:
-        st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="latent_map")
-    st.caption("5,000 test digits at their latent means, coloured by true label. Click anywhere "
-               "on the map, or move the sliders, to decode that code.")
+        st.plotly_chart(larger_type(fig) if projector() else fig, on_select="rerun", selection_mode="points",
+                        key="latent_map")
+    caption("5,000 test digits, each at its code (the middle of the spread the encoder gives it), "
+            "coloured by true label. Click anywhere on the map, or move the sliders, to decode that code.")
 
 
 @st.fragment
@@ -109,8 +115,9 @@ def random_digits():
     if st.button("New samples"):
         st.session_state.sample_seed += 1
     _, digits = latent.sample_prior(decoder, 16, latent_dim, st.session_state.sample_seed)
-    digit_row(digits, factor=2)
-    st.caption("Codes drawn from the prior N(0, I), clipped to ±2σ, then decoded.")
+    digit_row(digits, factor=DIGIT_FACTOR)
+    caption("Codes drawn at random from the prior N(0, I), each number kept within ±2σ, then decoded.")
+    explain("prior")
 
 
 @st.fragment
@@ -119,10 +126,11 @@ def noisy_code():
     c1, c2 = st.columns(2)
     index = int(c1.number_input("Test index", 0, 9999, 0, key="noise-index"))
     sigma = c2.slider("Noise σ (the prior's σ is 1)", 0.0, 1.5, 0.3, 0.05)
+    explain("sigma")
     code = codes[index]
     _, variants = latent.perturb(decoder, code, sigma, 8, seed=index)
     digit_row([x_test[index], latent.decode(decoder, code[None])[0], *variants],
-              ["original", "decoded"] + [f"+noise {i + 1}" for i in range(8)], factor=2)
+              ["original", "decoded"] + [f"+noise {i + 1}" for i in range(8)], factor=DIGIT_FACTOR)
 
 
 @st.fragment
@@ -139,8 +147,11 @@ def conditional_digits():
         "to hold the *style* (slant, width, stroke). Pick a digit: new codes from the prior, "
         "decoded with that label, give new examples of it."
     )
-    c1, c2 = st.columns([3, 1])
-    digit = c1.segmented_control("Digit", list(range(10)), default=3, key="cvae-digit")
+    explain("cvae")
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    # Wrapped onto a second line on a phone: in a column Streamlit keeps button groups on one
+    # scrolling row, which cut the 9 off.
+    digit = c1.pills("Digit", list(range(10)), default=3, key="cvae-digit", wrap=True)
     st.session_state.setdefault("cvae_seed", 0)
     if c2.button("New samples", key="cvae-new"):
         st.session_state.cvae_seed += 1
@@ -149,12 +160,27 @@ def conditional_digits():
         return
     digits = latent.generate(cvae.model.get_layer("decoder"), digit, 16, cvae_dim,
                              seed=1000 * st.session_state.cvae_seed + digit)
-    digit_row(digits, factor=2)
-    st.caption(f"cvae ({cvae.metrics['key']}): codes drawn from N(0, I), decoded with label {digit}.")
+    digit_row(digits, factor=DIGIT_FACTOR)
+    caption(f"Codes drawn at random from the prior N(0, I), decoded with the label {digit}.")
 
 
+# Projector mode: the map, the page's key figure, first.
+if projector():
+    latent_map()
 interpolation()
 conditional_digits()
-latent_map()
+if not projector():
+    latent_map()
 random_digits()
 noisy_code()
+
+with st.expander("Where this came from"):
+    lines = [f"- VAE: `models_cache/vae-{entry.metrics['key']}`, codes of {latent_dim} numbers."]
+    try:
+        cvae_key = cached_model("cvae").metrics["key"]
+        lines.append(f"- Conditional VAE: `models_cache/cvae-{cvae_key}`.")
+    except (FileNotFoundError, cache.CorruptEntryError):
+        pass
+    lines.append("- Both built by `python -m core train vae cvae`; the map shows 5,000 test digits chosen "
+                 "with seed 0.")
+    st.markdown("\n".join(lines))
