@@ -22,9 +22,14 @@ def test_page_renders_without_exception(app, page):
 
 
 def test_overview_lists_the_cached_models(app):
+    from core.glossary import MODEL_NAMES
+
     app.switch_page("pages/overview.py").run()
     table = app.dataframe[0].value
-    assert {"dense_64_64", "dense_500_300", "cnn", "denoising_autoencoder", "vae"} <= set(table["kind"])
+    # In a learner's words; the kinds and entry names are under "Where this came from".
+    assert {MODEL_NAMES[k] for k in ("dense_64_64", "dense_500_300", "cnn", "denoising_autoencoder", "vae")} \
+        <= set(table["model"])
+    assert {"dense_64_64", "cnn", "vae"} <= set(app.dataframe[1].value["kind"])
 
 
 def test_denoising_slider_reruns_with_new_level(app):
@@ -94,3 +99,31 @@ def test_train_page_without_the_queue_says_so(monkeypatch, tmp_path):
     assert not at.exception
     assert any("The training queue is not running" in w.value for w in at.warning)
     assert "Train" not in [b.label for b in at.button]
+
+
+def test_regularization_keeps_the_shipped_sweeps_while_a_sweep_is_set_up_and_queued(queue_env):
+    # The page alone: AppTest loses a button's click after switch_page in a multipage app.
+    app = AppTest.from_file("../pages/regularization.py", default_timeout=120)
+    app.run()
+    shipped = [h.value for h in app.subheader]
+    assert {"Plain digits", "Distorted digits"} <= set(shipped)
+    epochs, seeds = (next(n for n in app.number_input if n.label == label) for label in ("Epochs per run",
+                                                                                         "Seeds per factor"))
+    epochs.set_value(5)
+    seeds.set_value(3)
+    app.run()
+    assert [h.value for h in app.subheader] == shipped and len(app.get("plotly_chart")) == 1
+    next(b for b in app.button if b.label == "Queue this sweep").click().run()
+    assert not app.exception
+    assert [h.value for h in app.subheader][:len(shipped)] == shipped and len(app.get("plotly_chart")) == 1
+    assert any("3 seeds, 5 epochs" in i.value for i in app.info)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "pages/draw.py"])
+def test_page_renders_in_projector_mode_without_captions(queue_env, page):
+    at = AppTest.from_file(f"../{page}", default_timeout=120)
+    at.session_state["projector"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    # Captions are for a learner reading alone; a projected page leaves them out.
+    assert not at.caption, [c.value for c in at.caption]
