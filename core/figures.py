@@ -148,5 +148,9 @@ def sweep_figure(sweeps: dict, hinton_accuracy: float) -> go.Figure:
 
 def larger_type(fig: go.Figure, size: int = 18) -> go.Figure:
     """``fig`` with its text at ``size`` px (plotly's default is 12), for projector mode:
-    titles, ticks, legends and notes without a size of their own follow it."""
-    return fig.update_layout(font_size=size)
+    ticks, axis titles, legend, panel titles and notes."""
+    # Each one set explicitly: Streamlit's chart theme sizes them itself, ignoring layout.font.
+    fig.update_layout(font_size=size, legend_font_size=size)
+    fig.update_xaxes(tickfont_size=size, title_font_size=size)
+    fig.update_yaxes(tickfont_size=size, title_font_size=size)
+    return fig.update_annotations(font_size=size)
