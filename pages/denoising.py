@@ -1,17 +1,13 @@
 """Denoising: a noise-level slider over original / seasoned / denoised test digits."""
 
-import base64
-import io
-
 import numpy as np
 import streamlit as st
-from PIL import Image
 
 from core.experiments import best_classifier_config, load_noise_curve
 from core.figures import VERSIONS, larger_type, noise_curve_figure
 from core.glossary import MODEL_NAMES
 from core.inference import denoise_and_classify
-from pages.shared import caption, explain, mnist, projector, require_model, use_app_navigation
+from pages.shared import caption, digit_row, explain, mnist, projector, require_model, use_app_navigation
 
 use_app_navigation()
 
@@ -38,40 +34,19 @@ curve = load_noise_curve()
 st.session_state.setdefault("digit_batch", 0)
 
 # Marks a class can read from the back of the room: large, bold, and told apart by shape as
-# well as colour (✓ and ✗ are in the DejaVu fonts; Chromium here has no emoji font).
-RIGHT, WRONG, PLAIN = "#15803d", "#c62828", "inherit"
+# well as colour (✓ and ✗ are in the DejaVu fonts; Chromium here has no emoji font). Only the
+# captions of this page's digit rows, through the container's key class; shown in projector
+# mode too, which hides other captions.
+_MARKS_CSS = ("<style>.st-key-digit-grid [data-testid='stImageCaption'],"
+              " .st-key-digit-grid [data-testid='stImageCaption'] [data-testid='stCaptionContainer'],"
+              " .st-key-digit-grid [data-testid='stImageCaption'] p"
+              " {display: block; font-size: 1.6rem; font-weight: 700; line-height: 1.3; color: inherit;"
+              " opacity: 1;}</style>")
 
 
-def png(image: np.ndarray) -> str:
-    """A (28, 28) digit in [0, 1] as a base64 PNG; the browser enlarges it, pixelated."""
-    buffer = io.BytesIO()
-    Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8)).save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-# Eight digits a row, as wide as the page allows up to 45rem (84 px a digit; projector mode's
-# larger root font makes them larger too); four a row on a phone, so they stay big enough.
-_MARKS_CSS = ("<style>.dl-marks{display:grid;grid-template-columns:repeat(8,minmax(0,1fr));gap:0.4rem;"
-              "max-width:45rem}@media (max-width:640px){.dl-marks{grid-template-columns:repeat(4,minmax(0,1fr))}}"
-              ".dl-marks figure{margin:0;text-align:center}.dl-marks img{width:100%;aspect-ratio:1/1;"
-              "image-rendering:pixelated;display:block}.dl-marks figcaption{font-size:1.6rem;font-weight:700;"
-              "line-height:1.3}</style>")
-
-
-def digit_marks(images, labels, truth=None) -> None:
-    """One row of digits, each with its label below: a true label plain, a prediction green
-    with ✓ or red with ✗ (against ``truth``)."""
-    cells = []
-    for image, label, true in zip(images, labels, truth if truth is not None else [None] * len(labels)):
-        if true is None:
-            text, color, said = f"{label}", PLAIN, f"digit {label}"
-        elif label == true:
-            text, color, said = f"{label} ✓", RIGHT, f"read as {label}: right"
-        else:
-            text, color, said = f"{label} ✗", WRONG, f"read as {label}: wrong, it is a {true}"
-        cells.append(f'<figure title="{said}"><img src="data:image/png;base64,{png(image)}" alt="{said}">'
-                     f'<figcaption style="color:{color}">{text}</figcaption></figure>')
-    st.html(_MARKS_CSS + '<div class="dl-marks">' + "".join(cells) + "</div>")
+def marks(predicted, labels) -> list[str]:
+    """Captions for predicted digits: green with ✓ where right, red with ✗ where wrong."""
+    return [f":green[{p} ✓]" if p == y else f":red[{p} ✗]" for p, y in zip(predicted, labels)]
 
 
 @st.fragment
@@ -85,13 +60,16 @@ def explorer():
     images, labels = data["x_test"][indices], data["y_test"][indices]
     out = denoise_and_classify(images, noise_level, 1000 + batch, denoisers, classifier)
 
-    st.markdown("**Original** (true label)")
-    digit_marks(images, labels)
-    st.markdown(f"**Seasoned** at noise {noise_level:.2f} (what the {classifier_name} reads)")
-    digit_marks(out["seasoned"], out["seasoned_labels"], labels)
-    for name, label in list(VERSIONS.items())[1:]:
-        st.markdown(f"**Denoised by the {label}** (what the {classifier_name} reads)")
-        digit_marks(out["denoised"][name], out["denoised_labels"][name], labels)
+    factor = 4 if projector() else 3
+    with st.container(key="digit-grid"):
+        st.html(_MARKS_CSS)
+        st.markdown("**Original** (true label)")
+        digit_row(images, [f"{y}" for y in labels], factor)
+        st.markdown(f"**Seasoned** at noise {noise_level:.2f} (what the {classifier_name} reads)")
+        digit_row(out["seasoned"], marks(out["seasoned_labels"], labels), factor)
+        for name, label in list(VERSIONS.items())[1:]:
+            st.markdown(f"**Denoised by the {label}** (what the {classifier_name} reads)")
+            digit_row(out["denoised"][name], marks(out["denoised_labels"][name], labels), factor)
 
     st.subheader("Accuracy against noise, all 10,000 test digits")
     if curve is None:
