@@ -161,7 +161,7 @@ def conditional_digits():
     digits = latent.generate(cvae.model.get_layer("decoder"), digit, 16, cvae_dim,
                              seed=1000 * st.session_state.cvae_seed + digit)
     digit_row(digits, factor=DIGIT_FACTOR)
-    caption(f"Codes drawn at random from the prior N(0, I), decoded with the label {digit}.")
+    caption(f"Codes drawn at random from the prior N(0, I), decoded with label {digit}.")
 
 
 # Projector mode: the map, the page's key figure, first.
