@@ -31,7 +31,7 @@ before you explore.
 )
 explain("mnist", "l2", "salt_and_pepper", "vae")
 
-st.subheader("The trained models")
+st.subheader("Cached models")
 rows = sorted(cache.list_models(), key=lambda m: (list(DEFAULTS).index(m["kind"]), m.get("created", "")))
 if not rows:
     st.warning("models_cache/ is empty. Rebuild it with `python -m core train --all`.")
