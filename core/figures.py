@@ -16,17 +16,6 @@ VERSIONS = {"seasoned": "seasoned", "dense": "dense autoencoder", "conv": "conv 
 _VERSION_COLORS = ["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c"]
 
 
-def probability_bars(probabilities: np.ndarray) -> go.Figure:
-    """Bar chart of one digit's class probabilities (10,) in [0, 1], shown in percent;
-    the most probable class in red."""
-    top = int(np.argmax(probabilities))
-    fig = go.Figure(go.Bar(x=list(range(10)), y=np.asarray(probabilities) * 100,
-                           marker_color=["#d62728" if i == top else "#1f77b4" for i in range(10)]))
-    fig.update_layout(height=220, margin={"t": 10, "b": 30, "l": 30, "r": 10},
-                      xaxis={"tickmode": "linear", "title": "digit"}, yaxis={"title": "%", "range": [0, 100]})
-    return fig
-
-
 def noise_curve_figure(rows: list[dict], noise_level: float) -> go.Figure:
     """Accuracy (%) and PSNR (dB) against noise level, one line per version of the
     digits (``VERSIONS``), with the slider's ``noise_level`` in [0, 1] marked.

@@ -9,7 +9,7 @@ import streamlit as st
 from core import cache, latent
 from core.figures import larger_type
 from pages.shared import (caption, cached_model, digit_row, enlarge, explain, mnist, projector, require_model,
-                          use_app_navigation)
+                          test_codes, use_app_navigation)
 
 use_app_navigation()
 
@@ -30,13 +30,7 @@ st.markdown(
 explain("vae", "latent_code")
 
 
-@st.cache_resource(show_spinner="Encoding the test digits…")
-def test_codes(key: str):
-    """Latent means of the 10,000 test digits, (10000, latent_dim); ``key`` names the model."""
-    return latent.encode(encoder, x_test)
-
-
-codes = test_codes(entry.metrics["key"])
+codes = test_codes("vae")
 
 
 def pick_digit(label: str, column, default_class: int) -> int:

@@ -3,6 +3,7 @@ small display helpers. Not a page itself (app.py lists the pages)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import numpy as np
@@ -45,6 +46,27 @@ def cached_model(kind: str):
     damaged; errors are not cached, so a repaired cache is read on the next run.
     """
     return cache.load(default_config(kind))
+
+
+@st.cache_resource(show_spinner="Encoding the test digits…")
+def test_codes(kind: str):
+    """The shipped ``kind`` VAE's latent means of the 10,000 test digits: (10000,
+    latent_dim) float32, loaded once per server process (read-only)."""
+    from core import latent
+
+    return latent.encode(cached_model(kind).model.get_layer("encoder"), mnist()["x_test"])
+
+
+@st.cache_data(show_spinner="Building the model…")
+def model_summary(config_json: str) -> tuple[list[dict], int]:
+    """(layer rows, parameter count) of the model a config (``TrainConfig`` as JSON) builds;
+    imports TensorFlow."""
+    from core.config import TrainConfig
+    from core.summary import layer_table
+    from core.training import build
+
+    model = build(TrainConfig(**json.loads(config_json)))
+    return layer_table(model), model.count_params()
 
 
 def require_model(kind: str):
@@ -109,9 +131,10 @@ def job_status_text(state: dict) -> str:
 
 
 # Projector mode: larger type for the back of a room. Streamlit sizes text in rem, so one
-# root font size scales headings, widgets and tables together; plotly figures read it
-# through shared.figure_font().
-_PROJECTOR_CSS = "<style>html { font-size: 22px; } [data-testid='stCaptionContainer'] { display: none; }</style>"
+# root font size scales headings, widgets and tables together (plotly figures need
+# core.figures.larger_type). Captions go, except those naming an image.
+_PROJECTOR_CSS = ("<style>html { font-size: 22px; } "
+                  "[data-testid='stCaptionContainer']:not([data-testid='stImageCaption'] *) { display: none; }</style>")
 
 
 def projector_toggle() -> None:
@@ -151,9 +174,9 @@ def explain(*terms: str) -> None:
     title = "What is " + ", ".join(e.name for e in entries[:-1]) + (" or " if len(entries) > 1 else "") \
         + entries[-1].name + "?"
     with st.expander(title, icon=":material/school:"):
-        for e in entries:
+        for e in entries:  # each sentence starts with its term, so it reads alone
             source = f" *Source: {e.source}.*" if e.source else ""
-            st.markdown(f"**{e.name[0].upper() + e.name[1:]}**: {e.sentence}{source}")
+            st.markdown(f"{e.sentence}{source}")
 
 
 # Every shipped model a page shows, in the order a first visitor most likely needs them.
@@ -188,4 +211,12 @@ def warm_up() -> None:
             probabilities(entry.model, blank)
         elif kind in ("denoising_autoencoder", "conv_denoiser"):
             entry.model.predict_on_batch(blank[None])
+        elif kind == "vae":
+            test_codes(kind)
+    # The Train page's first view: the default model's layer table.
+    from dataclasses import asdict
+
+    from core.config import DEFAULTS
+
+    model_summary(json.dumps(asdict(default_config(next(iter(DEFAULTS))))))
     log.warning("warm-up done in %.1f s", time.perf_counter() - start)

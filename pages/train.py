@@ -13,8 +13,8 @@ from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, KINDS, L2_C
 from core.figures import history_figure, larger_type
 from core.glossary import tip
 from core.leaderboard import diverged, leaderboard
-from pages.shared import (caption, collect_runs, duration, explain, job_status_text, projector, session_owner,
-                          use_app_navigation)
+from pages.shared import (caption, collect_runs, duration, explain, job_status_text, model_summary, projector,
+                          session_owner, use_app_navigation)
 
 use_app_navigation()
 
@@ -107,16 +107,6 @@ try:
 except ValueError as exc:
     st.error(f"These settings cannot be trained: {exc}")
     st.stop()
-
-
-@st.cache_data(show_spinner="Building the model…")
-def model_summary(config_json: str) -> tuple[list[dict], int]:
-    """(layer rows, parameter count) of the model a config builds (imports TensorFlow)."""
-    from core.summary import layer_table
-    from core.training import build
-
-    model = build(TrainConfig(**json.loads(config_json)))
-    return layer_table(model), model.count_params()
 
 
 def show_result(history, m):
