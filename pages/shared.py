@@ -188,6 +188,7 @@ def warm_up() -> None:
     for: TensorFlow, the shipped models (each run once, so Keras has traced its graph) and
     the MNIST test digits. Runs in server.py's background thread; a model that is missing
     or damaged is skipped here and reported by the page that needs it."""
+    import gc
     import logging
     import threading
     import time
@@ -219,4 +220,10 @@ def warm_up() -> None:
     from core.config import DEFAULTS
 
     model_summary(json.dumps(asdict(default_config(next(iter(DEFAULTS))))))
+    # Streamlit runs a full garbage collection after every script run (runner.postScriptGC);
+    # over TensorFlow's and the models' ~330,000 objects that took 140-370 ms, holding the
+    # lock the server needs to send the page's answer. Frozen objects are left out of
+    # every later collection: they live as long as the server anyway.
+    gc.collect()
+    gc.freeze()
     log.warning("warm-up done in %.1f s", time.perf_counter() - start)
