@@ -24,6 +24,7 @@ from core.targets import TARGETS, Target
 from core.training import machine
 
 RESULTS = data_mod.ROOT / "benchmarks" / "results.json"  # shown by README.md and the Overview page
+BROWSER = data_mod.ROOT / "benchmarks" / "browser.json"  # written by benchmarks/browser.py
 
 
 @dataclass
@@ -224,12 +225,27 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
     rows.append(Row("Denoising: slider move to new digits (3 denoisers, CNN, images, figure), p95", p95,
                     "ms", TARGETS["slider_ms"], median=median))
 
+    rows += browser_rows()
+
     rebuild_file = cache.cache_dir() / "rebuild.json"
     rebuild = cache.read_json(rebuild_file) if rebuild_file.exists() else None
     rows.append(Row("full rebuild, wall time of one python -m core train --all --force",
                     rebuild["seconds"] / 60 if rebuild else None, "min", TARGETS["rebuild_minutes"],
                     recorded=_recorded_in(rebuild_file, rebuild["machine"]) if rebuild else "no record"))
     return rows
+
+
+def browser_rows(path: Path = BROWSER) -> list[Row]:
+    """The rows ``benchmarks/browser.py`` measured in Chromium (first page, first visits,
+    stroke to answer), labelled recorded: measuring them again starts a server and a
+    browser, which that script does. None when it has not been run."""
+    if not path.exists():
+        return [Row("browser timings (benchmarks/browser.py)", None, "s", recorded="no record")]
+    record = cache.read_json(path)
+    where = f"{path.relative_to(data_mod.ROOT)}, {record['date']}, {record['machine'].get('cpu', '?')}, " \
+            f"{record['machine'].get('cores', '?')} cores"
+    return [Row(r["what"], r["value"], r["unit"], TARGETS[r["target"]], median=r.get("median"), recorded=where)
+            for r in record["rows"]]
 
 
 def describe_machine(info: dict) -> str:
