@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import cache
-from pages.shared import projector_toggle
+from pages.shared import first_page_shown, projector_toggle
 
 # A ?mode=class link (projector mode) opens with the sidebar folded, leaving the screen to the page.
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide",
@@ -31,4 +31,7 @@ for problem in damaged_entries(str(cache.cache_dir()), str(cache.runs_dir())):
     st.warning(f"{problem} It is skipped.", icon=":material/warning:")
 projector_toggle()
 st.sidebar.caption("Digit Lab · neural networks on MNIST · models trained on the real MNIST set")
-page.run()
+try:
+    page.run()
+finally:
+    first_page_shown.set()  # server.py's warm-up may start now

@@ -4,6 +4,7 @@ small display helpers. Not a page itself (app.py lists the pages)."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 import numpy as np
@@ -179,28 +180,40 @@ def explain(*terms: str) -> None:
             st.markdown(f"{e.sentence}{source}")
 
 
+# Set by app.py once the server has shown its first page. The warm-up waits for it (at most
+# WARM_UP_DELAY_S): on 2 cores, importing TensorFlow beside the first visitor's page made
+# that page take 2.3-5.5 s instead of 1.8 s. A first page that needs a model loads it
+# itself, through the same cache.
+first_page_shown = threading.Event()
+WARM_UP_DELAY_S = 5.0
 # Every shipped model a page shows, in the order a first visitor most likely needs them.
 WARM_KINDS = ("cnn", "dense_64_64", "denoising_autoencoder", "conv_denoiser", "vae", "cvae")
 
 
 def warm_up() -> None:
-    """Load, once per server process, what the pages' first visits would otherwise wait
-    for: TensorFlow, the shipped models (each run once, so Keras has traced its graph) and
-    the MNIST test digits. Runs in server.py's background thread; a model that is missing
+    """Load, once per server process and after its first page (``first_page_shown``),
+    what the pages' first visits would otherwise wait for: TensorFlow, the shipped models
+    (each run once, so Keras has traced its graph) and the MNIST test digits. Runs in server.py's background thread; a model that is missing
     or damaged is skipped here and reported by the page that needs it."""
     import gc
     import logging
-    import threading
     import time
 
+    from dataclasses import asdict
+
+    from core.config import DEFAULTS
     from core.inference import probabilities
 
+    first_page_shown.wait(WARM_UP_DELAY_S)
     log = logging.getLogger("digitlab.warm_up")
     # The cached loaders' spinners look for a page to draw in; this thread has none, and
     # Streamlit would warn about it once per load.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
         lambda record: record.threadName != threading.current_thread().name)
     start = time.perf_counter()
+    # First the Train page's first view, the default model's layer table: it imports
+    # TensorFlow, which every later step needs too.
+    model_summary(json.dumps(asdict(default_config(next(iter(DEFAULTS))))))
     mnist()
     blank = np.zeros((28, 28), np.float32)
     for kind in WARM_KINDS:
@@ -214,12 +227,6 @@ def warm_up() -> None:
             entry.model.predict_on_batch(blank[None])
         elif kind == "vae":
             test_codes(kind)
-    # The Train page's first view: the default model's layer table.
-    from dataclasses import asdict
-
-    from core.config import DEFAULTS
-
-    model_summary(json.dumps(asdict(default_config(next(iter(DEFAULTS))))))
     # Streamlit runs a full garbage collection after every script run (runner.postScriptGC);
     # over TensorFlow's and the models' ~330,000 objects that took 140-370 ms, holding the
     # lock the server needs to send the page's answer. Frozen objects are left out of
