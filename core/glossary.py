@@ -173,6 +173,29 @@ GLOSSARY: dict[str, Term] = {
         "hold the style (slant, width, stroke) and its decoder can be asked for any digit you choose.",
         "Sohn, Lee and Yan (2015), Learning structured output representation using deep conditional "
         "generative models"),
+    "feature_map": Term(
+        "a feature map",
+        "A feature map is the picture one filter of a layer makes from its input, bright where the "
+        "filter found its pattern, so 24 × 24 × 32 means 32 such pictures of 24 × 24 pixels."),
+    "filter": Term(
+        "a filter",
+        "A filter is a small square of learned weights, 5 × 5 in the CNN's first layer, that is slid "
+        "over the picture and gives a large value wherever the picture under it looks like it."),
+    "pooling": Term(
+        "max pooling",
+        "Max pooling keeps only the largest value of each 2 × 2 square of a feature map, which halves "
+        "its width and height and lets a stroke move a pixel without changing the result."),
+    "occlusion": Term(
+        "an occlusion map",
+        "An occlusion map blanks a small square of the digit at every position in turn and colours "
+        "each pixel by how much the network's probability for its answer drops when that pixel is hidden.",
+        "Zeiler and Fergus (2014), Visualizing and understanding convolutional networks"),
+    "integrated_gradients": Term(
+        "integrated gradients",
+        "Integrated gradients fade the digit in from a black picture and add up, pixel by pixel, how "
+        "much each small brightening raises the probability of the answer, so the pixels' shares add "
+        "up to the whole change.",
+        "Sundararajan, Taly and Yan (2017), Axiomatic attribution for deep networks"),
 }
 
 
