@@ -16,6 +16,7 @@ pages = [
     st.Page("pages/denoising.py", title="Denoising", icon=":material/blur_on:"),
     st.Page("pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("pages/inside.py", title="Inside the CNN", icon=":material/visibility:"),
 ]
 page = st.navigation(pages)
 

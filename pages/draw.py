@@ -40,6 +40,9 @@ def show_predictions(image, source: str, tag: str) -> None:
     answers = {name: probabilities(entry.model, digit) for name, entry in models.items()}
     # The answer is the page's key figure: large enough to read from the back of a room.
     st.html(answer_html(digit, answers, tag))
+    # The Inside page opens on this digit (the session state outlives the page switch).
+    st.session_state["drawn_digit"] = digit
+    st.page_link("pages/inside.py", label="See inside the CNN", icon=":material/visibility:")
     explain("softmax")
 
 
