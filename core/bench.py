@@ -110,6 +110,26 @@ def draw_stroke(image: np.ndarray, classifiers) -> None:
     answer_html(digit, {f"model {i}": probabilities(model, digit) for i, model in enumerate(classifiers)}, "bench")
 
 
+def inside_drawing(image: np.ndarray, cnn) -> None:
+    """What the Inside page computes per drawing: preprocess the (280, 280, 4) uint8 pad
+    image, then feature maps, probabilities, occlusion and integrated gradients
+    (``core.inside.inspect``), the answer block, the two saliency images as JPEG and the
+    five feature-map grids as PNG, the way st.image encodes them."""
+    from PIL import Image
+
+    from core import inside
+    from core.answers import answer_html
+    from core.preprocess import to_mnist
+
+    digit = to_mnist(image)
+    result = inside.inspect(cnn, digit)
+    answer_html(digit, {"CNN": result["probabilities"]}, "bench")
+    for values in (result["occlusion"], result["gradients"]):
+        Image.fromarray(inside.saliency_image(values, digit)).save(io.BytesIO(), format="JPEG", quality=100)
+    for _, _, grid in result["layers"]:
+        Image.fromarray(grid).save(io.BytesIO(), format="PNG")
+
+
 def _mean_test_accuracy(configs, x_test, y_test) -> float:
     from core.experiments import accuracy
 
@@ -204,6 +224,9 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
     median, p95 = timings_ms(lambda image: draw_stroke(image, classifiers), canvas_images(x_test[:repeats]))
     rows.append(Row("Draw: pad image to both models' answers and probability bars (server side), p95", p95, "ms",
                     TARGETS["draw_ms"], median=median))
+    median, p95 = timings_ms(lambda image: inside_drawing(image, cnn), canvas_images(x_test[:repeats]))
+    rows.append(Row("Inside: a new drawing to feature maps, both saliency maps and probabilities, p95", p95,
+                    "ms", TARGETS["inside_ms"], median=median))
 
     curve = load_noise_curve()
     if curve is None:
