@@ -133,6 +133,19 @@ def test_off_centre_slanted_seven(server, page):
     expect_cnn_reads(server, page, [(0.46, 0.18), (0.89, 0.18), (0.61, 0.89)], "7")
 
 
+def test_inside_page_follows_a_drawing(server, page):
+    page.goto(f"{server}/inside")
+    settle(page)
+    expect(page.get_by_text("Draw a digit on the pad")).to_be_visible()
+    draw(page, [(0.5, 0.14), (0.5, 0.86)])
+    expect(page.locator("[data-drawing='inside-pad-1']")).to_be_visible(timeout=30_000)
+    expect(cnn_answer(page)).to_have_text("1")
+    for shape in ("24×24×32", "4×4×64"):
+        expect(page.get_by_text(shape)).to_be_visible()
+    expect(page.get_by_text("Integrated gradients", exact=True)).to_be_visible()
+    expect_no_exception(page)
+
+
 # Strokes that start in a corner of the pad (its top-right corner is where the old
 # canvas's invisible toolbar took presses) and run towards the middle.
 CORNERS = {"top-left": [(0.03, 0.03), (0.4, 0.4)], "top-right": [(0.97, 0.03), (0.6, 0.4)],
