@@ -98,7 +98,7 @@ def tile(maps: np.ndarray, columns: int | None = None, scale: int = 1, gap: int 
     """One grid image of a layer's (h, w, c) maps, each normalised to its own maximum.
 
     A map that is zero everywhere (a relu unit that did not fire) stays black. Maps are
-    laid out row by row, ``columns`` per row (default: up to 16, about square), each
+    laid out row by row, ``columns`` per row (default 8, so 32 and 64 maps fill their rows), each
     enlarged ``scale`` times (nearest neighbour) and separated by ``gap`` grey pixels.
 
     Returns:
@@ -111,7 +111,7 @@ def tile(maps: np.ndarray, columns: int | None = None, scale: int = 1, gap: int 
     if maps.ndim != 3 or scale < 1 or gap < 0:
         raise ValueError(f"expected (h, w, c) maps, scale >= 1, gap >= 0; got {maps.shape}, {scale}, {gap}")
     h, w, c = maps.shape
-    columns = columns or min(c, 16, int(np.ceil(np.sqrt(c) * 1.5)))
+    columns = columns or min(c, 8)
     rows = int(np.ceil(c / columns))
     peak = maps.max(axis=(0, 1))
     scaled = np.where(peak > 0, maps / np.where(peak > 0, peak, 1), 0.0)
@@ -292,14 +292,18 @@ def integrated_gradients(model, digit, target: int | None = None, steps: int = S
     return ((digit - baseline) * mean).astype(np.float32), target
 
 
-def saliency_image(values: np.ndarray, digit: np.ndarray, scale: int = 8) -> np.ndarray:
+def saliency_image(values: np.ndarray, digit: np.ndarray, scale: int = 6) -> np.ndarray:
     """A (28, 28) signed map over its digit for display: the digit in dim grey, the map
     in red (positive) and blue (negative) on top, enlarged ``scale`` times.
+
+    Full colour is the 99th percentile of |values|, not the maximum: gradients of a
+    confident answer sit on a few pixels, and one of them would leave the rest black.
 
     Returns:
         (28 * scale, 28 * scale, 3) uint8.
     """
-    colour = diverging(values).astype(np.float32)
+    values = np.asarray(values, np.float32)
+    colour = diverging(values, limit=float(np.percentile(np.abs(values), 99))).astype(np.float32)
     grey = 90.0 * _digit(digit)[..., None]
     image = np.uint8(np.clip(np.maximum(colour, grey), 0, 255))
     return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)

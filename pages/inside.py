@@ -49,11 +49,11 @@ def test_digit():
     if by == "index":
         index = st.number_input("Index in the 10,000 test digits", 0, 9999, 0, key="inside-index")
     else:
-        digit_class = st.segmented_control("Class", list(range(10)), default=7, key="inside-class")
-        if digit_class is None:
-            st.info("Choose a class.")
-            return None, None
+        digit_class = st.selectbox("Class", list(range(10)), index=7, key="inside-class")
         indices = np.flatnonzero(data["y_test"] == digit_class)
+        # Classes have 892 to 1135 test digits: keep a number chosen for a larger class in range.
+        if st.session_state.get("inside-nth", 1) > len(indices):
+            st.session_state["inside-nth"] = len(indices)
         nth = st.number_input(f"Which {digit_class} (1 to {len(indices)})", 1, len(indices), 1,
                               key="inside-nth")
         index = int(indices[nth - 1])
@@ -62,8 +62,8 @@ def test_digit():
     return data["x_test"][index], f"test-{index}"
 
 
-def show(digit, tag: str) -> None:
-    """The CNN's answer, both saliency maps side by side and every feature map."""
+def show(digit, tag: str) -> dict:
+    """The CNN's answer and both saliency maps side by side; returns ``core.inside.inspect``'s result."""
     result = inside.inspect(cnn, digit)
     st.html(answer_html(digit, {"CNN": result["probabilities"]}, tag))
     st.markdown(f"**What the network looks at** to answer {result['answer']}: red pixels count for that "
@@ -78,13 +78,18 @@ def show(digit, tag: str) -> None:
         caption(f"The digit fades in from black in {inside.STEPS} steps; each pixel gets its share of the "
                 "rise in probability, its ink times its mean gradient (Sundararajan, Taly and Yan, 2017).")
     explain("occlusion", "integrated_gradients")
+    return result
+
+
+def show_layers(layers) -> None:
+    """Every feature-map layer's grid with its name and shape, three layers a row."""
     st.subheader("Feature maps, layer by layer")
     caption("Each small picture is one filter's output, brightest where it found its pattern (each scaled "
             "to its own brightest pixel; a black one did not fire on this digit).")
     explain("feature_map", "pooling")
-    columns = st.columns(2)
-    for i, (title, shape, grid) in enumerate(result["layers"]):
-        with columns[i % 2]:
+    columns = st.columns(3)
+    for i, (title, shape, grid) in enumerate(layers):
+        with columns[i % 3]:
             st.markdown(f"**{i + 1}. {title}** · {shape[0]}×{shape[1]}×{shape[2]}")
             st.image(grid, output_format="PNG")
 
@@ -115,7 +120,8 @@ def digit_view() -> None:
     if digit is None:
         return
     with right:
-        show(digit, tag)
+        result = show(digit, tag)
+    show_layers(result["layers"])
 
 
 digit_view()
@@ -132,15 +138,15 @@ def filter_grid(kind: str) -> np.ndarray:
 def unit_grid(kind: str) -> np.ndarray:
     """The shipped model's first dense layer, one 28x28 picture per unit (read-only)."""
     weights = inside.dense_unit_weights(cached_model(kind).model)
-    return inside.tile_rgb(inside.diverging(weights), columns=8, scale=3, gap=2)
+    return inside.tile_rgb(inside.diverging(weights), columns=16, scale=2, gap=2)
 
 
 st.subheader("What the first layer learned")
 explain("filter")
 st.image(filter_grid("cnn"), output_format="PNG",
          caption="The CNN's 32 first-layer filters, 5 × 5 weights each: red weights add, blue ones subtract")
-caption("Training started from random numbers; these patterns are what it settled on: edges and stroke "
-        "pieces in different directions. Feature map 1 above shows where each one fires on your digit.")
+caption("Training started from random numbers; these 5 × 5 patterns are what it settled on. Feature map 1 "
+        "above shows where each one fires on your digit.")
 
 st.subheader("The dense 64-64 net's first layer")
 require_model("dense_64_64")  # a sentence and a stop if it is missing

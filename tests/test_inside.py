@@ -56,7 +56,7 @@ def test_first_layer_filters_and_dense_units_as_images(cnn, dense):
     assert units.shape == (64, 28, 28)
     # Unit 5's weight from pixel (row 10, column 17) is kernel row 10 * 28 + 17.
     assert units[5, 10, 17] == np.asarray(dense.layers[1].kernel)[10 * 28 + 17, 5]
-    assert inside.tile_rgb(inside.diverging(units), columns=8, scale=3, gap=2).shape == (8 * 86 - 2, 8 * 86 - 2, 3)
+    assert inside.tile_rgb(inside.diverging(units), columns=16, scale=2, gap=2).shape == (4 * 58 - 2, 16 * 58 - 2, 3)
     with pytest.raises(ValueError):
         inside.first_layer_filters(dense)
 
@@ -102,7 +102,7 @@ def test_inspect_returns_what_the_page_shows(cnn, test_set):
         "Convolution: 64 filters of 3 × 3", "Max pooling 2 × 2"]
     assert result["occlusion"].shape == result["gradients"].shape == (28, 28)
     image = inside.saliency_image(result["gradients"], test_set[0][0])
-    assert image.shape == (224, 224, 3) and image.dtype == np.uint8
+    assert image.shape == (168, 168, 3) and image.dtype == np.uint8
 
 
 def _texts(at) -> str:
@@ -127,11 +127,17 @@ def test_the_page_shows_a_test_digit_and_its_layers(test_set):
         assert shape in text
     assert f"Test digit 3, labelled {test_set[1][3]}" in text
     at.radio(key="inside-by").set_value("class").run()
-    at.segmented_control(key="inside-class").set_value(4).run()
+    at.selectbox(key="inside-class").set_value(4).run()
     at.number_input(key="inside-nth").set_value(2).run()
     assert not at.exception
     second_four = int(np.flatnonzero(test_set[1] == 4)[1])
     assert f"Test digit {second_four}, labelled 4" in _texts(at)
+    # The last 1 is beyond the number of 5s: switching to 5 shows the last 5, not an error.
+    at.selectbox(key="inside-class").set_value(1).run()
+    at.number_input(key="inside-nth").set_value(int(np.sum(test_set[1] == 1))).run()
+    at.selectbox(key="inside-class").set_value(5).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"Test digit {int(np.flatnonzero(test_set[1] == 5)[-1])}, labelled 5" in _texts(at)
 
 
 def test_the_page_opens_on_the_drawing_from_the_draw_page(test_set):
