@@ -247,6 +247,7 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
     median, p95 = timings_ms(slider_move, grids)
     rows.append(Row("Denoising: slider move to new digits (3 denoisers, CNN, images, figure), p95", p95,
                     "ms", TARGETS["slider_ms"], median=median))
+    rows.append(confusion_click_row(cnn, x_test, y_test))
 
     rows += browser_rows()
 
@@ -256,6 +257,27 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
                     rebuild["seconds"] / 60 if rebuild else None, "min", TARGETS["rebuild_minutes"],
                     recorded=_recorded_in(rebuild_file, rebuild["machine"]) if rebuild else "no record"))
     return rows
+
+
+def confusion_click_row(classifier, x_test: np.ndarray, y_test: np.ndarray) -> Row:
+    """Time a click on each of the 100 cells of ``classifier``'s confusion matrix on the
+    test digits ((10000, 28, 28) float32 in [0, 1], (10000,) labels) as the Mistakes page
+    answers it; the model's predictions are computed once before, as the page caches them."""
+    from core.mistakes import analyse, cell_view, confusion_figure, test_predictions
+
+    analysis = analyse(test_predictions(classifier, x_test), y_test)
+
+    def click(cell):
+        # The page's fragment per click: the cell's digits (at most 40), their captions and
+        # images as st.image sends them, and the matrix figure it draws again.
+        images, _, _ = cell_view(analysis, x_test, *cell)
+        for image in images:
+            encode_image(image)
+        confusion_figure(analysis.matrix).to_json(validate=False)
+
+    median, p95 = timings_ms(click, [(true, predicted) for true in range(10) for predicted in range(10)])
+    return Row("Mistakes: a confusion-matrix cell click (cell's digits and their images), p95", p95, "ms",
+               TARGETS["confusion_click_ms"], median=median)
 
 
 def browser_rows(path: Path = BROWSER) -> list[Row]:
