@@ -87,8 +87,11 @@ def show_layers(layers) -> None:
     caption("Each small picture is one filter's output, brightest where it found its pattern (each scaled "
             "to its own brightest pixel; a black one did not fire on this digit).")
     explain("feature_map", "pooling")
-    columns = st.columns(3)
     for i, (title, shape, grid) in enumerate(layers):
+        # A new row of columns every three layers, so that on a phone, where columns stack,
+        # the layers still come in order.
+        if i % 3 == 0:
+            columns = st.columns(3)
         with columns[i % 3]:
             st.markdown(f"**{i + 1}. {title}** · {shape[0]}×{shape[1]}×{shape[2]}")
             st.image(grid, output_format="PNG")
