@@ -17,6 +17,7 @@ pages = [
     st.Page("pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
     st.Page("pages/inside.py", title="Inside the CNN", icon=":material/visibility:"),
+    st.Page("pages/mistakes.py", title="Mistakes", icon=":material/error:"),
 ]
 page = st.navigation(pages)
 

@@ -36,6 +36,17 @@ GLOSSARY: dict[str, Term] = {
         "MNIST is a collection of 70,000 handwritten digits, each a 28 × 28 grey picture with its "
         "true label, split into 60,000 for training and 10,000 for testing.",
         _MNIST_TABLE),
+    "confusion_matrix": Term(
+        "a confusion matrix",
+        "A confusion matrix counts, for every true digit (a row) and every answer (a column), how "
+        "many test digits got that answer, so the diagonal holds the digits read right and every "
+        "other cell one kind of mistake.",
+        "Stehman (1997), Selecting and interpreting measures of thematic classification accuracy"),
+    "per_class_accuracy": Term(
+        "per-digit accuracy",
+        "The per-digit accuracy is the share of one digit's test images the model reads right, the "
+        "diagonal cell divided by its row, which shows a digit that is hard even when the overall "
+        "accuracy is high."),
     "dense": Term(
         "a dense network",
         "A dense network connects every input pixel to every neuron of the next layer, and so on "

@@ -234,3 +234,24 @@ def warm_up() -> None:
     gc.collect()
     gc.freeze()
     log.warning("warm-up done in %.1f s", time.perf_counter() - start)
+
+
+@st.cache_resource(show_spinner="Reading the 10,000 test digits with this model…", max_entries=32)
+def test_analysis(store: str, entry: str):
+    """A classifier's ``core.mistakes.Analysis`` on the 10,000 test digits (read-only
+    arrays), computed once per server process and entry: the model runs here, every later
+    visit and cell click only reads the arrays.
+
+    Args:
+        store: "shipped" (models_cache/) or "here" (the runs store).
+        entry: the entry's folder name, ``<kind>-<key>``.
+
+    Raises FileNotFoundError or CorruptEntryError (one sentence) when the entry is missing
+    or damaged; errors are not cached.
+    """
+    from core import mistakes
+
+    root = cache.cache_dir() if store == "shipped" else cache.runs_dir()
+    model = mistakes.load_entry(root, entry).model
+    data = mnist()
+    return mistakes.analyse(mistakes.test_predictions(model, data["x_test"]), data["y_test"])

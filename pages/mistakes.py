@@ -1,0 +1,163 @@
+"""Mistakes: each classifier's confusion matrix on the 10,000 test digits; a click on a
+cell shows its digits."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import cache, mistakes
+from core.config import default_config
+from core.figures import larger_type
+from pages.shared import caption, explain, mnist, projector, test_analysis, use_app_navigation
+
+use_app_navigation()
+
+st.title("Mistakes")
+st.markdown(
+    "Each classifier of the lab has read the 10,000 MNIST test digits, which it never saw while "
+    "learning. The matrix counts its answers: a row for each true digit, a column for each answer, "
+    "the digits it read right on the green diagonal and its mistakes in red. **Click a cell** to see "
+    "its digits, the diagonal's too."
+)
+explain("confusion_matrix", "per_class_accuracy", "softmax")
+
+shipped = {mistakes.shipped_label(c): ("shipped", f"{c.kind}-{c.key()}") for c in mistakes.shipped_configs()}
+here = {r["label"]: ("here", r["entry"]) for r in mistakes.runs_here()}
+choices = {**shipped, **here}
+name = st.selectbox("Classifier", list(choices),
+                    help="The classifiers shipped with the lab, then those trained on this server (Train page).")
+store, entry = choices[name]
+default_cnn = store == "shipped" and entry == f"cnn-{default_config('cnn').key()}"
+try:
+    analysis = test_analysis(store, entry)
+    recorded = cache.read_json((cache.cache_dir() if store == "shipped" else cache.runs_dir()) / entry /
+                               "metrics.json").get("test_accuracy")
+except FileNotFoundError:
+    kind = entry.split("-")[0]
+    st.warning(f"The {name} is not in models_cache/: rebuild it with `python -m core train {kind}`."
+               if store == "shipped" else f"The run {name} is no longer in the runs store.")
+    st.stop()
+except cache.CorruptEntryError as exc:
+    st.warning(f"{exc} Choose another classifier.")
+    st.stop()
+
+x_test = mnist()["x_test"]
+factor = 4 if projector() else 3
+total = int(analysis.matrix.sum())
+st.markdown(f"The {name} reads **{analysis.accuracy:.2%}** of the {total:,} test digits right: "
+            f"**{analysis.errors}** mistakes.")
+
+
+def default_cell() -> tuple[int, int]:
+    """Before any click: the most frequent mistake (the diagonal's first cell if none)."""
+    off = np.where(np.eye(mistakes.CLASSES, dtype=bool), -1, analysis.matrix)
+    if off.max() <= 0:
+        return 0, 0
+    true, predicted = np.unravel_index(np.argmax(off), off.shape)
+    return int(true), int(predicted)
+
+
+def chart_clicked(chart_key: str, true_key: str, read_key: str) -> None:
+    """A click on the matrix sets the cell pickers to the clicked cell (a second click on
+    the same cell clears plotly's selection; the pickers keep the cell)."""
+    points = st.session_state[chart_key].selection.points
+    if points:
+        st.session_state[true_key], st.session_state[read_key] = int(points[0]["y"]), int(points[0]["x"])
+
+
+@st.fragment
+def matrix_and_cell():
+    # A click reruns this fragment only: the page's text, table and strips stay as they are.
+    # The two pickers name the same cell as a click: a tap on a phone's plotly chart selects
+    # nothing (checked in Chromium's touch emulation), and a keyboard cannot click a cell.
+    chart_key, true_key, read_key = f"matrix-{entry}", f"true-{entry}", f"read-{entry}"
+    clicked = true_key in st.session_state
+    if not clicked:
+        st.session_state[true_key], st.session_state[read_key] = default_cell()
+    left, right = st.columns([11, 9], gap="medium")
+    with left:
+        fig = mistakes.confusion_figure(analysis.matrix, height=440)
+        st.plotly_chart(larger_type(fig) if projector() else fig, selection_mode="points", key=chart_key,
+                        on_select=lambda: chart_clicked(chart_key, true_key, read_key),
+                        config={"displayModeBar": False})
+        c1, c2 = st.columns(2)
+        digits = list(range(mistakes.CLASSES))
+        c1.selectbox("True digit", digits, key=true_key)
+        c2.selectbox("Read as", digits, key=read_key)
+    true, predicted = st.session_state[true_key], st.session_state[read_key]
+    images, captions, count = mistakes.cell_view(analysis, x_test, true, predicted, factor)
+    with right, st.container(key="cell-digits"):
+        what = "read right" if true == predicted else f"read as {predicted}"
+        st.subheader(f"True {true}, {what}: {count:,} digit{'s' if count != 1 else ''}")
+        if not clicked:
+            caption("Nothing clicked yet: this is the most frequent mistake. Click any cell of the matrix, "
+                    "or pick one under it.")
+        if count == 0:
+            st.markdown(f"No test digit is in this cell: the {name} never read a {true} as a {predicted}.")
+        else:
+            if count > len(images):
+                st.markdown(f"The {len(images)} it was surest of, of {count:,}:")
+            st.image(images, caption=captions, clamp=True)
+            caption("Under each digit: its true label, the model's answer and how sure it was (“% sure”).")
+
+
+matrix_and_cell()
+
+
+def misread_as(row: np.ndarray) -> str:
+    """The answers a true digit most often wrongly got, ties all named: "3 (5×)", "0, 4, 8 (1× each)"."""
+    if not row.max():
+        return "–"
+    top = ", ".join(str(d) for d in np.flatnonzero(row == row.max()))
+    return f"{top} ({row.max()}×{' each' if ',' in top else ''})"
+
+
+st.subheader("Per-digit accuracy")
+rows = analysis.matrix.sum(axis=1)
+off = np.where(np.eye(mistakes.CLASSES, dtype=bool), 0, analysis.matrix)
+st.dataframe(pd.DataFrame({
+    "digit": np.arange(mistakes.CLASSES),
+    "test digits": rows,
+    "read right": np.diag(analysis.matrix),
+    "accuracy": 100 * mistakes.per_class_accuracy(analysis.matrix),
+    "most often misread as": [misread_as(r) for r in off],
+}), hide_index=True, height="content",
+    column_config={"accuracy": st.column_config.NumberColumn(format="%.2f%%")})
+
+strip = analysis.most_confident_mistakes()
+if len(strip):
+    st.subheader("Its most confident mistakes")
+    st.image(mistakes.enlarge(x_test[strip], factor), caption=analysis.captions(strip), clamp=True)
+    caption("The wrong answers it was surest of: a high “% sure” on a wrong answer means the model does "
+            "not know it is wrong.")
+
+if default_cnn and analysis.errors:
+    errors = analysis.most_confident_mistakes(None)
+
+    @st.fragment
+    def judge():
+        st.subheader(f"Would you have misread them too? All {len(errors)} mistakes of this CNN")
+        st.markdown("Some test digits are written so oddly that people misread them as well. For each of "
+                    "the CNN's mistakes, tick it if you, seeing it without its label, would not have read "
+                    "the true digit either.")
+        summary = st.empty()
+        with st.container(horizontal=True, key="judge-grid"):
+            for i in errors:
+                with st.container(width=100, gap=None):
+                    st.image(mistakes.enlarge(x_test[i:i + 1], factor)[0],
+                             caption=analysis.captions([i], reader="CNN")[0], clamp=True)
+                    st.checkbox("I'd misread it", key=f"judge-{i}")
+        misread = sum(bool(st.session_state.get(f"judge-{i}")) for i in errors)
+        summary.info(f"You would have misread **{misread}** of the CNN's {len(errors)} mistakes too. "
+                     "That count is your own judgement, kept for this visit only: the lab has no record "
+                     "of how people read these digits, so it makes no claim of its own.")
+
+    judge()
+
+with st.expander("Where this came from"):
+    where = "models_cache/" if store == "shipped" else "the runs store (trained on this server)"
+    recorded_text = f"{recorded:.2%}" if recorded is not None else "not recorded"
+    st.markdown(f"Entry `{entry}` in {where}. This server ran the model once on the 10,000 MNIST test "
+                f"digits (batches of 1,000) and counted its answers: {analysis.accuracy:.2%} right; the "
+                f"test accuracy recorded after training is {recorded_text}. A model's answer is its most "
+                "probable digit.")
