@@ -212,9 +212,10 @@ def confusion_figure(matrix: np.ndarray, height: int = 520):
         selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0}},
         hovertemplate="true %{customdata[0]}, read as %{customdata[1]}: %{customdata[2]} digits<extra></extra>",
         showlegend=False))
-    # Fixed ranges: the plot area is exactly the 10 x 10 cells (the markers would pad it).
+    # Fixed ranges, square cells by shrinking the domain, not widening a range: the plot area
+    # is exactly the 10 x 10 cells (the markers would pad it).
     fig.update_xaxes(title_text="read as (the model's answer)", tickmode="linear", dtick=1, side="top",
-                     range=[-0.5, CLASSES - 0.5],
+                     range=[-0.5, CLASSES - 0.5], constrain="domain",
                      showgrid=False, zeroline=False, fixedrange=True)
     fig.update_yaxes(title_text="true digit", tickmode="linear", dtick=1, range=[CLASSES - 0.5, -0.5],
                      showgrid=False, zeroline=False, fixedrange=True, scaleanchor="x", constrain="domain")

@@ -231,3 +231,35 @@ def test_train_through_the_queue(server, page):
     expect(page.get_by_text("Validation accuracy", exact=True)).to_have_count(1)
     expect(page.get_by_text("Trained here: the class leaderboard")).to_be_visible()
     expect_no_exception(page)
+
+
+def test_mistakes_cell_click_shows_its_digits(server, page, test_set):
+    import numpy as np
+
+    from core import cache, mistakes
+    from core.config import default_config
+
+    # The cell to click: the CNN's second most frequent mistake (the page opens on the first).
+    analysis = mistakes.analyse(mistakes.test_predictions(cache.load(default_config("cnn")).model, test_set[0]),
+                                test_set[1])
+    errors = np.where(np.eye(10, dtype=bool), 0, analysis.matrix)
+    first = np.unravel_index(np.argmax(errors), errors.shape)
+    errors[first] = 0
+    true, read = np.unravel_index(np.argmax(errors), errors.shape)
+    count = errors[true, read]
+    assert count > 0
+    page.goto(f"{server}/mistakes")
+    settle(page)
+    cell = page.locator(".st-key-cell-digits")
+    expect(cell.get_by_role("heading")).to_contain_text(f"True {first[0]}, read as {first[1]}:")
+    # One invisible marker per cell, row by row (core.mistakes.confusion_figure); plotly's
+    # drag layer lies over it, so the click goes to the marker's place, not the element.
+    marker = page.locator(".js-plotly-plot .scatterlayer path.point").nth(10 * int(true) + int(read))
+    marker.scroll_into_view_if_needed()
+    marker.click(force=True)
+    settle(page)
+    expect(cell.get_by_role("heading")).to_have_text(f"True {true}, read as {read}: {count} digit"
+                                                     + ("s" if count > 1 else ""))
+    expect(cell.get_by_test_id("stImage").locator("img")).to_have_count(int(count))
+    expect(cell.get_by_text(f"true {true} · read {read} · ").first).to_be_visible()
+    expect_no_exception(page)
