@@ -76,8 +76,13 @@ def matrix_and_cell():
         st.session_state[true_key], st.session_state[read_key] = default_cell()
     left, right = st.columns([11, 9], gap="medium")
     with left:
-        fig = mistakes.confusion_figure(analysis.matrix, height=440)
-        st.plotly_chart(larger_type(fig) if projector() else fig, selection_mode="points", key=chart_key,
+        if projector():
+            # The counts too, for the back of a room; a taller matrix keeps "1130" inside its cell.
+            fig = larger_type(mistakes.confusion_figure(analysis.matrix, height=620))
+            fig.update_traces(textfont_size=15, selector={"type": "heatmap"})
+        else:
+            fig = mistakes.confusion_figure(analysis.matrix, height=440)
+        st.plotly_chart(fig, selection_mode="points", key=chart_key,
                         on_select=lambda: chart_clicked(chart_key, true_key, read_key),
                         config={"displayModeBar": False})
         c1, c2 = st.columns(2)
