@@ -227,6 +227,15 @@ def warm_up() -> None:
             entry.model.predict_on_batch(blank[None])
         elif kind == "vae":
             test_codes(kind)
+    # The Inside page's compiled functions (its first drawing took 450 ms without) and the
+    # Mistakes page's default: the seed-0 CNN's predictions on the 10,000 test digits (3-5 s).
+    from core.inside import inspect
+
+    try:
+        inspect(cached_model("cnn").model, blank)
+        test_analysis("shipped", f"cnn-{default_config('cnn').key()}")
+    except (FileNotFoundError, cache.CorruptEntryError):
+        pass
     # Streamlit runs a full garbage collection after every script run (runner.postScriptGC);
     # over TensorFlow's and the models' ~330,000 objects that took 140-370 ms, holding the
     # lock the server needs to send the page's answer. Frozen objects are left out of

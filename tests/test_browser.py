@@ -21,7 +21,8 @@ from scripts.serve import CHROMIUM, CHROMIUM_ARGS, draw, lab_stack, settle
 expect.set_options(timeout=90_000)
 
 PAGES = {"": "Digit Lab", "train": "Train a model", "regularization": "Weight decay",
-         "denoising": "Salt, pepper", "latent": "latent space", "draw": "Draw a digit"}
+         "denoising": "Salt, pepper", "latent": "latent space", "draw": "Draw a digit",
+         "inside": "Inside the CNN", "mistakes": "Mistakes"}
 
 # Skipped without Chromium, except where DIGITLAB_REQUIRE_BROWSER=1 (scripts/run_tests.sh, CI).
 if not Path(CHROMIUM).exists():

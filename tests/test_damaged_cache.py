@@ -11,7 +11,7 @@ from core.config import default_config
 from core.data import ROOT
 
 PAGES = ["pages/overview.py", "pages/train.py", "pages/regularization.py", "pages/denoising.py",
-         "pages/latent.py", "pages/draw.py"]
+         "pages/latent.py", "pages/draw.py", "pages/inside.py", "pages/mistakes.py"]
 
 
 def truncate(path, keep: float = 0.5) -> None:
