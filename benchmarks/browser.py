@@ -8,7 +8,7 @@ with the browser already open, so the first page is asked for the moment the ser
 answers its health check, while server.py's warm-up is still loading. Each page is then
 visited once, each visit a new session, and timed from the request until the page's
 script has finished and its key element (a figure, the 40 digits, the pad) is shown.
-Last, strokes are drawn on the Draw page with the mouse, each timed from mouse-up until
+Last, strokes are drawn on a fresh Draw page with the mouse, each timed from mouse-up until
 the answer for that drawing is in the page. ``python -m core bench`` reports the rows
 from the JSON as recorded. Nothing else should run meanwhile.
 """
@@ -103,6 +103,7 @@ def main() -> None:
         with lab_stack() as url:
             healthy = time.perf_counter() - started
             visits = {name: visit(tab, url, *page) for name, page in PAGES.items()}
+            visit(tab, url, *PAGES["Draw"])  # a fresh Draw page for the strokes
             times = strokes_ms(tab, args.strokes)
         browser.close()
 
