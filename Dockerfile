@@ -13,7 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DIGITLAB_RUNS=/app/runs \
     STREAMLIT_SERVER_ADDRESS=0.0.0.0
 
-RUN apt-get update && apt-get install -y --no-install-recommends redis-server \
+RUN apt-get update && apt-get install -y --no-install-recommends redis-server dataset-fashion-mnist \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt .

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what Digit Lab needs: Debian packages that are missing (redis-server for the
-# training queue), then the pinned Python packages into .venv. `--dev` adds the test tools
-# and Chromium. Safe to run again.
+# training queue, dataset-fashion-mnist), then the pinned Python packages into .venv.
+# `--dev` adds the test tools and Chromium. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,8 @@ packages=()
 command -v python3 >/dev/null || packages+=(python3)
 python3 -c "import ensurepip" 2>/dev/null || packages+=(python3-venv)  # Debian ships venv apart
 command -v redis-server >/dev/null || packages+=(redis-server)
+# Fashion-MNIST (core/fashion.py reads it from /usr/share/datasets/fashion-mnist).
+[ -d /usr/share/datasets/fashion-mnist ] || packages+=(dataset-fashion-mnist)
 if [ "$dev" = yes ] && [ ! -x /usr/bin/chromium ]; then packages+=(chromium); fi
 if [ ${#packages[@]} -gt 0 ]; then
     echo "installing Debian packages: ${packages[*]}"
