@@ -135,6 +135,67 @@ def sweep_figure(sweeps: dict, hinton_accuracy: float) -> go.Figure:
     return fig
 
 
+# One colour per compared run: Okabe and Ito's palette, told apart by colour-blind
+# readers too (yellow last: it is the faintest on white).
+COMPARE_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+
+
+def comparison_figure(curves: list[tuple[str, dict]], loss: bool = False, zoom: bool = False) -> go.Figure:
+    """Training (dashed) and validation (solid) accuracy per epoch of several runs overlaid,
+    one colour per run (``COMPARE_COLORS``, at most 8 runs); with ``loss``, a second panel
+    with the loss the same way. The legend names each run once, plus what dashed and
+    solid mean.
+
+    Args:
+        curves: (label, history) per run; history as ``core.training.train`` records it
+            ({"accuracy", "val_accuracy", "loss", "val_loss": one float per epoch}).
+        zoom: start the accuracy axis at the lowest value of the runs' second halves
+            instead of the lowest of all, with a note on the figure saying so.
+
+    Raises:
+        ValueError: for no runs or more than ``len(COMPARE_COLORS)``.
+    """
+    if not curves or len(curves) > len(COMPARE_COLORS):
+        raise ValueError(f"Pick between 1 and {len(COMPARE_COLORS)} runs to compare.")
+    panels = ["accuracy", "loss"] if loss else ["accuracy"]
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels if loss else None)
+    longest = max(len(history.get("val_accuracy", [])) for _, history in curves)
+    for (label, history), color in zip(curves, COMPARE_COLORS):
+        for col, name in enumerate(panels, start=1):
+            scale = 100 if name == "accuracy" else 1
+            unit = "%" if scale == 100 else ""
+            for prefix, what, dash in (("val_", "validation", "solid"), ("", "training", "dash")):
+                values = [scale * v for v in history.get(prefix + name, [])]
+                fig.add_trace(go.Scatter(
+                    x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=label,
+                    line={"color": color, "dash": dash}, marker={"size": 5}, legendgroup=label,
+                    # The run's name once in the legend: its validation line in the first panel.
+                    showlegend=col == 1 and prefix == "val_",
+                    hovertemplate=f"{label}<br>{what}, epoch %{{x}}: %{{y:.4g}}{unit}<extra></extra>"),
+                    row=1, col=col)
+    for what, dash in (("validation digits (solid)", "solid"), ("training digits (dashed)", "dash")):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=what, hoverinfo="skip",
+                                 line={"color": "#7f7f7f", "dash": dash}))
+    fig.update_yaxes(ticksuffix="%", title_text="accuracy", row=1, col=1)
+    if zoom:
+        # The last epochs' differences are tenths of a point; the first epochs are cut off,
+        # and the figure says so, since a reader expects to see every point.
+        tails = [100 * v for _, h in curves for key in ("accuracy", "val_accuracy")
+                 for v in h.get(key, [])[len(h.get(key, [])) // 2:]]
+        bottom = np.floor((min(tails) - 0.1) * 10) / 10
+        fig.update_yaxes(range=[bottom, max(tails) + 0.1], row=1, col=1)
+        fig.add_annotation(text=f"<b>axis zoomed: starts at {bottom:.1f}%, earlier epochs below it</b>",
+                           xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="bottom", yshift=6,
+                           showarrow=False, font={"color": "#b35900"}, bgcolor="#fff3e0")
+    # Whole epochs only, from 1 (see history_figure).
+    fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, longest // 10), range=[0.5, max(1, longest) + 0.5])
+    # The legend at the foot of the whole figure (see history_figure): long run names wrap
+    # into more rows on a phone and push the plot up instead of covering it.
+    fig.update_layout(height=460, margin={"t": 40, "b": 10, "l": 60, "r": 20},
+                      legend={"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom"})
+    return fig
+
+
 def larger_type(fig: go.Figure, size: int = 18) -> go.Figure:
     """``fig`` with its text at ``size`` px (plotly's default is 12), for projector mode:
     ticks, axis titles, legend, panel titles and notes."""

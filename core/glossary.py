@@ -201,6 +201,18 @@ GLOSSARY: dict[str, Term] = {
         "An occlusion map blanks a small square of the digit at every position in turn and colours "
         "each pixel by how much the network's probability for its answer drops when that pixel is hidden.",
         "Zeiler and Fergus (2014), Visualizing and understanding convolutional networks"),
+    "generalization_gap": Term(
+        "the gap between training and validation accuracy",
+        "The gap is the training accuracy minus the validation accuracy at the last epoch: a network "
+        "that learns its training digits by heart (overfitting) scores higher on them than on digits "
+        "it has never seen, so the gap grows."),
+    "dropout": Term(
+        "dropout",
+        "Dropout switches off a random share of a layer's units (30% in the lab's CNN) at every "
+        "training step, so the network cannot rely on any single one, and uses them all when it "
+        "reads a digit.",
+        "Srivastava, Hinton, Krizhevsky, Sutskever and Salakhutdinov (2014), Dropout: a simple way "
+        "to prevent neural networks from overfitting"),
     "integrated_gradients": Term(
         "integrated gradients",
         "Integrated gradients fade the digit in from a black picture and add up, pixel by pixel, how "

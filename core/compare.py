@@ -1,0 +1,353 @@
+"""Compare runs: classifiers from both stores side by side, the settings that tell them
+apart, their numbers in one table, and the ready-made comparisons of the course.
+
+Plain Python and pandas over the stores' small files (``core.cache.list_models``), no
+TensorFlow: the Compare runs page and the tests use the same code. The overlaid curves
+are ``core.figures.comparison_figure``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import pandas as pd
+
+from core import cache
+from core.config import CLASSIFIERS, DEFAULTS, SWEEPS, TrainConfig
+from core.glossary import MODEL_NAMES
+
+# At most this many runs at once: beyond it the curves' colours can no longer be told
+# apart (core.figures.COMPARE_COLORS has this many).
+MAX_RUNS = 8
+
+# The settings a table column can show, in the order a learner reads them, with the
+# column's plain name. ``TrainConfig``'s fields, all of them.
+SETTINGS = {
+    "kind": "model",
+    "augment": "training digits",
+    "l2": "L2 weight decay",
+    "optimizer": "optimizer",
+    "learning_rate": "learning rate",
+    "momentum": "SGD momentum",
+    "lr_schedule": "learning-rate schedule",
+    "batch_size": "batch size",
+    "epochs": "epochs",
+    "train_size": "training digits used",
+    "noise_level": "training noise level",
+    "latent_dim": "code size",
+    "seed": "seed",
+}
+# Settings a run's label always names for its kind, even at the default: the shipped
+# 500-300 nets differ in exactly these, and the three CNNs in their seed.
+_ALWAYS_NAMED = {"dense_500_300": ("augment", "l2", "seed"), "cnn": ("seed",)}
+
+
+def setting_text(field: str, value) -> str:
+    """A setting's value as a table cell shows it: ``("l2", 0.0)`` -> "none",
+    ``("augment", True)`` -> "distorted", ``("learning_rate", 0.003)`` -> "0.003".
+
+    Raises:
+        KeyError: for a name that is not a ``TrainConfig`` field.
+    """
+    SETTINGS[field]  # noqa: B018  an unknown field fails here, in one place
+    if field == "kind":
+        return MODEL_NAMES.get(value, str(value))
+    if field == "augment":
+        return "distorted" if value else "plain"
+    if field == "l2":
+        return f"{value:.2g}" if value else "none"
+    if field == "optimizer":
+        return {"sgd": "SGD", "adam": "Adam"}.get(value, str(value))
+    if field == "train_size":
+        return "all 55,000" if value is None else f"first {value:,}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _phrase(field: str, value) -> str:
+    # A setting as words inside a run's label ("L2 0.000178", "distorted digits").
+    if field == "augment":
+        return "distorted digits" if value else "plain digits"
+    if field == "l2":
+        return f"L2 {value:.2g}" if value else "no weight decay"
+    if field == "optimizer":
+        return setting_text(field, value)
+    if field == "lr_schedule":
+        return "constant learning rate" if value == "constant" else "cosine schedule"
+    if field == "train_size":
+        return "all 55,000 digits" if value is None else f"first {value:,} digits"
+    names = {"learning_rate": "learning rate", "momentum": "momentum", "batch_size": "batch", "seed": "seed",
+             "noise_level": "noise", "latent_dim": "code size"}
+    if field == "epochs":
+        return f"{value} epochs"
+    return f"{names[field]} {setting_text(field, value)}"
+
+
+def run_label(config: TrainConfig, store: str = "shipped") -> str:
+    """A run's plain name: its model, then every setting that differs from the model's
+    default recipe (``core.config.DEFAULTS``), and "trained here" for the runs store, e.g.
+    "Dense 500-300, distorted digits, no weight decay, seed 1" or "Dense 64-64, SGD,
+    learning rate 0.1, trained here".
+
+    Args:
+        store: "shipped" (models_cache/) or "here" (the runs store).
+    """
+    default = DEFAULTS.get(config.kind)
+    always = _ALWAYS_NAMED.get(config.kind, ())
+    parts = [MODEL_NAMES.get(config.kind, config.kind)]
+    for field in SETTINGS:
+        if field == "kind":
+            continue
+        value = getattr(config, field)
+        if field in always or default is None or value != getattr(default, field):
+            parts.append(_phrase(field, value))
+    if store == "here":
+        parts.append("trained here")
+    return ", ".join(parts)
+
+
+@dataclass
+class Run:
+    """A stored classifier run: ``entry`` its folder name ``<kind>-<key>``, ``store``
+    "shipped" or "here", ``label`` its plain name (unique in a listing), ``config``,
+    ``metrics`` (metrics.json) and ``history`` (history.json: per-epoch ``accuracy``,
+    ``val_accuracy``, ``loss``, ``val_loss`` and ``seconds``)."""
+
+    entry: str
+    store: str
+    label: str
+    config: TrainConfig
+    metrics: dict
+    history: dict
+
+
+def _runs_of(root: Path, store: str) -> list[Run]:
+    runs, seen = [], set()
+    for m in cache.list_models(root):
+        if m["kind"] not in CLASSIFIERS:
+            continue
+        m = dict(m)
+        history = m.pop("history")
+        try:
+            config = TrainConfig(**m["config"])
+        except (KeyError, TypeError):
+            continue  # settings that no longer read as a config: not comparable
+        entry = f"{config.kind}-{config.key()}"
+        # A copy under another folder name reads as the same settings: the store's own
+        # folder for them (what cache.load reads) is listed once, a copy never alone.
+        if config.key() != m.get("key") or entry in seen or not cache.has_entry(root, entry):
+            continue
+        if not history.get("val_accuracy"):
+            continue  # no curves to compare
+        seen.add(entry)
+        runs.append(Run(entry, store, run_label(config, store), config, m, history))
+    return runs
+
+
+def comparable_runs(shipped_root: Path | None = None, runs_root: Path | None = None) -> list[Run]:
+    """Every readable classifier of the shipped cache (``cache.cache_dir()`` by default)
+    in model order (Dense 64-64, Dense 500-300 by digits, L2 factor and seed, CNN by
+    seed), then every one trained here (``cache.runs_dir()``), newest first. Damaged
+    entries are left out (``core.cache.problems`` names them); two labels that would read
+    the same get "(#2)", "(#3)" after the later ones."""
+    shipped = _runs_of(Path(shipped_root or cache.cache_dir()), "shipped")
+    shipped.sort(key=lambda r: (CLASSIFIERS.index(r.config.kind), r.config.augment, r.config.l2,
+                                r.config.seed, r.entry))
+    here = _runs_of(Path(runs_root or cache.runs_dir()), "here")
+    here.sort(key=lambda r: r.metrics.get("created", ""), reverse=True)
+    seen: dict[str, int] = {}
+    for run in shipped + here:
+        seen[run.label] = seen.get(run.label, 0) + 1
+        if seen[run.label] > 1:
+            run.label += f" (#{seen[run.label]})"
+    return shipped + here
+
+
+def _as_dict(config) -> dict:
+    if isinstance(config, TrainConfig):
+        return {f.name: getattr(config, f.name) for f in fields(TrainConfig)}
+    return dict(config)
+
+
+def differences(configs) -> list[str]:
+    """The settings whose values differ among ``configs`` (``TrainConfig``s or their dicts),
+    in ``SETTINGS`` order; empty for fewer than two configs or identical ones.
+
+    Raises:
+        KeyError: if a dict lacks a field another config has.
+    """
+    dicts = [_as_dict(c) for c in configs]
+    if len(dicts) < 2:
+        return []
+    names = set().union(*dicts)
+    return [field for field in SETTINGS if field in names and len({d[field] for d in dicts}) > 1]
+
+
+def generalization_gap(history: dict) -> float:
+    """Final training accuracy minus final validation accuracy, as a fraction (0.0136 is
+    1.36 points): positive when the network does better on digits it learned from.
+
+    Keras' training accuracy is the mean over the last epoch's batches while the weights
+    still change (and, for distorted digits, on the distorted ones), so it is not the
+    accuracy of the final weights on the training digits.
+
+    Raises:
+        ValueError: if ``history`` has no accuracy curves (an autoencoder's).
+    """
+    train, val = history.get("accuracy") or [], history.get("val_accuracy") or []
+    if not train or not val:
+        raise ValueError("This run has no accuracy curves: only classifiers have a generalization gap.")
+    return float(train[-1]) - float(val[-1])
+
+
+# The table's columns that are numbers, not settings, in display order.
+NUMBER_COLUMNS = ("test accuracy", "final validation accuracy", "final training accuracy", "gap (points)",
+                  "parameters", "training time (s)", "epochs")
+
+
+def comparison_table(runs: list[Run]) -> tuple[pd.DataFrame, list[str]]:
+    """The picked runs as one table, a row each, and the names of its columns that show
+    differing settings (to highlight).
+
+    Columns: "run" (its label), "test accuracy", "final validation accuracy", "final
+    training accuracy" (percent, 0-100; test accuracy as recorded in metrics.json, once
+    after training), "gap (points)" (``generalization_gap`` times 100), "parameters",
+    "training time (s)" (metrics.json's ``training_seconds``), "epochs", then one column
+    per setting in ``differences`` other than epochs, named as in ``SETTINGS`` and filled
+    with ``setting_text``. "epochs" is among the highlighted columns when it differs.
+    """
+    differing = differences([r.config for r in runs])
+    rows = []
+    for run in runs:
+        row = {
+            "run": run.label,
+            "test accuracy": 100 * run.metrics["test_accuracy"] if run.metrics.get("test_accuracy") is not None
+            else math.nan,
+            "final validation accuracy": 100 * run.history["val_accuracy"][-1],
+            "final training accuracy": 100 * run.history["accuracy"][-1],
+            "gap (points)": 100 * generalization_gap(run.history),
+            "parameters": int(run.metrics["param_count"]),
+            "training time (s)": float(run.metrics["training_seconds"]),
+            "epochs": len(run.history["val_accuracy"]),
+        }
+        for field in differing:
+            if field != "epochs":
+                row[SETTINGS[field]] = setting_text(field, getattr(run.config, field))
+        rows.append(row)
+    columns = ["run", *NUMBER_COLUMNS, *(SETTINGS[f] for f in differing if f != "epochs")]
+    return pd.DataFrame(rows, columns=columns), [SETTINGS[f] for f in differing]
+
+
+def shared_settings(runs: list[Run]) -> str:
+    """The settings every picked run has in common, in words: "model: Dense 500-300;
+    training digits: plain; optimizer: Adam; ..."; empty for no runs. Settings that do
+    nothing for a classifier (noise level, code size) are left out, and so is SGD momentum
+    when every run uses Adam, which ignores it."""
+    if not runs:
+        return ""
+    differing = set(differences([r.config for r in runs]))
+    config = runs[0].config
+    all_adam = "optimizer" not in differing and config.optimizer == "adam"
+    unused = {"noise_level", "latent_dim"} | ({"momentum"} if all_adam else set())
+    return "; ".join(f"{SETTINGS[f]}: {setting_text(f, getattr(config, f))}" for f in SETTINGS
+                     if f not in differing and f not in unused)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A ready-made comparison: ``title`` (its button), ``question`` (one sentence on what
+    it shows), ``configs`` (the runs it needs) with ``names`` (a short name for each, for
+    the sentence under it), ``focus`` ("gap": the gap between training and validation
+    accuracy, "speed": how fast validation accuracy climbs) and ``unavailable`` (one
+    sentence saying why it cannot be shown; empty when it can)."""
+
+    key: str
+    title: str
+    question: str
+    configs: tuple = ()
+    names: tuple = ()
+    focus: str = "gap"
+    unavailable: str = ""
+
+
+def _sweep_run(sweep, l2: float, seed: int = 0) -> TrainConfig:
+    # The run of a shipped sweep at (l2, seed): built from the sweep, so its cache key is
+    # the shipped entry's.
+    return next(run for run in sweep.runs() if run.l2 == l2 and run.seed == seed)
+
+
+# The plain sweep's chosen factor, which the default 500-300 recipe carries (core.config).
+_CHOSEN_L2 = DEFAULTS["dense_500_300"].l2
+# The course's SGD: learning rate 0.1, no momentum (README, "How each recipe was chosen";
+# 96.95% test accuracy there, with batch 128 and a constant rate). Here only the optimizer
+# and its learning rate change, so the two runs differ in nothing else.
+SGD_LEARNING_RATE = 0.1
+
+PRESETS = (
+    Preset("dropout", "With and without dropout",
+           "Dropout switches off a random share of a network's units at every training step, so it cannot "
+           "lean on any one of them, which narrows the gap between training and validation accuracy.",
+           unavailable="This comparison needs a dropout setting in the lab's training settings, which they "
+                       "do not have yet: the CNN always trains with dropout 0.3 and the dense nets never do, "
+                       "so no two runs differ in dropout alone."),
+    Preset("sgd_adam", "SGD against Adam",
+           "Adam gives every weight its own step size while SGD, here at the course's learning rate of 0.1, "
+           "moves all weights by the same rule: watch how fast each validation curve climbs and where it ends.",
+           (DEFAULTS["dense_64_64"],
+            replace(DEFAULTS["dense_64_64"], optimizer="sgd", learning_rate=SGD_LEARNING_RATE, momentum=0.0)),
+           ("Adam", "SGD"), focus="speed"),
+    Preset("plain_distorted", "Plain against distorted digits",
+           "Distorted training digits are new in every batch, so the network cannot learn them by heart: "
+           "compare the gap between its training accuracy (on the digits it trains on) and its validation "
+           "accuracy (on plain digits it never trains on).",
+           (_sweep_run(SWEEPS[0], 0.0), _sweep_run(SWEEPS[1], 0.0)), ("plain digits", "distorted digits")),
+    Preset("weight_decay", "Weight decay on and off",
+           "L2 weight decay keeps the weights small, so the network should memorise less of its training "
+           "digits: compare the gap between training and validation accuracy with and without it.",
+           (_sweep_run(SWEEPS[0], _CHOSEN_L2), _sweep_run(SWEEPS[0], 0.0)),
+           (f"L2 {_CHOSEN_L2:.2g}", "no weight decay")),
+)
+
+
+def preset(key: str) -> Preset:
+    """The preset named ``key``.
+
+    Raises:
+        KeyError: for an unknown key.
+    """
+    found = {p.key: p for p in PRESETS}
+    if key not in found:
+        raise KeyError(f"no ready-made comparison named {key!r}")
+    return found[key]
+
+
+def resolve(chosen: Preset, runs: list[Run]) -> tuple[list[Run], list[TrainConfig]]:
+    """(the runs of ``runs`` that ``chosen`` needs, in its order, a shipped run before one
+    trained here with the same settings; its configs that none of them has)."""
+    by_entry: dict[str, Run] = {}
+    for run in runs:
+        by_entry.setdefault(run.entry, run)
+    found, missing = [], []
+    for config in chosen.configs:
+        run = by_entry.get(f"{config.kind}-{config.key()}")
+        (found if run else missing).append(run or config)
+    return found, missing
+
+
+def findings(chosen: Preset, runs: list[Run]) -> str:
+    """One sentence of numbers on what ``chosen`` asks, from its runs (``resolve``'s first
+    list, in the preset's order): the generalization gap and test accuracy of each, or
+    for "speed" the validation accuracy after the first and the last epoch."""
+    pairs = [(name, run) for name, config in zip(chosen.names, chosen.configs) for run in runs
+             if run.config == config]
+    names, runs = [name for name, _ in pairs], [run for _, run in pairs]
+    if chosen.focus == "speed":
+        first = ", ".join(f"{100 * r.history['val_accuracy'][0]:.2f}% with {n}" for n, r in zip(names, runs))
+        last = ", ".join(f"{100 * r.history['val_accuracy'][-1]:.2f}% with {n}" for n, r in zip(names, runs))
+        return f"Validation accuracy after the first epoch: {first}; after the last: {last}."
+    gaps = ", ".join(f"{100 * generalization_gap(r.history):+.2f} points with {n}" for n, r in zip(names, runs))
+    tests = ", ".join(f"{r.metrics['test_accuracy']:.2%} with {n}" for n, r in zip(names, runs))
+    return f"Training minus validation accuracy at the last epoch: {gaps}; test accuracy {tests}."
