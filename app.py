@@ -18,6 +18,7 @@ pages = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
     st.Page("pages/inside.py", title="Inside the CNN", icon=":material/visibility:"),
     st.Page("pages/mistakes.py", title="Mistakes", icon=":material/error:"),
+    st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
 ]
 page = st.navigation(pages)
 

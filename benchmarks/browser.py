@@ -41,6 +41,7 @@ PAGES = {
     "Draw": ("draw", "Draw a digit", ".sketchpad canvas"),
     "Inside the CNN": ("inside", "Inside the CNN", "[data-testid='stImage'] img"),
     "Mistakes": ("mistakes", "Mistakes", ".js-plotly-plot"),
+    "Compare runs": ("compare", "Compare runs", ".js-plotly-plot"),
 }
 # Strokes inside the pad, as fractions of its side: short bars in varied places.
 STROKES = [[(0.2 + 0.15 * (i % 4), 0.15 + 0.2 * (i // 4 % 4)), (0.35 + 0.15 * (i % 4), 0.3 + 0.2 * (i // 4 % 4))]

@@ -204,7 +204,9 @@ def generalization_gap(history: dict) -> float:
 
 
 # The table's columns that are numbers, not settings, in display order.
-NUMBER_COLUMNS = ("test accuracy", "final validation accuracy", "final training accuracy", "gap (points)",
+# Short headers, so the whole table fits a laptop's width; the page's caption says that
+# validation and training accuracy are the last epoch's.
+NUMBER_COLUMNS = ("test accuracy", "validation accuracy", "training accuracy", "gap (points)",
                   "parameters", "training time (s)", "epochs")
 
 
@@ -212,12 +214,13 @@ def comparison_table(runs: list[Run]) -> tuple[pd.DataFrame, list[str]]:
     """The picked runs as one table, a row each, and the names of its columns that show
     differing settings (to highlight).
 
-    Columns: "run" (its label), "test accuracy", "final validation accuracy", "final
-    training accuracy" (percent, 0-100; test accuracy as recorded in metrics.json, once
-    after training), "gap (points)" (``generalization_gap`` times 100), "parameters",
-    "training time (s)" (metrics.json's ``training_seconds``), "epochs", then one column
-    per setting in ``differences`` other than epochs, named as in ``SETTINGS`` and filled
-    with ``setting_text``. "epochs" is among the highlighted columns when it differs.
+    Columns: "run" (its label), one column per setting in ``differences`` other than
+    epochs, named as in ``SETTINGS`` and filled with ``setting_text`` (first, so a phone
+    shows them without scrolling sideways), then "test accuracy", "validation accuracy",
+    "training accuracy" (percent, 0-100; the last two the last epoch's, test accuracy as
+    recorded in metrics.json, once after training), "gap (points)" (``generalization_gap`` times
+    100), "parameters", "training time (s)" (metrics.json's ``training_seconds``) and
+    "epochs", which is among the highlighted columns when it differs.
     """
     differing = differences([r.config for r in runs])
     rows = []
@@ -226,8 +229,8 @@ def comparison_table(runs: list[Run]) -> tuple[pd.DataFrame, list[str]]:
             "run": run.label,
             "test accuracy": 100 * run.metrics["test_accuracy"] if run.metrics.get("test_accuracy") is not None
             else math.nan,
-            "final validation accuracy": 100 * run.history["val_accuracy"][-1],
-            "final training accuracy": 100 * run.history["accuracy"][-1],
+            "validation accuracy": 100 * run.history["val_accuracy"][-1],
+            "training accuracy": 100 * run.history["accuracy"][-1],
             "gap (points)": 100 * generalization_gap(run.history),
             "parameters": int(run.metrics["param_count"]),
             "training time (s)": float(run.metrics["training_seconds"]),
@@ -237,7 +240,7 @@ def comparison_table(runs: list[Run]) -> tuple[pd.DataFrame, list[str]]:
             if field != "epochs":
                 row[SETTINGS[field]] = setting_text(field, getattr(run.config, field))
         rows.append(row)
-    columns = ["run", *NUMBER_COLUMNS, *(SETTINGS[f] for f in differing if f != "epochs")]
+    columns = ["run", *(SETTINGS[f] for f in differing if f != "epochs"), *NUMBER_COLUMNS]
     return pd.DataFrame(rows, columns=columns), [SETTINGS[f] for f in differing]
 
 

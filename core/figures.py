@@ -185,13 +185,15 @@ def comparison_figure(curves: list[tuple[str, dict]], loss: bool = False, zoom: 
         bottom = np.floor((min(tails) - 0.1) * 10) / 10
         fig.update_yaxes(range=[bottom, max(tails) + 0.1], row=1, col=1)
         fig.add_annotation(text=f"<b>axis zoomed: starts at {bottom:.1f}%, earlier epochs below it</b>",
-                           xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="bottom", yshift=6,
-                           showarrow=False, font={"color": "#b35900"}, bgcolor="#fff3e0")
+                           xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="bottom",
+                           # Above the panels' titles when the loss panel gives them titles.
+                           yshift=26 if loss else 6, showarrow=False, font={"color": "#b35900"},
+                           bgcolor="#fff3e0")
     # Whole epochs only, from 1 (see history_figure).
     fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, longest // 10), range=[0.5, max(1, longest) + 0.5])
     # The legend at the foot of the whole figure (see history_figure): long run names wrap
     # into more rows on a phone and push the plot up instead of covering it.
-    fig.update_layout(height=460, margin={"t": 40, "b": 10, "l": 60, "r": 20},
+    fig.update_layout(height=460, margin={"t": 70 if zoom and loss else 40, "b": 10, "l": 60, "r": 20},
                       legend={"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom"})
     return fig
 

@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from scripts.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, draw, lab_stack, settle  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
-PAGES = ["overview", "train", "regularization", "denoising", "latent", "draw", "inside", "mistakes"]
+PAGES = ["overview", "train", "regularization", "denoising", "latent", "draw", "inside", "mistakes", "compare"]
 SEVEN = [(0.2, 0.2), (0.8, 0.2), (0.6, 0.5), (0.5, 0.8), (0.45, 0.9)]
 WHOLE = {"": (1400, 2400), "-phone": (390, 4200)}
 SCREENS = [(1400, 900, ""), (1024, 768, ""), (768, 1024, ""), (390, 844, ""), (1024, 768, "?mode=class")]

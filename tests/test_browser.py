@@ -22,7 +22,7 @@ expect.set_options(timeout=90_000)
 
 PAGES = {"": "Digit Lab", "train": "Train a model", "regularization": "Weight decay",
          "denoising": "Salt, pepper", "latent": "latent space", "draw": "Draw a digit",
-         "inside": "Inside the CNN", "mistakes": "Mistakes"}
+         "inside": "Inside the CNN", "mistakes": "Mistakes", "compare": "Compare runs"}
 
 # Skipped without Chromium, except where DIGITLAB_REQUIRE_BROWSER=1 (scripts/run_tests.sh, CI).
 if not Path(CHROMIUM).exists():
@@ -263,4 +263,21 @@ def test_mistakes_cell_click_shows_its_digits(server, page, test_set):
                                                      + ("s" if count > 1 else ""))
     expect(cell.get_by_test_id("stImage").locator("img")).to_have_count(int(count))
     expect(cell.get_by_text(f"true {true} · read {read} · ").first).to_be_visible()
+    expect_no_exception(page)
+
+
+def test_compare_preset_click_overlays_its_runs(server, page):
+    from core import compare
+
+    page.goto(f"{server}/compare")
+    settle(page)
+    expect(page.get_by_role("button", name="With and without dropout")).to_be_disabled()
+    page.get_by_role("button", name="Weight decay on and off").click()
+    settle(page)
+    expect(page.get_by_role("heading", name="Weight decay on and off")).to_be_visible()
+    expect(page.get_by_text("These runs differ in L2 weight decay")).to_be_visible()
+    # One legend entry per run, plus what solid and dashed mean.
+    for config in compare.preset("weight_decay").configs:
+        expect(page.locator(".js-plotly-plot .legendtext", has_text=compare.run_label(config))).to_have_count(1)
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
     expect_no_exception(page)

@@ -11,7 +11,8 @@ from core.config import default_config
 from core.data import ROOT
 
 PAGES = ["pages/overview.py", "pages/train.py", "pages/regularization.py", "pages/denoising.py",
-         "pages/latent.py", "pages/draw.py", "pages/inside.py", "pages/mistakes.py"]
+         "pages/latent.py", "pages/draw.py", "pages/inside.py", "pages/mistakes.py",
+         "pages/compare.py"]
 
 
 def truncate(path, keep: float = 0.5) -> None:
