@@ -17,12 +17,11 @@ import io
 import os
 import pickle
 import tarfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from core.data import DataUnavailableError, file_sha256, to_float, validation_split
+from core.data import DataUnavailableError, Mnist, file_sha256
 
 ENV_VAR = "DIGITLAB_CIFAR10"
 FOLDER = "cifar-10-batches-py"
@@ -41,25 +40,13 @@ class _BatchUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-@dataclass(frozen=True)
-class Cifar10:
-    """CIFAR-10 with its provenance. ``x_train`` (N, 32, 32, 3) and ``x_test`` (M, 32, 32,
-    3) uint8 RGB, 0-255; ``y_train`` (N,) and ``y_test`` (M,) uint8 labels 0-9 (names in
-    ``CLASSES``). The full set has N = 50,000 and M = 10,000. ``sha256`` is the archive's
-    (or, for a folder, of its six batch files' sha256s joined); None for a download."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    source: str
-    sha256: str | None
-
-    def splits(self):
-        """``(x_fit, y_fit), (x_val, y_val), (x_test, y_test)`` as for MNIST: the last
-        5,000 training images validate; images float32 in [0, 1]."""
-        fit, validation = validation_split(to_float(self.x_train), self.y_train)
-        return fit, validation, (to_float(self.x_test), self.y_test)
+class Cifar10(Mnist):
+    """CIFAR-10 with its provenance, the fields and ``splits()`` of ``core.data.Mnist``
+    (the last 5,000 training images validate; images float32 in [0, 1]). ``x_train`` (N,
+    32, 32, 3) and ``x_test`` (M, 32, 32, 3) uint8 RGB, 0-255; ``y_train`` (N,) and
+    ``y_test`` (M,) uint8 labels 0-9 (names in ``CLASSES``). The full set has N = 50,000
+    and M = 10,000. ``sha256`` is the archive's (or, for a folder, of its batch files'
+    sha256s joined); None for a download."""
 
 
 def _batch(raw: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
