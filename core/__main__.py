@@ -2,7 +2,9 @@
 
     python -m core train --all             both sweeps, every default model (the CNN at each
                                            of its seeds) and the noise curve
-    python -m core train cnn vae           named kinds (also: sweep, noise_curve)
+    python -m core train cnn vae           named kinds (also: sweep, noise_curve, fashion: the
+                                           CNN and 64-64 on Fashion-MNIST, dropout: 500-300
+                                           with and without dropout)
     python -m core train --config '{...}'  one TrainConfig given as JSON
     python -m core worker                  take training jobs from the queue (Redis at
                                            $DIGITLAB_REDIS_URL); see core.jobs
@@ -21,7 +23,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-EXPERIMENTS = ("sweep", "noise_curve")
+EXPERIMENTS = ("sweep", "noise_curve", "fashion", "dropout")
 
 
 def _print_epoch(epoch, epochs, logs):
@@ -31,17 +33,18 @@ def _print_epoch(epoch, epochs, logs):
 
 
 def _train_models(configs, force):
-    from core import cache
-    from core.data import load_mnist
+    from core import cache, datasets
     from core.training import train
 
-    mnist = load_mnist()
+    loaded = {}
     for config in configs:
         if cache.is_cached(config) and not force:
             print(f"{config.kind} ({config.key()}): cached", flush=True)
             continue
         print(f"{config.kind} ({config.key()}): training {config.epochs} epochs", flush=True)
-        result = train(config, on_epoch=_print_epoch, mnist=mnist)
+        if config.dataset not in loaded:
+            loaded[config.dataset] = datasets.load(config.dataset)
+        result = train(config, on_epoch=_print_epoch, mnist=loaded[config.dataset])
         path = cache.save(config, result)
         val = result.history.get("val_accuracy")
         shown = f"validation accuracy {val[-1]:.4f}" if val else f"validation loss {result.history['val_loss'][-1]:.4f}"
@@ -86,19 +89,19 @@ def _run_noise_curve(force):
 
 def cmd_train(args) -> int:
     from core import cache
-    from core.config import KINDS, TrainConfig, cnn_configs, default_config
+    from core.config import DROPOUT_PAIR, FASHION, KINDS, NAMED_KINDS, TrainConfig, cnn_configs, default_config
     from core.experiments import kept_configs, load_sweep
 
     start = time.perf_counter()
     if args.config:
-        configs = [TrainConfig(**json.loads(args.config))]
+        configs = [TrainConfig.from_fields(json.loads(args.config))]
         configs[0].validate()
         _train_models(configs, args.force)
     else:
-        names = list(KINDS) + list(EXPERIMENTS) if args.all else args.names
-        unknown = [n for n in names if n not in KINDS + EXPERIMENTS]
+        names = list(NAMED_KINDS) + list(EXPERIMENTS) if args.all else args.names
+        unknown = [n for n in names if n not in NAMED_KINDS + EXPERIMENTS]
         if not names or unknown:
-            print(f"name kinds to train ({', '.join(KINDS + EXPERIMENTS)}) or --all; "
+            print(f"name kinds to train ({', '.join(NAMED_KINDS + EXPERIMENTS)}) or --all; "
                   f"unknown: {unknown}", file=sys.stderr)
             return 2
         built = set()
@@ -109,6 +112,7 @@ def cmd_train(args) -> int:
                 built.update(config.key() for config in kept_configs(load_sweep(sweep)))
         configs = [config for n in names if n in KINDS
                    for config in (cnn_configs() if n == "cnn" else [default_config(n)])]
+        configs += [*(FASHION if "fashion" in names else ()), *(DROPOUT_PAIR if "dropout" in names else ())]
         _train_models([c for c in configs if c.key() not in built], args.force)
         if "noise_curve" in names:
             _run_noise_curve(args.force)

@@ -132,7 +132,7 @@ def _runs_of(root: Path, store: str) -> list[Run]:
         m = dict(m)
         history = m.pop("history")
         try:
-            config = TrainConfig(**m["config"])
+            config = TrainConfig.from_fields(m["config"])
         except (KeyError, TypeError):
             continue  # settings that no longer read as a config: not comparable
         entry = f"{config.kind}-{config.key()}"

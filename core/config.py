@@ -12,11 +12,16 @@ import json
 import math
 from dataclasses import asdict, dataclass, replace
 
-CLASSIFIERS = ("dense_64_64", "dense_500_300", "cnn")
+# "custom" is the visitor's own layer list (``TrainConfig.layers``, see ``core.layers``).
+CLASSIFIERS = ("dense_64_64", "dense_500_300", "cnn", "custom")
 AUTOENCODERS = ("denoising_autoencoder", "conv_denoiser", "vae", "cvae")
 KINDS = CLASSIFIERS + AUTOENCODERS
 OPTIMIZERS = ("sgd", "adam")
 LR_SCHEDULES = ("constant", "cosine")
+DATASETS = ("mnist", "fashion_mnist", "cifar10")  # core.datasets loads them
+# Fields added after the cache was built: left out of the hash while at these defaults,
+# so every entry built before them keeps its key (and its folder name).
+HASH_OPTIONAL = {"dataset": "mnist", "layers": ()}
 
 # Inclusive ranges of the numeric fields: ``TrainConfig.validate`` checks them and the
 # Train page's widgets take their limits from here, so the two cannot disagree.
@@ -40,9 +45,13 @@ L2_CHOICES = (0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3)
 def config_key(payload) -> str:
     """12 hex digits of the sha256 of ``payload`` (a dataclass or a dict) as sorted JSON.
 
-    The one hash that names every cache entry: models, sweeps and noise curves.
+    The one hash that names every cache entry: models, sweeps and noise curves. A
+    ``TrainConfig`` is hashed without the ``HASH_OPTIONAL`` fields that hold their
+    defaults (``TrainConfig.hashed_fields``).
     """
-    if hasattr(payload, "__dataclass_fields__"):
+    if hasattr(payload, "hashed_fields"):
+        payload = payload.hashed_fields()
+    elif hasattr(payload, "__dataclass_fields__"):
         payload = asdict(payload)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -73,6 +82,10 @@ class TrainConfig:
         seed: seeds Python, NumPy, TensorFlow and the noise; same seed, same model.
         train_size: train on the first N of the 55,000 training images (tests use a
             few hundred); None means all.
+        dataset: "mnist", "fashion_mnist" (classifiers) or "cifar10" (custom only:
+            the named models take 28x28 grey images); see ``core.datasets``.
+        layers: kind "custom" only: the visitor's layer list (``core.layers``), e.g.
+            (("dense", 64, "relu"), ("dropout", 0.35)); the output layer is added.
     """
 
     kind: str
@@ -88,6 +101,30 @@ class TrainConfig:
     latent_dim: int = 2
     seed: int = 0
     train_size: int | None = None
+    dataset: str = "mnist"
+    layers: tuple = ()
+
+    @classmethod
+    def from_fields(cls, fields: dict) -> "TrainConfig":
+        """A config from its fields as JSON gives them back (``metrics.json``, a job):
+        lists become tuples; entries written before a field existed get its default.
+
+        Raises:
+            TypeError: for an unknown field.
+        """
+        fields = dict(fields)
+        if "layers" in fields:
+            fields["layers"] = tuple(tuple(layer) for layer in fields["layers"] or ())
+        return cls(**fields)
+
+    def hashed_fields(self) -> dict:
+        """The fields the cache key is the hash of: all but ``HASH_OPTIONAL`` ones at their
+        defaults."""
+        fields = asdict(self)
+        for name, default in HASH_OPTIONAL.items():
+            if fields[name] == default:
+                del fields[name]
+        return fields
 
     def key(self) -> str:
         """12 hex digits naming the cache entry (``config_key``)."""
@@ -104,6 +141,24 @@ class TrainConfig:
             problems.append(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.augment and self.kind not in CLASSIFIERS:
             problems.append(f"augment applies to classifiers only, not {self.kind}")
+        if self.dataset not in DATASETS:
+            problems.append(f"dataset must be one of {', '.join(DATASETS)}, got {self.dataset!r}")
+        elif self.dataset != "mnist" and self.kind not in CLASSIFIERS:
+            problems.append(f"{self.kind} trains on MNIST only")
+        elif self.dataset == "cifar10" and self.kind != "custom":
+            problems.append(f"{self.kind} takes 28x28 grey images; CIFAR-10 trains your own network (custom)")
+        if self.augment and self.dataset != "mnist":
+            problems.append("augment distorts digits (slant, stroke width): MNIST only")
+        if (self.kind == "custom") != bool(self.layers):
+            problems.append("layers go with kind custom, and custom needs layers")
+        elif self.layers:
+            from core import layers as stack
+            from core.datasets import INPUT_SHAPES
+
+            try:
+                stack.check(self.layers, INPUT_SHAPES.get(self.dataset, (28, 28, 1)))
+            except stack.StackError as exc:
+                problems.append(str(exc).rstrip("."))
         for name, (low, high) in BOUNDS.items():
             value = getattr(self, name)
             if name == "train_size" and value is None:
@@ -129,7 +184,27 @@ DEFAULTS = {
                                  noise_level=0.8),
     "vae": TrainConfig("vae", epochs=30, latent_dim=2),
     "cvae": TrainConfig("cvae", epochs=20, latent_dim=4),
+    # The Train page's starting point for your own network: the course's 64-64, trained
+    # like the dense_64_64 default.
+    "custom": TrainConfig("custom", epochs=10, batch_size=64, learning_rate=3e-3, lr_schedule="cosine",
+                          layers=(("dense", 64, "relu"), ("dense", 64, "relu"))),
 }
+# The same networks on a harder data set (Xiao et al., 2017): the default recipes without
+# the digit distortions. The CNN's epochs were chosen on the 5,000 validation images among
+# candidates that train in at most 6 minutes here (README.md, "How each recipe was chosen").
+FASHION_CNN_EPOCHS = 12
+FASHION = (replace(DEFAULTS["cnn"], dataset="fashion_mnist", augment=False, epochs=FASHION_CNN_EPOCHS),
+           replace(DEFAULTS["dense_64_64"], dataset="fashion_mnist"))
+# The course's dropout question on your own network's layers: 500-300 with and without
+# dropout 0.35 after each hidden layer, trained like the dense_500_300 default without
+# weight decay, so the gap between training and validation accuracy is dropout's alone.
+_DROPOUT_RECIPE = dict(epochs=20, batch_size=256, learning_rate=2e-3, lr_schedule="cosine")
+DROPOUT_PAIR = (TrainConfig("custom", layers=(("dense", 500, "relu"), ("dense", 300, "relu")), **_DROPOUT_RECIPE),
+                TrainConfig("custom", layers=(("dense", 500, "relu"), ("dropout", 0.35), ("dense", 300, "relu"),
+                                              ("dropout", 0.35)), **_DROPOUT_RECIPE))
+
+# The kinds with a recipe of their own (``--all`` trains them); "custom" has a layer list instead.
+NAMED_KINDS = tuple(kind for kind in KINDS if kind != "custom")
 # The default CNN recipe is trained with these seeds; every one is kept in the cache.
 CNN_SEEDS = (0, 1, 2)
 
@@ -187,7 +262,7 @@ class SweepConfig:
 
     def key(self) -> str:
         """12 hex digits naming the sweep's cache entry: the sweep and its base recipe."""
-        return config_key({"sweep": asdict(self), "base": asdict(self.base())})
+        return config_key({"sweep": asdict(self), "base": self.base().hashed_fields()})
 
     def runs(self) -> list[TrainConfig]:
         """The ``TrainConfig`` of every run, factor-major."""

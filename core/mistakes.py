@@ -265,7 +265,7 @@ def load_entry(root: Path, entry: str) -> cache.CachedModel:
     path = Path(root) / entry
     metrics = cache.read_json(path / "metrics.json")
     try:
-        config = TrainConfig(**metrics["config"])
+        config = TrainConfig.from_fields(metrics["config"])
     except (KeyError, TypeError) as exc:
         raise cache.CorruptEntryError(f"The entry {entry} is damaged: its settings cannot be read.") from exc
     if f"{config.kind}-{config.key()}" != entry:

@@ -82,6 +82,48 @@ def cnn() -> keras.Model:
     )
 
 
+def custom(stack, input_shape=(28, 28, 1)) -> keras.Model:
+    """Your own network: the layer list ``stack`` (``core.layers``) between the input and
+    a 10-way softmax.
+
+    Takes (batch, 28, 28) grey images when ``input_shape`` has one channel (MNIST,
+    Fashion-MNIST), else (batch, *input_shape) (CIFAR-10: (batch, 32, 32, 3)); returns
+    (batch, 10) probabilities. A Flatten goes before the first Dense layer (or before the
+    output); convolutions are ``valid`` with stride 1, pooling 2x2. Layer shapes and
+    parameter counts equal ``core.layers.walk``'s (tested).
+
+    Raises:
+        core.layers.StackError: for a stack ``core.layers.check`` refuses.
+    """
+    from core import layers as stack_mod
+
+    stack = stack_mod.check(stack, tuple(input_shape))
+    grey = input_shape[-1] == 1
+    model = [keras.Input(tuple(input_shape[:2]) if grey else tuple(input_shape))]
+    if grey:
+        model.append(layers.Reshape(tuple(input_shape)))
+    flat = False
+    for layer in stack:
+        kind = layer[0]
+        if kind == "dense" and not flat:
+            model.append(layers.Flatten())
+            flat = True
+        if kind == "dense":
+            model.append(layers.Dense(layer[1], activation=layer[2]))
+        elif kind == "conv2d":
+            model.append(layers.Conv2D(layer[1], layer[2], activation=layer[3]))
+        elif kind == "maxpool":
+            model.append(layers.MaxPooling2D())
+        elif kind == "dropout":
+            model.append(layers.Dropout(layer[1]))
+        else:
+            model.append(layers.BatchNormalization())
+    if not flat:
+        model.append(layers.Flatten())
+    model.append(layers.Dense(10, activation="softmax"))
+    return keras.Sequential(model, name="custom")
+
+
 def denoising_autoencoder() -> keras.Model:
     """The course's dense denoising autoencoder 784-128-96-128-784.
 

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core import augment, models
+from core import augment, datasets, models
 from core import data as data_mod
 from core.config import CLASSIFIERS, TrainConfig
 from core.noise import salt_and_pepper
@@ -79,6 +79,8 @@ def build(config: TrainConfig) -> keras.Model:
         return models.dense_500_300(config.l2)
     if config.kind in ("vae", "cvae"):
         return getattr(models, config.kind)(config.latent_dim, seed=config.seed)
+    if config.kind == "custom":
+        return models.custom(config.layers, datasets.INPUT_SHAPES[config.dataset])
     return getattr(models, config.kind)()
 
 
@@ -190,13 +192,15 @@ class BatchProgress(keras.callbacks.Callback):
 def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None = None,
           mnist: data_mod.Mnist | None = None,
           on_progress: Callable[[float], None] | None = None) -> TrainResult:
-    """Train one model from scratch on MNIST; evaluate it once on the 10,000 test digits.
+    """Train one model from scratch on its data set (MNIST unless ``config.dataset``);
+    evaluate it once on the 10,000 test images.
 
     Args:
         config: the run; validated first.
         on_epoch: called after each epoch as ``on_epoch(epoch, epochs, logs)``, epoch
             counted from 1, ``logs`` the epoch's training and validation metrics.
-        mnist: a ``load_mnist()`` result, to skip reloading it; loaded when None.
+        mnist: the loaded data set of ``config.dataset`` (``core.datasets.load``), to
+            skip reloading it; loaded when None.
         on_progress: called about once a second during training with the epochs done
             so far as a float (``BatchProgress``).
 
@@ -213,10 +217,10 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
 
     Raises:
         ValueError: if the config is invalid.
-        core.data.DataUnavailableError: if MNIST cannot be loaded.
+        core.data.DataUnavailableError: if the data set cannot be loaded.
     """
     config.validate()
-    mnist = mnist or data_mod.load_mnist()
+    mnist = mnist or datasets.load(config.dataset)
     fit, validation, test = mnist.splits()
     if config.train_size:
         fit = tuple(array[: config.train_size] for array in fit)
@@ -237,6 +241,7 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
     evaluation = model.evaluate(pipeline.test, verbose=0, return_dict=True)
     metrics = {
         "kind": config.kind, "key": config.key(), "config": asdict(config), "seed": config.seed,
+        "dataset": config.dataset,
         "data_source": mnist.source, "data_sha256": mnist.sha256,
         "test_loss": float(evaluation["loss"]), "param_count": int(model.count_params()),
         "epochs": config.epochs, "training_seconds": round(seconds, 2), "versions": library_versions(),

@@ -44,7 +44,7 @@ def train_job(config_fields: dict) -> dict:
 
     from core.config import TrainConfig
 
-    config = TrainConfig(**config_fields)
+    config = TrainConfig.from_fields(config_fields)
     config.validate()
     job = get_current_job()
     threads = _cap_threads()

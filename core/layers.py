@@ -1,0 +1,193 @@
+"""Your own network: a layer list, checked and measured before anything is built.
+
+A stack is a tuple of layers, each a small tuple that JSON and the config hash keep as is:
+
+    ("dense", units, activation)            a fully connected layer
+    ("conv2d", filters, kernel, activation) a kernel x kernel convolution, stride 1, no padding
+    ("maxpool",)                            2x2 max pooling, stride 2
+    ("dropout", rate)                       drop each input with probability ``rate`` while training
+    ("batchnorm",)                          batch normalization (Ioffe and Szegedy, 2015)
+
+The lab adds what every classifier needs: the input reshaped to (height, width, channels),
+a Flatten before the first Dense layer, and the 10-way softmax output. ``walk`` computes
+each layer's output shape, parameters and multiply-adds in plain Python (no TensorFlow),
+so the Train page shows them as the list is edited; tests check them against Keras.
+"""
+
+from __future__ import annotations
+
+import math
+
+LAYER_TYPES = ("dense", "conv2d", "maxpool", "dropout", "batchnorm")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "linear")
+# Limits of one layer's settings, inclusive.
+LIMITS = {"units": (1, 2048), "filters": (1, 256), "kernel": (1, 7), "rate": (0.0, 0.9)}
+MAX_LAYERS = 24
+# What one server of 2 cores trains in minutes rather than hours: 500-300 has 545,810
+# parameters, the lab's CNN about 4.8 million multiply-adds per image.
+MAX_PARAMETERS = 2_000_000
+MAX_MULTIPLY_ADDS = 30_000_000
+CLASSES = 10
+
+# The presets: the course's dense nets, the lab's CNN and the CIFAR lab's convolution
+# blocks (two 3x3 convolutions with batch normalization, pooling and dropout 0.35).
+PRESETS = {
+    "Dense 64-64 (the course's small net)": (("dense", 64, "relu"), ("dense", 64, "relu")),
+    "Dense 500-300 (Hinton's 98.47% shape)": (("dense", 500, "relu"), ("dense", 300, "relu")),
+    "Dense 500-300 with dropout 0.35": (("dense", 500, "relu"), ("dropout", 0.35), ("dense", 300, "relu"),
+                                        ("dropout", 0.35)),
+    "CIFAR lab: convolution blocks, batch normalization, dropout 0.35": (
+        ("conv2d", 32, 3, "relu"), ("batchnorm",), ("conv2d", 32, 3, "relu"), ("batchnorm",), ("maxpool",),
+        ("dropout", 0.35),
+        ("conv2d", 64, 3, "relu"), ("batchnorm",), ("conv2d", 64, 3, "relu"), ("batchnorm",), ("maxpool",),
+        ("dropout", 0.35),
+        ("dense", 128, "relu"), ("batchnorm",), ("dropout", 0.35)),
+    "The lab's CNN": (("conv2d", 32, 5, "relu"), ("maxpool",), ("conv2d", 64, 3, "relu"), ("conv2d", 64, 3, "relu"),
+                      ("maxpool",), ("dropout", 0.3), ("dense", 128, "relu"), ("dropout", 0.3)),
+}
+
+
+class StackError(ValueError):
+    """A stack that cannot be built or is too large here; the message is one sentence
+    naming the layer and what to change."""
+
+
+def normalize(stack) -> tuple:
+    """``stack`` (a list of lists, as JSON gives it back) as the tuple of tuples configs hold."""
+    return tuple(tuple(layer) for layer in stack)
+
+
+def _number(value, kind, low, high, what, n):
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if kind is int:
+        ok = ok and float(value).is_integer()
+    if not ok or not low <= value <= high:
+        raise StackError(f"Layer {n}: {what} must be {'a whole number' if kind is int else 'a number'} "
+                         f"from {low:g} to {high:g}, not {value!r}.")
+    return kind(value)
+
+
+def check_layer(layer, n: int) -> tuple:
+    """One layer, checked: its settings in range and of the right type.
+
+    Raises:
+        StackError: naming layer ``n`` (counted from 1) and the setting that is wrong.
+    """
+    if not isinstance(layer, (tuple, list)) or not layer or layer[0] not in LAYER_TYPES:
+        raise StackError(f"Layer {n} is not one of Dense, Conv2D, MaxPooling, Dropout, BatchNormalization.")
+    kind, args = layer[0], tuple(layer[1:])
+    arity = {"dense": 2, "conv2d": 3, "maxpool": 0, "dropout": 1, "batchnorm": 0}[kind]
+    if len(args) != arity:
+        raise StackError(f"Layer {n} ({kind}) needs {arity} settings, got {len(args)}.")
+    if kind == "dense":
+        units = _number(args[0], int, *LIMITS["units"], "the number of units", n)
+        return ("dense", units, _activation(args[1], n))
+    if kind == "conv2d":
+        filters = _number(args[0], int, *LIMITS["filters"], "the number of filters", n)
+        kernel = _number(args[1], int, *LIMITS["kernel"], "the kernel size", n)
+        return ("conv2d", filters, kernel, _activation(args[2], n))
+    if kind == "dropout":
+        return ("dropout", _number(args[0], float, *LIMITS["rate"], "the dropout rate", n))
+    return (kind,)
+
+
+def _activation(name, n):
+    if name not in ACTIVATIONS:
+        raise StackError(f"Layer {n}: the activation must be one of {', '.join(ACTIVATIONS)}, not {name!r}.")
+    return name
+
+
+def walk(stack, input_shape: tuple = (28, 28, 1)) -> list[dict]:
+    """The layers a stack builds, with their output shapes, parameters and multiply-adds.
+
+    Args:
+        stack: layer tuples (see the module docstring).
+        input_shape: (height, width, channels) of one image: (28, 28, 1) for MNIST and
+            Fashion-MNIST, (32, 32, 3) for CIFAR-10.
+
+    Returns:
+        One dict per layer, the added Flatten and output layer included: {"layer": its
+        name as Keras shows it, "output shape": a tuple without the batch dimension,
+        "parameters": int, "multiply_adds": int per image}.
+
+    Raises:
+        StackError: one sentence for the first layer that cannot be built (a convolution
+            or pooling larger than its input map, a convolution after a Dense layer), for
+            a stack over ``MAX_LAYERS`` layers, ``MAX_PARAMETERS`` parameters or
+            ``MAX_MULTIPLY_ADDS`` multiply-adds per image.
+    """
+    if len(stack) > MAX_LAYERS:
+        raise StackError(f"This stack has {len(stack)} layers; at most {MAX_LAYERS} train on this server.")
+    shape, rows, flat = tuple(input_shape), [], False
+    for n, layer in enumerate(stack, start=1):
+        layer = check_layer(layer, n)
+        kind = layer[0]
+        if kind == "conv2d":
+            if flat:
+                raise StackError(f"Layer {n}, Conv2D, comes after a Dense layer, whose output is no longer an "
+                                 "image: move it before the first Dense layer.")
+            filters, kernel = layer[1], layer[2]
+            h, w, c = shape
+            if kernel > min(h, w):
+                raise StackError(f"Layer {n}, Conv2D {kernel}x{kernel}, is larger than its {h}x{w} input map: "
+                                 "use a smaller kernel or remove a pooling layer before it.")
+            shape = (h - kernel + 1, w - kernel + 1, filters)
+            params = kernel * kernel * c * filters + filters
+            rows.append({"layer": f"Conv2D {filters} filters {kernel}x{kernel}, {layer[3]}", "output shape": shape,
+                         "parameters": params, "multiply_adds": shape[0] * shape[1] * kernel * kernel * c * filters})
+        elif kind == "maxpool":
+            if flat:
+                raise StackError(f"Layer {n}, MaxPooling, comes after a Dense layer, whose output is no longer "
+                                 "an image: move it before the first Dense layer.")
+            h, w, c = shape
+            if min(h, w) < 2:
+                raise StackError(f"Layer {n}, MaxPooling 2x2, cannot pool a {h}x{w} map: remove it, or a "
+                                 "convolution or pooling layer before it.")
+            shape = (h // 2, w // 2, c)
+            rows.append({"layer": "MaxPooling 2x2", "output shape": shape, "parameters": 0, "multiply_adds": 0})
+        elif kind == "dense":
+            if not flat:
+                size = math.prod(shape)
+                rows.append({"layer": "Flatten (added by the lab)", "output shape": (size,), "parameters": 0,
+                             "multiply_adds": 0})
+                shape, flat = (size,), True
+            units = layer[1]
+            rows.append({"layer": f"Dense {units}, {layer[2]}", "output shape": (units,),
+                         "parameters": shape[0] * units + units, "multiply_adds": shape[0] * units})
+            shape = (units,)
+        elif kind == "dropout":
+            rows.append({"layer": f"Dropout {layer[1]:g}", "output shape": shape, "parameters": 0,
+                         "multiply_adds": 0})
+        else:  # batchnorm: a scale, an offset and the moving mean and variance per channel
+            channels = shape[-1]
+            rows.append({"layer": "BatchNormalization", "output shape": shape, "parameters": 4 * channels,
+                         "multiply_adds": math.prod(shape)})
+    if not flat:
+        size = math.prod(shape)
+        rows.append({"layer": "Flatten (added by the lab)", "output shape": (size,), "parameters": 0,
+                     "multiply_adds": 0})
+        shape = (size,)
+    rows.append({"layer": f"Dense {CLASSES}, softmax (the output, added by the lab)", "output shape": (CLASSES,),
+                 "parameters": shape[0] * CLASSES + CLASSES, "multiply_adds": shape[0] * CLASSES})
+    params = sum(r["parameters"] for r in rows)
+    if params > MAX_PARAMETERS:
+        raise StackError(f"This stack has {params:,} parameters; at most {MAX_PARAMETERS:,} train on this server: "
+                         "use fewer units or filters, or pool before the first Dense layer.")
+    macs = sum(r["multiply_adds"] for r in rows)
+    if macs > MAX_MULTIPLY_ADDS:
+        raise StackError(f"This stack needs {macs / 1e6:,.0f} million multiply-adds per image; at most "
+                         f"{MAX_MULTIPLY_ADDS / 1e6:,.0f} million train on this server: use fewer filters or pool "
+                         "earlier.")
+    return rows
+
+
+def check(stack, input_shape: tuple = (28, 28, 1)) -> tuple:
+    """The stack, normalized, if ``walk`` accepts it.
+
+    Raises:
+        StackError: see ``walk``; also for an empty stack.
+    """
+    if not stack:
+        raise StackError("Add at least one layer (the output layer is added for you).")
+    walk(stack, input_shape)
+    return tuple(check_layer(layer, n) for n, layer in enumerate(stack, start=1))

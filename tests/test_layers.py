@@ -1,0 +1,109 @@
+"""Your own network: the layer list's checks and sizes against Keras, its config and its
+cache key, and one custom stack trained end to end on a small subset."""
+
+import json
+from dataclasses import asdict, replace
+
+import numpy as np
+import pytest
+
+from core import cache, layers
+from core.config import DEFAULTS, DROPOUT_PAIR, FASHION, NAMED_KINDS, SWEEPS, TrainConfig, config_key
+from core.datasets import INPUT_SHAPES
+
+
+def keras_rows(stack, input_shape):
+    from core.models import custom
+
+    model = custom(stack, input_shape)
+    return [(tuple(layer.output.shape[1:]), layer.count_params()) for layer in model.layers
+            if type(layer).__name__ != "Reshape"], model.count_params()
+
+
+@pytest.mark.parametrize("name", list(layers.PRESETS))
+@pytest.mark.parametrize("dataset", ["mnist", "cifar10"])
+def test_walk_matches_keras_shapes_and_parameters(name, dataset):
+    stack, shape = layers.PRESETS[name], INPUT_SHAPES[dataset]
+    rows = layers.walk(stack, shape)
+    built, total = keras_rows(stack, shape)
+    assert [(r["output shape"], r["parameters"]) for r in rows] == built
+    assert sum(r["parameters"] for r in rows) == total
+
+
+def test_the_labs_cnn_preset_has_the_cnns_parameters():
+    from core.models import cnn
+
+    assert sum(r["parameters"] for r in layers.walk(layers.PRESETS["The lab's CNN"])) == cnn().count_params()
+
+
+@pytest.mark.parametrize("stack, words", [
+    ((("conv2d", 8, 3, "relu"),) + (("maxpool",),) * 5, "cannot pool a 1x1 map"),
+    ((("dense", 32, "relu"), ("conv2d", 8, 3, "relu")), "comes after a Dense layer"),
+    ((("maxpool",), ("maxpool",), ("maxpool",), ("conv2d", 8, 7, "relu")), "larger than its 3x3 input map"),
+    ((("dense", 2048, "relu"), ("dense", 2048, "relu")), "parameters; at most 2,000,000"),
+    ((("conv2d", 64, 3, "relu"), ("conv2d", 128, 3, "relu")), "million multiply-adds per image"),
+    ((("dense", 64, "swish"),), "the activation must be one of"),
+    ((("dense", 0, "relu"),), "the number of units must be a whole number from 1 to 2048"),
+    ((("dropout", 1.5),), "the dropout rate must be a number from 0 to 0.9"),
+    ((("attention", 4),), "is not one of Dense, Conv2D"),
+    (((), ), "is not one of"),
+    ((), "Add at least one layer"),
+    ((("dense", 8, "relu"),) * 25, "at most 24"),
+])
+def test_a_stack_that_cannot_be_built_gets_one_sentence(stack, words):
+    with pytest.raises(layers.StackError, match=words) as raised:
+        layers.check(stack)
+    assert str(raised.value).count(". ") == 0 and str(raised.value).endswith(".")
+
+
+def test_an_invalid_stack_is_an_invalid_config():
+    config = TrainConfig("custom", epochs=1, layers=(("conv2d", 8, 3, "relu"),) + (("maxpool",),) * 5)
+    with pytest.raises(ValueError, match="cannot pool a 1x1 map"):
+        config.validate()
+    with pytest.raises(ValueError, match="custom needs layers"):
+        TrainConfig("custom", epochs=1).validate()
+    with pytest.raises(ValueError, match="CIFAR-10 trains your own network"):
+        TrainConfig("cnn", epochs=1, dataset="cifar10").validate()
+    with pytest.raises(ValueError, match="MNIST only"):
+        TrainConfig("cnn", epochs=1, dataset="fashion_mnist", augment=True).validate()
+    with pytest.raises(ValueError, match="trains on MNIST only"):
+        TrainConfig("vae", epochs=1, dataset="fashion_mnist").validate()
+
+
+def test_new_fields_at_their_defaults_leave_every_shipped_key_as_it_was():
+    # The key before the fields existed: the hash of the old twelve fields.
+    for config in [*(DEFAULTS[kind] for kind in NAMED_KINDS), *SWEEPS[0].runs()]:
+        old = {k: v for k, v in asdict(config).items() if k not in ("dataset", "layers")}
+        assert config.key() == config_key(old)
+    assert (cache.cache_dir() / f"cnn-{DEFAULTS['cnn'].key()}").name == "cnn-2c51cc3e64a5"
+    assert [s.key() for s in SWEEPS] == ["c96fc8f84fcf", "c765f5a71554"]
+    # ... and a new value names a new entry.
+    assert FASHION[0].key() != replace(FASHION[0], dataset="mnist").key()
+    assert DROPOUT_PAIR[0].key() != DROPOUT_PAIR[1].key()
+
+
+def test_a_config_survives_json_with_its_layers():
+    for config in DROPOUT_PAIR + FASHION:
+        again = TrainConfig.from_fields(json.loads(json.dumps(asdict(config))))
+        assert again == config and again.key() == config.key()
+    old_entry = {k: v for k, v in asdict(DEFAULTS["cnn"]).items() if k not in ("dataset", "layers")}
+    assert TrainConfig.from_fields(old_entry) == DEFAULTS["cnn"]
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist"])
+def test_a_custom_stack_trains_on_a_small_subset_end_to_end(dataset, tmp_path):
+    from core.training import train
+
+    config = TrainConfig("custom", epochs=2, batch_size=32, train_size=300, dataset=dataset,
+                         layers=(("conv2d", 4, 3, "relu"), ("batchnorm",), ("maxpool",), ("dropout", 0.2),
+                                 ("dense", 16, "tanh")))
+    result = train(config)
+    assert len(result.history["val_accuracy"]) == 2
+    assert result.metrics["dataset"] == dataset and result.metrics["config"]["layers"]
+    assert result.metrics["param_count"] == sum(r["parameters"] for r in layers.walk(config.layers))
+    assert 0.0 <= result.metrics["test_accuracy"] <= 1.0
+    path = cache.save(config, result, root=tmp_path)
+    loaded = cache.load(TrainConfig.from_fields(json.loads((path / "metrics.json").read_text())["config"]),
+                        root=tmp_path)
+    x = np.random.default_rng(0).random((3, 28, 28), dtype=np.float32)
+    np.testing.assert_allclose(loaded.model.predict_on_batch(x), result.model.predict_on_batch(x), atol=1e-5)
