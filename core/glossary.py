@@ -219,6 +219,27 @@ GLOSSARY: dict[str, Term] = {
         "much each small brightening raises the probability of the answer, so the pixels' shares add "
         "up to the whole change.",
         "Sundararajan, Taly and Yan (2017), Axiomatic attribution for deep networks"),
+    "fashion_mnist": Term(
+        "Fashion-MNIST",
+        "Fashion-MNIST is 70,000 small grey pictures of clothes in ten classes, with exactly the "
+        "shapes and splits of MNIST, so the same network can be tried on a harder task.",
+        "Xiao, Rasul and Vollgraf (2017), Fashion-MNIST: a novel image dataset for benchmarking "
+        "machine learning algorithms"),
+    "cifar10": Term(
+        "CIFAR-10",
+        "CIFAR-10 is 60,000 small colour photos of 32 × 32 pixels in ten classes such as cats, ships "
+        "and trucks, much harder than digits because the objects vary in pose, colour and background.",
+        "Krizhevsky (2009), Learning multiple layers of features from tiny images"),
+    "batch_normalization": Term(
+        "batch normalization",
+        "Batch normalization rescales each unit's outputs over a batch to a mean of 0 and a spread "
+        "of 1 and then lets the network learn its own scale, which lets deeper networks train faster.",
+        "Ioffe and Szegedy (2015), Batch normalization: accelerating deep network training by "
+        "reducing internal covariate shift"),
+    "layer_list": Term(
+        "your own network",
+        "Your own network is a list of layers you choose, from the picture to the ten answers, and "
+        "the lab shows the size of each layer's output and the number of weights before anything trains."),
 }
 
 
@@ -238,6 +259,7 @@ MODEL_NAMES = {
     "conv_denoiser": "Convolutional denoising autoencoder",
     "vae": "VAE",
     "cvae": "Conditional VAE",
+    "custom": "Your own network",
 }
 
 # Words of generated labels (the benchmark's rows) and what a learner reads instead; the

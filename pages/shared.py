@@ -39,6 +39,21 @@ def mnist():
     return {"x_test": x_test, "y_test": y_test}
 
 
+@st.cache_resource(show_spinner="Loading the test images…")
+def test_set(dataset: str = "mnist"):
+    """{"x_test": (10000, 28, 28) float32 in [0, 1] ((10000, 32, 32, 3) for CIFAR-10),
+    "y_test": (10000,) uint8} of a data set (``core.datasets``), loaded once per server
+    process; read-only. Raises ``core.data.DataUnavailableError`` (one sentence) when its
+    files are missing; errors are not cached."""
+    if dataset == "mnist":
+        return mnist()
+    from core import datasets
+
+    _, _, (x_test, y_test) = datasets.load(dataset).splits()
+    x_test.setflags(write=False)
+    return {"x_test": x_test, "y_test": y_test}
+
+
 @st.cache_resource(show_spinner="Loading the model…")
 def cached_model(kind: str):
     """The default model of ``kind`` from models_cache/, loaded once per server process.
@@ -66,7 +81,7 @@ def model_summary(config_json: str) -> tuple[list[dict], int]:
     from core.summary import layer_table
     from core.training import build
 
-    model = build(TrainConfig(**json.loads(config_json)))
+    model = build(TrainConfig.from_fields(json.loads(config_json)))
     return layer_table(model), model.count_params()
 
 
@@ -247,7 +262,7 @@ def warm_up() -> None:
 
 @st.cache_resource(show_spinner="Reading the 10,000 test digits with this model…", max_entries=32)
 def test_analysis(store: str, entry: str):
-    """A classifier's ``core.mistakes.Analysis`` on the 10,000 test digits (read-only
+    """A classifier's ``core.mistakes.Analysis`` on the 10,000 test images of its data set (read-only
     arrays), computed once per server process and entry: the model runs here, every later
     visit and cell click only reads the arrays.
 
@@ -261,6 +276,7 @@ def test_analysis(store: str, entry: str):
     from core import mistakes
 
     root = cache.cache_dir() if store == "shipped" else cache.runs_dir()
-    model = mistakes.load_entry(root, entry).model
-    data = mnist()
+    loaded = mistakes.load_entry(root, entry)
+    data = test_set(loaded.metrics.get("config", {}).get("dataset", "mnist"))
+    model = loaded.model
     return mistakes.analyse(mistakes.test_predictions(model, data["x_test"]), data["y_test"])
