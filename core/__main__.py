@@ -169,20 +169,23 @@ def cmd_info(args) -> int:
 def cmd_report(args) -> int:
     """Markdown tables of the cached defaults, the sweep and the noise curve (for README.md)."""
     from core import cache
-    from core.config import DEFAULTS, SWEEPS, cnn_configs
+    from core.config import DEFAULTS, DROPOUT_PAIR, FASHION, NAMED_KINDS, SWEEPS, cnn_configs
     from core.experiments import load_noise_curve, load_sweep
     from core.sweeps import sweep_verdict
 
-    print("| model | seed | parameters | validation accuracy | test accuracy | test loss | epochs "
+    print("| model | data set | seed | parameters | validation accuracy | test accuracy | test loss | epochs "
           "| training time |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for config in [c for kind in DEFAULTS for c in (cnn_configs() if kind == "cnn" else [DEFAULTS[kind]])]:
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    configs = [c for kind in NAMED_KINDS for c in (cnn_configs() if kind == "cnn" else [DEFAULTS[kind]])]
+    for config in configs + list(FASHION) + list(DROPOUT_PAIR):
         if cache.is_cached(config):
             h, m = cache.load_records(config)
             val = f"{h['val_accuracy'][-1]:.2%}" if "val_accuracy" in h else "-"
             acc = f"{m['test_accuracy']:.2%}" if "test_accuracy" in m else "-"
-            print(f"| {config.kind} | {config.seed} | {m['param_count']:,} | {val} | {acc} | {m['test_loss']:.4f} "
-                  f"| {m['epochs']} | {m['training_seconds']:.0f} s |")
+            name = config.kind if not config.layers else "custom: " + ", ".join(
+                " ".join(str(part) for part in layer) for layer in config.layers)
+            print(f"| {name} | {config.dataset} | {config.seed} | {m['param_count']:,} | {val} | {acc} "
+                  f"| {m['test_loss']:.4f} | {m['epochs']} | {m['training_seconds']:.0f} s |")
     for config in SWEEPS:
         sweep = load_sweep(config)
         if not sweep:

@@ -1,7 +1,8 @@
 """The lab's targets: one table, read by the benchmark (which prints it) and by the
 tests' accuracy floors, so the two cannot drift apart.
 
-Accuracies are fractions of the 10,000 MNIST test digits; times are on this lab's
+Accuracies are fractions of the 10,000 MNIST test digits (Fashion-MNIST's rows: of its
+10,000 test images); times are on this lab's
 2-core CPU machine. "course" quotes the course experiments the lab grew out of.
 """
 
@@ -42,6 +43,10 @@ TARGETS = {
     "draw_ms": Target(50.0, "ms", higher_is_better=False),
     "slider_ms": Target(150.0, "ms", higher_is_better=False),
     "rebuild_minutes": Target(60.0, "min", higher_is_better=False),
+    # Issue 10: the same CNN on a harder data set, Fashion-MNIST (fractions of its 10,000
+    # test images), its recipe chosen on validation and trained within 6 minutes here.
+    "fashion_cnn": Target(0.93, "%"),
+    "fashion_cnn_training_minutes": Target(6.0, "min", higher_is_better=False),
     # Issue 10, server side: a new drawing on the Inside page (feature maps, occlusion and
     # gradient maps, probabilities) and a click on a confusion-matrix cell.
     "inside_ms": Target(300.0, "ms", higher_is_better=False),

@@ -92,3 +92,29 @@ def test_a_pickle_holding_anything_but_arrays_is_refused(archive, tmp_path, monk
     monkeypatch.setenv("DIGITLAB_CIFAR10", str(tmp_path))
     with pytest.raises(DataUnavailableError, match="test_batch is not a CIFAR-10 batch .*no posix.system"):
         load_cifar10()
+
+
+def test_your_own_network_trains_on_a_cifar_archive_end_to_end(tmp_path, monkeypatch):
+    """CIFAR-10 appears in the lab only with its data: then a custom stack trains on
+    32x32x3 images through the one training path. 1,040 images per training batch, so
+    the last 5,000 still validate and 200 train."""
+    from core import datasets
+    from core.config import TrainConfig
+    from core.training import train
+
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for name, n in [*((f"data_batch_{i}", 1040) for i in range(1, 6)), ("test_batch", 50)]:
+        (folder / name).write_bytes(batch(rng, n)[0])
+    monkeypatch.delenv("DIGITLAB_CIFAR10", raising=False)
+    assert not datasets.available("cifar10")
+    monkeypatch.setenv("DIGITLAB_CIFAR10", str(folder))
+    assert datasets.available("cifar10")
+    config = TrainConfig("custom", epochs=1, batch_size=50, train_size=200, dataset="cifar10",
+                         layers=(("conv2d", 4, 3, "relu"), ("maxpool",), ("dense", 8, "relu")))
+    config.validate()
+    result = train(config)
+    assert result.model.input_shape == (None, 32, 32, 3)
+    assert result.metrics["dataset"] == "cifar10" and len(result.history["val_accuracy"]) == 1
+    assert 0.0 <= result.metrics["test_accuracy"] <= 1.0
