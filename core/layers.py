@@ -191,3 +191,101 @@ def check(stack, input_shape: tuple = (28, 28, 1)) -> tuple:
         raise StackError("Add at least one layer (the output layer is added for you).")
     walk(stack, input_shape)
     return tuple(check_layer(layer, n) for n, layer in enumerate(stack, start=1))
+
+
+# --- the Train page's editable table ------------------------------------------------------
+
+# A layer type as the page shows it.
+LAYER_NAMES = {"dense": "Dense", "conv2d": "Conv2D", "maxpool": "MaxPooling 2x2", "dropout": "Dropout",
+               "batchnorm": "BatchNormalization"}
+# The editor's columns: one row per layer, each type reading only the cells it needs
+# (Dense: units and activation; Conv2D: filters, kernel and activation; Dropout: the rate).
+ROW_FIELDS = ("layer", "units or filters", "kernel", "activation", "dropout rate")
+
+
+def to_rows(stack) -> list[dict]:
+    """A stack as the editor's rows: one dict per layer with every ``ROW_FIELDS`` key,
+    None in the cells its type does not use, e.g. ("conv2d", 32, 5, "relu") ->
+    {"layer": "conv2d", "units or filters": 32, "kernel": 5, "activation": "relu",
+    "dropout rate": None}."""
+    rows = []
+    for layer in stack:
+        row = dict.fromkeys(ROW_FIELDS)
+        row["layer"] = layer[0]
+        if layer[0] == "dense":
+            row["units or filters"], row["activation"] = layer[1], layer[2]
+        elif layer[0] == "conv2d":
+            row["units or filters"], row["kernel"], row["activation"] = layer[1], layer[2], layer[3]
+        elif layer[0] == "dropout":
+            row["dropout rate"] = layer[1]
+        rows.append(row)
+    return rows
+
+
+def _empty(value) -> bool:
+    # The editor gives None, NaN or pandas' NA for a blank cell (NA's truth raises TypeError).
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:
+        return True
+
+
+def _cell(value):
+    # Numbers as plain int or float (the editor gives NumPy scalars), so check_layer's
+    # type checks and JSON see what a typed config would hold.
+    if isinstance(value, bool) or not hasattr(value, "__float__"):
+        return value
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def from_rows(rows) -> tuple:
+    """The stack the editor's rows describe (the inverse of ``to_rows``): rows with every
+    cell blank are skipped; each row reads only the cells its type uses.
+
+    Args:
+        rows: dicts with ``ROW_FIELDS`` keys (missing keys count as blank).
+
+    Returns:
+        The layer tuples, unchecked beyond their cells being filled: ``check`` or ``walk``
+        judge ranges, types and sizes.
+
+    Raises:
+        StackError: one sentence for a row with no layer type or a blank cell its type
+            needs, numbering the layers from 1 as ``walk`` does.
+    """
+    stack = []
+    for row in rows:
+        cells = {field: None if _empty(row.get(field)) else _cell(row.get(field)) for field in ROW_FIELDS}
+        if all(value is None for value in cells.values()):
+            continue
+        n, kind = len(stack) + 1, cells["layer"]
+        if kind is None:
+            raise StackError(f"Layer {n} has no type: choose Dense, Conv2D, MaxPooling, Dropout or "
+                             "BatchNormalization.")
+        needs = {"dense": ("units or filters", "activation"), "conv2d": ("units or filters", "kernel", "activation"),
+                 "dropout": ("dropout rate",)}.get(kind, ())
+        blank = [field for field in needs if cells[field] is None]
+        if blank:
+            what = {"units or filters": "number of units" if kind == "dense" else "number of filters",
+                    "kernel": "kernel size", "activation": "activation", "dropout rate": "dropout rate"}
+            raise StackError(f"Layer {n}, {LAYER_NAMES.get(kind, kind)}, needs its "
+                             f"{' and '.join(what[field] for field in blank)}: fill in the empty cell.")
+        stack.append((kind, *(cells[field] for field in needs)))
+    return tuple(stack)
+
+
+def describe(stack) -> str:
+    """A stack in one short line for labels and tables, e.g. "Conv 32 5x5 · pool · Dense
+    128 · dropout 0.3" (the output layer left out)."""
+    words = {"dense": lambda l: f"Dense {l[1]}", "conv2d": lambda l: f"Conv {l[1]} {l[2]}x{l[2]}",
+             "maxpool": lambda l: "pool", "dropout": lambda l: f"dropout {l[1]:g}",
+             "batchnorm": lambda l: "batch norm"}
+    return " · ".join(words[layer[0]](layer) if layer and layer[0] in words else "?" for layer in stack)
+
+
+def shape_text(shape: tuple) -> str:
+    """An output shape as the pages print it: (24, 24, 32) -> "24 × 24 × 32"."""
+    return " × ".join(str(d) for d in shape)

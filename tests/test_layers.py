@@ -107,3 +107,45 @@ def test_a_custom_stack_trains_on_a_small_subset_end_to_end(dataset, tmp_path):
                         root=tmp_path)
     x = np.random.default_rng(0).random((3, 28, 28), dtype=np.float32)
     np.testing.assert_allclose(loaded.model.predict_on_batch(x), result.model.predict_on_batch(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(layers.PRESETS))
+def test_editor_rows_give_back_the_stack_through_a_data_frame(name):
+    import pandas as pd
+
+    stack = layers.PRESETS[name]
+    rows = layers.to_rows(stack)
+    assert all(set(row) == set(layers.ROW_FIELDS) for row in rows)
+    # As the Train page's editor gives them back: nullable integers, NaN and NA in unused cells.
+    frame = pd.DataFrame(rows, columns=layers.ROW_FIELDS).astype(
+        {"units or filters": "Int64", "kernel": "Int64", "dropout rate": "float64"})
+    back = layers.from_rows(frame.astype(object).to_dict("records"))
+    assert back == stack and all(type(v) in (str, int, float) for layer in back for v in layer)
+    assert layers.check(back) == stack
+
+
+def test_editor_rows_read_only_the_cells_their_type_uses():
+    rows = [{"layer": "maxpool", "units or filters": 64, "activation": "relu"},
+            {"layer": "dropout", "dropout rate": 0.25, "kernel": 3},
+            dict.fromkeys(layers.ROW_FIELDS),  # a row added and left blank
+            {"layer": "dense", "units or filters": 10.0, "activation": "tanh", "dropout rate": float("nan")}]
+    assert layers.from_rows(rows) == (("maxpool",), ("dropout", 0.25), ("dense", 10, "tanh"))
+
+
+@pytest.mark.parametrize("rows, words", [
+    ([{"layer": None, "units or filters": 64}], "Layer 1 has no type"),
+    ([{"layer": "dense", "activation": "relu"}], "Layer 1, Dense, needs its number of units"),
+    ([{"layer": "maxpool"}, {"layer": "conv2d", "units or filters": 8, "activation": "relu"}],
+     "Layer 2, Conv2D, needs its kernel size"),
+    ([{"layer": "dropout", "dropout rate": float("nan")}], "needs its dropout rate"),
+])
+def test_an_editor_row_with_a_blank_cell_it_needs_gets_one_sentence(rows, words):
+    with pytest.raises(layers.StackError, match=words) as raised:
+        layers.from_rows(rows)
+    assert str(raised.value).count(". ") == 0 and str(raised.value).endswith(".")
+
+
+def test_describe_and_shape_text():
+    assert layers.describe(layers.PRESETS["The lab's CNN"]) == \
+        "Conv 32 5x5 · pool · Conv 64 3x3 · Conv 64 3x3 · pool · dropout 0.3 · Dense 128 · dropout 0.3"
+    assert layers.shape_text((24, 24, 32)) == "24 × 24 × 32" and layers.shape_text((10,)) == "10"
