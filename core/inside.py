@@ -1,8 +1,11 @@
-"""What a classifier computes for one digit: feature maps, first-layer weights and two
-maps of which pixels the answer depends on (occlusion and integrated gradients).
+"""What a classifier computes for one image: feature maps, first-layer weights and two
+maps of which pixels the answer depends on (occlusion and integrated gradients); and
+which stored networks the Inside page can open (``model_choices``).
 
-Every function takes a (28, 28) float32 digit in [0, 1], ink high, and a Keras
-classifier as ``core.models`` builds it ((batch, 28, 28) -> (batch, 10) softmax). The
+Every function takes a (28, 28) float32 image in [0, 1], ink (or cloth) high on a black
+background -- an MNIST digit or a Fashion-MNIST picture -- and a Keras classifier as
+``core.models`` builds it ((batch, 28, 28) -> (batch, 10) softmax): the shipped CNNs of
+either data set or a "custom" network with convolutions. The
 per-model TensorFlow functions are built on first use and kept beside the model (a weak
 reference, so they go with it): after that a digit costs a few compiled calls, not
 ``model.predict`` (about 45 ms each on 2 cores, ../shared/TIPS.md).
@@ -10,11 +13,16 @@ reference, so they go with it): after that a digit costs a few compiled calls, n
 
 from __future__ import annotations
 
+import html
+import math
 import weakref
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-# Occlusion: a 6x6 patch of zeros (no ink, MNIST's background) slid with stride 2, so
+# Occlusion: a 6x6 patch of zeros (no ink: the black background of MNIST and of
+# Fashion-MNIST alike) slid with stride 2, so
 # 12 x 12 = 144 occluded copies go through the network in one batch.
 PATCH = 6
 STRIDE = 2
@@ -79,7 +87,8 @@ def feature_maps(model, digit) -> tuple[list[tuple[str, np.ndarray]], np.ndarray
         digit: (28, 28) float32 in [0, 1].
 
     Returns:
-        ([(layer name, (h, w, channels) float32 >= 0 after relu), ...] in layer order,
+        ([(layer name, (h, w, channels) float32), ...] in layer order (>= 0 after relu;
+        a custom network's tanh or linear convolution gives signed maps),
         (10,) float32 probabilities summing to 1).
 
     Raises:
@@ -97,7 +106,9 @@ def feature_maps(model, digit) -> tuple[list[tuple[str, np.ndarray]], np.ndarray
 def tile(maps: np.ndarray, columns: int | None = None, scale: int = 1, gap: int = 1) -> np.ndarray:
     """One grid image of a layer's (h, w, c) maps, each normalised to its own maximum.
 
-    A map that is zero everywhere (a relu unit that did not fire) stays black. Maps are
+    A map that is zero everywhere (a relu unit that did not fire) stays black, and so do
+    negative values (a custom network's tanh or linear convolution): the grid shows where
+    each filter responds positively. Maps are
     laid out row by row, ``columns`` per row (default 8, so 32 and 64 maps fill their rows), each
     enlarged ``scale`` times (nearest neighbour) and separated by ``gap`` grey pixels.
 
@@ -114,7 +125,8 @@ def tile(maps: np.ndarray, columns: int | None = None, scale: int = 1, gap: int 
     columns = columns or min(c, 8)
     rows = int(np.ceil(c / columns))
     peak = maps.max(axis=(0, 1))
-    scaled = np.where(peak > 0, maps / np.where(peak > 0, peak, 1), 0.0)
+    # Clipped: a negative value would wrap around in uint8 and show as bright.
+    scaled = np.clip(np.where(peak > 0, maps / np.where(peak > 0, peak, 1), 0.0), 0.0, 1.0)
     scaled = np.repeat(np.repeat(scaled, scale, axis=0), scale, axis=1)
     cell_h, cell_w = h * scale + gap, w * scale + gap
     grid = np.full((rows * cell_h - gap, columns * cell_w - gap), 96, np.uint8)
@@ -328,8 +340,12 @@ def inspect(model, digit, scale: int = 3) -> dict:
     answer = int(np.argmax(probabilities))
     layers = []
     for layer, (_, values) in zip(_probe(model).layers, maps):
-        # Small maps (4x4) are enlarged more, so each layer's grid is about as wide.
-        layers.append((layer_title(layer), values.shape, tile(values, scale=max(scale, 48 // values.shape[0]))))
+        # Small maps (4x4) are enlarged more, so each layer's grid is about as wide; a
+        # custom layer of more than 64 maps gets more columns, so its grid stays square-ish
+        # (32 and 64 maps keep 8 columns).
+        columns = min(values.shape[2], max(8, math.ceil(math.sqrt(values.shape[2]))))
+        layers.append((layer_title(layer), values.shape,
+                       tile(values, columns=columns, scale=max(scale, 48 // values.shape[0]))))
     occlusion, _ = occlusion_map(model, digit, answer)
     gradients, _ = integrated_gradients(model, digit, answer)
     return {"probabilities": probabilities, "answer": answer, "layers": layers,
@@ -352,3 +368,189 @@ def layer_title(layer) -> str:
         p = layer.pool_size
         return f"Max pooling {p[0]} × {p[1]}"
     raise ValueError(f"{layer.name} is not a convolution or pooling layer")
+
+
+# ---------------------------------------------------------------------------------------
+# Which networks the Inside page opens
+
+# The data sets whose pictures these functions take: 28x28 grey, black background.
+GREY_DATASETS = ("mnist", "fashion_mnist")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A stored network the Inside page can open.
+
+    Attributes:
+        label: its plain name for the picker (no kind names or hashes).
+        store: "shipped" (models_cache/) or "here" (the runs store).
+        entry: its folder name ``<kind>-<key>`` in that store.
+        config: its ``core.config.TrainConfig``.
+    """
+
+    label: str
+    store: str
+    entry: str
+    config: object
+
+    @property
+    def dataset(self) -> str:
+        """The data set it was trained on: "mnist" or "fashion_mnist"."""
+        return self.config.dataset
+
+
+def stack_text(layers) -> str:
+    """A custom layer list (``core.layers``) in a few words, e.g. "conv 32 5×5, pool,
+    dense 128, dropout 0.3"; the output layer is left out (every network has one)."""
+    words = []
+    for layer in layers:
+        kind = layer[0]
+        if kind == "conv2d":
+            words.append(f"conv {layer[1]} {layer[2]}×{layer[2]}")
+        elif kind == "dense":
+            words.append(f"dense {layer[1]}")
+        elif kind == "maxpool":
+            words.append("pool")
+        elif kind == "dropout":
+            words.append(f"dropout {layer[1]:g}")
+        else:
+            words.append("batch norm")
+    return ", ".join(words)
+
+
+def has_convolution(config) -> bool:
+    """Whether a ``TrainConfig``'s network has a Conv2D layer (the named CNN, or a custom
+    layer list with a "conv2d"); read from the config, without TensorFlow."""
+    return config.kind == "cnn" or any(layer[0] == "conv2d" for layer in config.layers)
+
+
+def _stored_convnets(root: Path, store: str) -> list[Choice]:
+    from core import cache
+    from core.config import TrainConfig
+    from core.datasets import TITLES
+
+    found = []
+    for m in cache.list_models(root):
+        if m["kind"] != "custom":
+            continue
+        try:
+            config = TrainConfig.from_fields(m["config"])
+        except (KeyError, TypeError):
+            continue  # settings that no longer read as a config
+        entry = f"{config.kind}-{config.key()}"
+        # A copy under another folder name is left out: the store's own folder for these
+        # settings is what loading reads.
+        if (config.key() != m.get("key") or config.dataset not in GREY_DATASETS
+                or not has_convolution(config) or not cache.has_entry(root, entry)):
+            continue
+        where = ", trained here" if store == "here" else ""
+        label = f"Your own network on {TITLES[config.dataset]}: {stack_text(config.layers)}{where}"
+        found.append((m.get("created", ""), Choice(label, store, entry, config)))
+    # Shipped ones oldest first (the order they were built), runs trained here newest first.
+    found.sort(key=lambda pair: pair[0], reverse=store == "here")
+    return [choice for _, choice in found]
+
+
+def model_choices(shipped_root: Path | None = None, runs_root: Path | None = None,
+                  fashion_installed: bool | None = None) -> list[Choice]:
+    """The networks the Inside page offers, in this order: the shipped MNIST CNN (always,
+    first: the page's default; the page says so when its entry is missing), the shipped
+    Fashion-MNIST CNN (``core.config.FASHION[0]``) when it is stored and Fashion-MNIST is
+    installed, then every "custom" network with at least one convolution on MNIST or
+    Fashion-MNIST, shipped and then trained here (``cache.runs_dir()``), newest first.
+    Damaged entries and CIFAR-10 networks (32x32 colour input) are left out. Two labels
+    that would read the same get "(#2)", "(#3)".
+
+    Args:
+        shipped_root, runs_root: the stores (default ``cache.cache_dir()`` and
+            ``cache.runs_dir()``).
+        fashion_installed: whether Fashion-MNIST's files are here (default
+            ``core.datasets.available``); without them no Fashion-MNIST network is offered.
+    """
+    from core import cache, datasets
+    from core.config import FASHION, default_config
+
+    shipped = Path(shipped_root or cache.cache_dir())
+    runs = Path(runs_root or cache.runs_dir())
+    if fashion_installed is None:
+        fashion_installed = datasets.available("fashion_mnist")
+    cnn = default_config("cnn")
+    choices = [Choice("The CNN on MNIST digits (the lab's own)", "shipped", f"cnn-{cnn.key()}", cnn)]
+    fashion = FASHION[0]
+    if cache.is_cached(fashion, shipped):
+        choices.append(Choice("The same CNN on Fashion-MNIST clothes", "shipped",
+                              f"{fashion.kind}-{fashion.key()}", fashion))
+    choices += _stored_convnets(shipped, "shipped") + _stored_convnets(runs, "here")
+    if not fashion_installed:
+        choices = [c for c in choices if c.dataset != "fashion_mnist"]
+    seen: dict[str, int] = {}
+    labelled = []
+    for choice in choices:
+        seen[choice.label] = seen.get(choice.label, 0) + 1
+        if seen[choice.label] > 1:
+            choice = Choice(f"{choice.label} (#{seen[choice.label]})", choice.store, choice.entry, choice.config)
+        labelled.append(choice)
+    return labelled
+
+
+def dense_partner(dataset: str):
+    """The ``TrainConfig`` of the shipped dense 64-64 net of ``dataset``: the default on
+    MNIST, ``core.config.FASHION[1]`` on Fashion-MNIST.
+
+    Raises:
+        ValueError: for a data set without one (CIFAR-10, an unknown name).
+    """
+    from core.config import FASHION, default_config
+
+    if dataset == "mnist":
+        return default_config("dense_64_64")
+    if dataset == "fashion_mnist":
+        return FASHION[1]
+    raise ValueError(f"no shipped dense 64-64 net for {dataset!r}")
+
+
+def named_answer_html(image: np.ndarray, probabilities: np.ndarray, names, tag: str) -> str:
+    """The answer block for a picture whose classes have names (Fashion-MNIST): the input,
+    the most likely class's name large with "NN% sure", then one bar per class, named,
+    longest first. Plain HTML, like ``core.answers.answer_html`` (which shows digits).
+
+    Args:
+        image: (28, 28) float32 in [0, 1], the model input.
+        probabilities: (10,) softmax outputs in [0, 1].
+        names: the 10 class names in label order (``core.datasets.class_names``).
+        tag: set as the block's ``data-drawing`` attribute (a browser test waits for it).
+
+    Raises:
+        ValueError: if ``names`` and ``probabilities`` differ in length.
+    """
+    import base64
+    import io
+
+    from PIL import Image
+
+    p = np.asarray(probabilities, np.float64)
+    if len(names) != p.shape[0]:
+        raise ValueError(f"{len(names)} class names for {p.shape[0]} probabilities")
+    buffer = io.BytesIO()
+    Image.fromarray(np.uint8(np.round(np.clip(_digit(image), 0, 1) * 255))).save(buffer, format="PNG")
+    png = base64.b64encode(buffer.getvalue()).decode()
+    top = int(np.argmax(p))
+    rows = "".join(
+        f'<span class="dl-cls{" dl-top" if c == top else ""}">{html.escape(names[c])}</span>'
+        f'<span class="dl-track"><span class="dl-fill{" dl-top" if c == top else ""}" '
+        f'style="width:{100 * p[c]:.1f}%"></span></span><span class="dl-pct">{p[c]:.0%}</span>'
+        for c in np.argsort(-p, kind="stable"))
+    css = ("<style>.dl-named { display: flex; gap: 1rem 1.5rem; flex-wrap: wrap; align-items: center; }"
+           ".dl-named img { width: 4.5rem; height: 4.5rem; image-rendering: pixelated; border-radius: .25rem; }"
+           ".dl-named .dl-class { font-size: 2.4rem; font-weight: 700; line-height: 1.1; }"
+           ".dl-rank { display: grid; grid-template-columns: auto 1fr 2.8rem; gap: .2rem .5rem; "
+           "align-items: center; max-width: 26rem; margin-top: .75rem; font-size: .9rem; }"
+           ".dl-rank .dl-track { height: .8rem; background: rgba(128, 128, 128, .12); border-radius: .15rem; }"
+           ".dl-rank .dl-fill { display: block; height: 100%; background: #1f77b4; border-radius: .15rem; }"
+           ".dl-rank .dl-fill.dl-top { background: #d62728; } .dl-rank .dl-cls.dl-top { font-weight: 700; }"
+           ".dl-rank .dl-pct { text-align: right; }</style>")
+    return (f'{css}<div data-drawing="{html.escape(tag)}"><div class="dl-named">'
+            f'<img src="data:image/png;base64,{png}" alt="the 28 by 28 model input">'
+            f'<div><div class="dl-class" data-answer="{html.escape(names[top])}">{html.escape(names[top])}</div>'
+            f'<div>{p[top]:.0%} sure</div></div></div>'
+            f'<div class="dl-rank" role="img" aria-label="probability of each class">{rows}</div></div>')

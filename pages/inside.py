@@ -1,26 +1,73 @@
-"""Inside the CNN: for one digit (drawn here, carried over from the Draw page or taken
-from the test set) the CNN's answer, what it looks at and its feature maps; then the
-first layers' learned weights of the CNN and of the dense 64-64 net."""
+"""Inside the CNN: for one picture (a digit drawn here, carried over from the Draw page or
+taken from the test set; for Fashion-MNIST a test picture of clothes) a convolutional
+network's answer, what it looks at and its feature maps; then the first layers' learned
+weights of that network and of the dense 64-64 net of the same data set.
+
+The network is chosen at the top: the shipped MNIST CNN (the default, whose drawing path
+``core.bench`` times), the shipped Fashion-MNIST CNN, or any network of your own with a
+convolution, shipped or trained here."""
 
 import numpy as np
 import streamlit as st
 
-from core import inside
+from core import cache, inside
 from core.answers import answer_html
+from core.data import DataUnavailableError
+from core.datasets import TITLES, class_names
 from core.preprocess import NoInkError, ScribbleError, SpeckError, to_mnist
 from core.strokes import StrokeError, to_image
-from pages.shared import cached_model, caption, explain, mnist, require_model, use_app_navigation
+from pages.shared import cached_model, caption, explain, require_model, test_set, use_app_navigation
 from pages.sketchpad import sketchpad
 
 use_app_navigation()
 
 st.title("Inside the CNN")
-cnn = require_model("cnn").model
-caption("Pick a digit and watch what the convolutional network does with it: which pixels its answer "
+caption("Pick a picture and watch what a convolutional network does with it: which pixels its answer "
         "depends on, and the pictures each layer makes on the way. Edit the drawing and watch them change.")
 explain("cnn")
 
 DRAW, CARRIED, TEST = "Draw here", "My drawing from the Draw page", "A test digit"
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def choices(shipped: str, runs: str) -> list:
+    """``core.inside.model_choices`` of the two stores (read again at most every 30 s)."""
+    return inside.model_choices(shipped, runs)
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def stored_model(store: str, entry: str):
+    """A stored entry's ``CachedModel``, loaded once per server process (read-only).
+    Raises FileNotFoundError or CorruptEntryError (one sentence); errors are not cached."""
+    from core import mistakes
+
+    return mistakes.load_entry(cache.cache_dir() if store == "shipped" else cache.runs_dir(), entry)
+
+
+def model_of(choice: inside.Choice):
+    """The Keras model of a choice; the shipped MNIST CNN through ``cached_model``, the same
+    object server.py's warm-up has already run (its compiled functions are ready)."""
+    if choice == options[0]:
+        return require_model("cnn").model
+    try:
+        return stored_model(choice.store, choice.entry).model
+    except FileNotFoundError:
+        st.warning("This network is no longer stored here: pick another one.")
+    except cache.CorruptEntryError as exc:
+        st.warning(f"{exc} Pick another network.")
+    st.stop()
+
+
+options = choices(str(cache.cache_dir()), str(cache.runs_dir()))
+chosen = st.selectbox("Which network?", options, format_func=lambda c: c.label, key="inside-model",
+                      help="The lab's CNN on digits, the same CNN trained on clothes, or a network of your own "
+                           "with at least one convolution (the Train page builds them).")
+if chosen is None:  # the stores changed under a kept choice: back to the default
+    chosen = options[0]
+model = model_of(chosen)
+MNIST = chosen.dataset == "mnist"
+if len(options) == 1:
+    caption("Train a network of your own with a convolution on the Train page and it can be opened here too.")
 
 
 def drawn_here():
@@ -42,40 +89,54 @@ def drawn_here():
     return None, None
 
 
-def test_digit():
-    """A test digit chosen by its index or by its class, and its tag."""
-    data = mnist()
+def test_picture(dataset: str):
+    """A test image of ``dataset`` chosen by its index or by its class, and its tag; (None,
+    None) with one sentence when the data set cannot be read."""
+    try:
+        data = test_set(dataset)
+    except DataUnavailableError as exc:
+        st.warning(str(exc))
+        return None, None
+    labels = class_names(dataset)
+    noun = "digit" if dataset == "mnist" else "image"
     by = st.radio("Pick it by", ["index", "class"], horizontal=True, key="inside-by")
     if by == "index":
-        index = st.number_input("Index in the 10,000 test digits", 0, 9999, 0, key="inside-index")
+        index = st.number_input(f"Index in the 10,000 test {noun}s", 0, 9999, 0, key="inside-index")
     else:
-        digit_class = st.selectbox("Class", list(range(10)), index=7, key="inside-class")
-        indices = np.flatnonzero(data["y_test"] == digit_class)
+        chosen_class = st.selectbox("Class", list(range(10)), index=7, format_func=labels.__getitem__,
+                                    key="inside-class")
+        indices = np.flatnonzero(data["y_test"] == chosen_class)
         # Classes have 892 to 1135 test digits: keep a number chosen for a larger class in range.
         if st.session_state.get("inside-nth", 1) > len(indices):
             st.session_state["inside-nth"] = len(indices)
-        nth = st.number_input(f"Which {digit_class} (1 to {len(indices)})", 1, len(indices), 1,
+        nth = st.number_input(f"Which {labels[chosen_class]} (1 to {len(indices)})", 1, len(indices), 1,
                               key="inside-nth")
         index = int(indices[nth - 1])
     st.image(np.kron(data["x_test"][index], np.ones((8, 8), np.float32)), clamp=True,
-             caption=f"Test digit {index}, labelled {data['y_test'][index]}")
+             caption=f"Test {noun} {index}, labelled {labels[data['y_test'][index]]}")
     return data["x_test"][index], f"test-{index}"
 
 
-def show(digit, tag: str) -> dict:
-    """The CNN's answer and both saliency maps side by side; returns ``core.inside.inspect``'s result."""
-    result = inside.inspect(cnn, digit)
-    st.html(answer_html(digit, {"CNN": result["probabilities"]}, tag))
-    st.markdown(f"**What the network looks at** to answer {result['answer']}: red pixels count for that "
-                "answer, blue ones against it.")
+def show(net, choice: inside.Choice, image, tag: str) -> dict:
+    """The network's answer and both saliency maps side by side; returns ``core.inside.inspect``'s result."""
+    result = inside.inspect(net, image)
+    labels = class_names(choice.dataset)
+    if choice.dataset == "mnist":
+        name = "CNN" if choice == options[0] else "Your network"
+        st.html(answer_html(image, {name: result["probabilities"]}, tag))
+    else:
+        st.html(inside.named_answer_html(image, result["probabilities"], labels, tag))
+    st.markdown(f"**What the network looks at** to answer {labels[result['answer']]}: red pixels count for "
+                "that answer, blue ones against it.")
     left, right = st.columns(2)
+    thing = "digit" if choice.dataset == "mnist" else "picture"
     with left:
-        st.image(inside.saliency_image(result["occlusion"], digit), caption="Occlusion")
-        caption(f"A {inside.PATCH} × {inside.PATCH} black square hides each part of the digit in turn; a "
+        st.image(inside.saliency_image(result["occlusion"], image), caption="Occlusion")
+        caption(f"A {inside.PATCH} × {inside.PATCH} black square hides each part of the {thing} in turn; a "
                 "pixel is as red as the probability drops when it is hidden (Zeiler and Fergus, 2014).")
     with right:
-        st.image(inside.saliency_image(result["gradients"], digit), caption="Integrated gradients")
-        caption(f"The digit fades in from black in {inside.STEPS} steps; each pixel gets its share of the "
+        st.image(inside.saliency_image(result["gradients"], image), caption="Integrated gradients")
+        caption(f"The {thing} fades in from black in {inside.STEPS} steps; each pixel gets its share of the "
                 "rise in probability, its ink times its mean gradient (Sundararajan, Taly and Yan, 2017).")
     explain("occlusion", "integrated_gradients")
     return result
@@ -85,7 +146,7 @@ def show_layers(layers) -> None:
     """Every feature-map layer's grid with its name and shape, three layers a row."""
     st.subheader("Feature maps, layer by layer")
     caption("Each small picture is one filter's output, brightest where it found its pattern (each scaled "
-            "to its own brightest pixel; a black one did not fire on this digit).")
+            "to its own brightest pixel; a black one did not fire on this picture).")
     explain("feature_map", "pooling")
     for i, (title, shape, grid) in enumerate(layers):
         # A new row of columns every three layers, so that on a phone, where columns stack,
@@ -98,64 +159,92 @@ def show_layers(layers) -> None:
 
 
 @st.fragment
-def digit_view() -> None:
+def digit_view(net, choice: inside.Choice) -> None:
     # A new stroke or choice reruns only this part; the weights below do not change.
-    carried = st.session_state.get("drawn_digit")
-    source = st.segmented_control("Which digit?", [DRAW, CARRIED, TEST],
-                                  default=CARRIED if carried is not None else DRAW, key="inside-source")
-    left, right = st.columns([2, 3], gap="medium")
-    with left:
-        if source == DRAW:
-            digit, tag = drawn_here()
-        elif source == CARRIED:
-            if carried is None:
-                st.info("Nothing drawn on the Draw page yet: draw there, then follow “See inside the CNN”.")
-                digit, tag = None, None
+    if choice.dataset != "mnist":
+        caption(f"This network was trained on {TITLES[choice.dataset]}: drawing clothes is not the point, "
+                "so the picture comes from its 10,000 test images.")
+        left, right = st.columns([2, 3], gap="medium")
+        with left:
+            image, tag = test_picture(choice.dataset)
+    else:
+        carried = st.session_state.get("drawn_digit")
+        source = st.segmented_control("Which digit?", [DRAW, CARRIED, TEST],
+                                      default=CARRIED if carried is not None else DRAW, key="inside-source")
+        left, right = st.columns([2, 3], gap="medium")
+        with left:
+            if source == DRAW:
+                image, tag = drawn_here()
+            elif source == CARRIED:
+                if carried is None:
+                    st.info("Nothing drawn on the Draw page yet: draw there, then follow “See inside the CNN”.")
+                    image, tag = None, None
+                else:
+                    image, tag = np.asarray(carried, np.float32), "carried"
+                    st.image(np.kron(image, np.ones((8, 8), np.float32)), clamp=True,
+                             caption="Your drawing from the Draw page, as the networks see it")
+            elif source == TEST:
+                image, tag = test_picture("mnist")
             else:
-                digit, tag = np.asarray(carried, np.float32), "carried"
-                st.image(np.kron(digit, np.ones((8, 8), np.float32)), clamp=True,
-                         caption="Your drawing from the Draw page, as the networks see it")
-        elif source == TEST:
-            digit, tag = test_digit()
-        else:
-            st.info("Choose where the digit comes from.")
-            digit, tag = None, None
-    if digit is None:
+                st.info("Choose where the digit comes from.")
+                image, tag = None, None
+    if image is None:
         return
     with right:
-        result = show(digit, tag)
+        result = show(net, choice, image, tag)
     show_layers(result["layers"])
 
 
-digit_view()
+digit_view(model, chosen)
 
 
-@st.cache_resource(show_spinner=False)
-def filter_grid(kind: str) -> np.ndarray:
-    """The shipped model's first-layer filters as one colour grid (read-only)."""
-    weights = inside.first_layer_filters(cached_model(kind).model)
-    return inside.tile_rgb(inside.diverging(weights), columns=8, scale=12, gap=2)
+@st.cache_resource(show_spinner=False, max_entries=16)
+def filter_grid(store: str, entry: str) -> tuple[np.ndarray, tuple]:
+    """A stored network's first-layer filters as one colour grid (read-only) and their
+    (count, height, width)."""
+    net = cached_model("cnn").model if (store, entry) == (options[0].store, options[0].entry) \
+        else stored_model(store, entry).model
+    weights = inside.first_layer_filters(net)
+    columns = 8 if len(weights) <= 64 else 16
+    # Filters of any size about 60 px a side.
+    scale = max(4, 60 // weights.shape[1])
+    return inside.tile_rgb(inside.diverging(weights), columns=columns, scale=scale, gap=2), weights.shape
 
 
-@st.cache_resource(show_spinner=False)
-def unit_grid(kind: str) -> np.ndarray:
-    """The shipped model's first dense layer, one 28x28 picture per unit (read-only)."""
-    weights = inside.dense_unit_weights(cached_model(kind).model)
+@st.cache_resource(show_spinner=False, max_entries=4)
+def unit_grid(store: str, entry: str) -> np.ndarray:
+    """A stored dense net's first layer, one 28x28 picture per unit (read-only)."""
+    net = cached_model("dense_64_64").model if entry == f"dense_64_64-{inside.dense_partner('mnist').key()}" \
+        else stored_model(store, entry).model
+    weights = inside.dense_unit_weights(net)
     return inside.tile_rgb(inside.diverging(weights), columns=16, scale=2, gap=2)
 
 
 st.subheader("What the first layer learned")
 explain("filter")
-st.image(filter_grid("cnn"), output_format="PNG",
-         caption="The CNN's 32 first-layer filters, 5 × 5 weights each: red weights add, blue ones subtract")
-caption("Training started from random numbers; these 5 × 5 patterns are what it settled on. Feature map 1 "
-        "above shows where each one fires on your digit.")
+grid, (count, k, _) = filter_grid(chosen.store, chosen.entry)
+who = "The CNN" if chosen.config.kind == "cnn" else "Your network"
+st.image(grid, output_format="PNG",
+         caption=f"{who}'s {count} first-layer filters, {k} × {k} weights each: red weights add, blue ones subtract")
+caption(f"Training started from random numbers; these {k} × {k} patterns are what it settled on. Feature map 1 "
+        "above shows where each one fires on your picture.")
 
-st.subheader("The dense 64-64 net's first layer")
-require_model("dense_64_64")  # a sentence and a stop if it is missing
-st.image(unit_grid("dense_64_64"), output_format="PNG",
+partner = inside.dense_partner(chosen.dataset)
+st.subheader("The dense 64-64 net's first layer" + ("" if MNIST else f" on {TITLES[chosen.dataset]}"))
+if MNIST:
+    require_model("dense_64_64")  # a sentence and a stop if it is missing
+elif not cache.is_cached(partner):
+    st.info(f"The dense 64-64 net trained on {TITLES[chosen.dataset]} is not stored here, so its first layer "
+            "cannot be shown.")
+    st.stop()
+try:
+    units = unit_grid("shipped", f"{partner.kind}-{partner.key()}")
+except cache.CorruptEntryError as exc:
+    st.warning(f"{exc} Its first layer cannot be shown.")
+    st.stop()
+st.image(units, output_format="PNG",
          caption="Each of the 64 first-layer units: its 784 weights, one per pixel, as a 28 × 28 picture")
 caption("A dense unit has one weight per pixel of the whole picture, so it looks for a whole shape at one "
-        "place: red pixels raise its output when they are inked, blue ones lower it. The CNN's 5 × 5 filters "
-        "instead look for small strokes anywhere.")
+        f"place: red pixels raise its output when they are inked, blue ones lower it. {who}'s {k} × {k} filters "
+        "instead look for small patterns anywhere.")
 explain("dense")

@@ -149,3 +149,150 @@ def test_the_page_opens_on_the_drawing_from_the_draw_page(test_set):
     assert not at.exception, [e.value for e in at.exception]
     assert "Your drawing from the Draw page" in _texts(at)
     assert f"to answer {test_set[1][0]}" in _texts(at)
+
+
+# ---------------------------------------------------------------------------------------
+# Other networks: the Fashion-MNIST CNN and your own networks with convolutions
+
+@pytest.fixture(scope="module")
+def fashion_root(tmp_path_factory):
+    from tests.fashion_store import make_store
+
+    return make_store(tmp_path_factory.mktemp("fashion") / "cache")
+
+
+@pytest.fixture(scope="module")
+def fashion_test():
+    from core import datasets
+
+    return datasets.load("fashion_mnist").splits()[2]
+
+
+def test_fashion_cnn_feature_maps_have_its_layers_shapes(fashion_root, fashion_test):
+    from core import cache
+    from core.config import FASHION
+
+    model = cache.load(FASHION[0], fashion_root).model
+    x, y = fashion_test
+    maps, probabilities = inside.feature_maps(model, x[0])
+    layers = inside.map_layers(model)
+    assert [values.shape for _, values in maps] == [tuple(layer.output.shape[1:]) for layer in layers]
+    assert len(maps) == 5 and maps[0][1].shape == (24, 24, 32)
+    assert probabilities.shape == (10,) and probabilities.sum() == pytest.approx(1, abs=1e-5)
+    # Occlusion's blank patch is Fashion-MNIST's background too: the pictures' border is black.
+    assert np.median(np.concatenate([x[:100, 0, :], x[:100, :, 0]], axis=1)) == 0.0
+    result = inside.inspect(model, x[0])
+    assert result["occlusion"].shape == result["gradients"].shape == (28, 28)
+
+
+def test_tile_keeps_negative_values_black():
+    maps = np.zeros((4, 4, 2), np.float32)
+    maps[0, 0, 0], maps[1, 1, 0] = -3.0, 1.0
+    grid = inside.tile(maps, columns=2, gap=0)
+    assert grid[0, 0] == 0 and grid[1, 1] == 255
+
+
+def test_named_answer_names_the_class():
+    from core.datasets import class_names
+
+    p = np.full(10, 0.02, np.float32)
+    p[7] = 0.82
+    block = inside.named_answer_html(np.zeros((28, 28), np.float32), p, class_names("fashion_mnist"), "test-5")
+    assert 'data-answer="Sneaker"' in block and "82% sure" in block and 'data-drawing="test-5"' in block
+    with pytest.raises(ValueError):
+        inside.named_answer_html(np.zeros((28, 28), np.float32), p, ("a", "b"), "x")
+
+
+def _custom_entry(runs, layers, dataset="mnist", created="2026-11-21T20:00:00Z"):
+    """A custom network saved untrained into the store ``runs``; returns its config."""
+    import keras
+
+    from core import cache, models
+    from core.config import TrainConfig
+    from core.datasets import INPUT_SHAPES
+    from core.training import TrainResult
+    from dataclasses import asdict
+
+    config = TrainConfig("custom", epochs=1, layers=layers, dataset=dataset, train_size=100)
+    keras.utils.set_random_seed(0)
+    model = models.custom(layers, INPUT_SHAPES[dataset])
+    fields = asdict(config)
+    fields["layers"] = [list(layer) for layer in layers]
+    metrics = {"config": fields, "key": config.key(), "kind": "custom", "created": created, "seed": 0,
+               "epochs": 1, "param_count": model.count_params(), "test_accuracy": 0.1, "test_loss": 2.3,
+               "training_seconds": 1.0}
+    history = {"accuracy": [0.1], "val_accuracy": [0.1], "loss": [2.3], "val_loss": [2.3], "seconds": [1.0]}
+    cache.save(config, TrainResult(model, history, metrics), runs)
+    return config
+
+
+CONV = (("conv2d", 4, 3, "tanh"), ("maxpool",), ("dense", 16, "relu"))
+
+
+def test_choices_list_the_networks_with_convolutions(fashion_root, tmp_path):
+    runs = tmp_path / "runs"
+    conv = _custom_entry(runs, CONV)
+    _custom_entry(runs, (("dense", 16, "relu"),))  # no convolution: not offered
+    fashion_conv = _custom_entry(runs, CONV, dataset="fashion_mnist", created="2026-11-21T21:00:00Z")
+    found = inside.model_choices(fashion_root, runs, fashion_installed=True)
+    assert [c.entry for c in found[2:]] == [f"custom-{fashion_conv.key()}", f"custom-{conv.key()}"]
+    assert found[0].config.kind == "cnn" and found[0].dataset == "mnist"
+    assert found[1].dataset == "fashion_mnist" and found[1].label == "The same CNN on Fashion-MNIST clothes"
+    assert found[3].label == "Your own network on MNIST digits: conv 4 3×3, pool, dense 16, trained here"
+    assert all("-" not in c.label.split(":")[0] or "MNIST" in c.label for c in found)  # no folder names
+    without = inside.model_choices(fashion_root, runs, fashion_installed=False)
+    assert [c.dataset for c in without] == ["mnist", "mnist"]
+    assert inside.dense_partner("fashion_mnist").dataset == "fashion_mnist"
+    with pytest.raises(ValueError):
+        inside.dense_partner("cifar10")
+
+
+def test_page_shows_a_fashion_image_picked_by_class(fashion_root, fashion_test, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from core.datasets import class_names
+
+    monkeypatch.setenv("DIGITLAB_CACHE", str(fashion_root))
+    at = AppTest.from_file("../pages/inside.py", default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    picker = at.selectbox(key="inside-model")
+    assert picker.options[:2] == ["The CNN on MNIST digits (the lab's own)", "The same CNN on Fashion-MNIST clothes"]
+    picker.select_index(1).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "drawing clothes is not the point" in _texts(at)
+    assert not at.get("segmented_control")  # no drawing pad choice for clothes
+    at.radio(key="inside-by").set_value("class").run()
+    classes = at.selectbox(key="inside-class")
+    assert classes.options == list(class_names("fashion_mnist"))
+    classes.set_value(8).run()  # Bag
+    at.number_input(key="inside-nth").set_value(3).run()
+    assert not at.exception, [e.value for e in at.exception]
+    third_bag = int(np.flatnonzero(fashion_test[1] == 8)[2])
+    text = _texts(at)
+    assert f"Test image {third_bag}, labelled Bag" in text
+    assert "Which Bag (1 to 1000)" in [n.label for n in at.number_input]
+    for shape in ("24×24×32", "12×12×32", "10×10×64", "8×8×64", "4×4×64"):
+        assert shape in text
+    # The answer names a class, not a digit.
+    assert any(f"to answer {name}:" in text for name in class_names("fashion_mnist"))
+    assert any("on Fashion-MNIST clothes" in s.value for s in at.subheader)  # its own dense 64-64
+
+
+def test_page_opens_your_own_network_with_its_maps(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    runs = tmp_path / "runs"
+    _custom_entry(runs, CONV)
+    monkeypatch.setenv("DIGITLAB_RUNS", str(runs))
+    at = AppTest.from_file("../pages/inside.py", default_timeout=120)
+    at.run()
+    picker = at.selectbox(key="inside-model")
+    index = picker.options.index("Your own network on MNIST digits: conv 4 3×3, pool, dense 16, trained here")
+    picker.select_index(index).run()
+    at.segmented_control(key="inside-source").set_value("A test digit").run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = _texts(at)
+    assert "1. Convolution: 4 filters of 3 × 3** · 26×26×4" in text and "13×13×4" in text
+    assert "Your network's 4 first-layer filters, 3 × 3 weights each" in text
+    assert any(s.value == "The dense 64-64 net's first layer" for s in at.subheader)
