@@ -1,14 +1,16 @@
-"""Train: choose a model and its hyperparameters. Shipped and already-trained settings show at
-once; new ones join the server's training queue, with live curves, and land in "trained here"."""
+"""Train: choose a data set, a model and its hyperparameters, or build your own network
+from a layer list (its shapes and parameters shown live, before anything trains). Shipped
+and already-trained settings show at once; new ones join the server's training queue, with
+live curves, and land in "trained here"."""
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pandas as pd
 import streamlit as st
 
-from core import cache, jobs
-from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, KINDS, L2_CHOICES, LEARNING_RATES,
+from core import cache, datasets, jobs, layers
+from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, FASHION, KINDS, L2_CHOICES, LEARNING_RATES,
                          TrainConfig)
 from core.figures import history_figure, larger_type
 from core.glossary import tip
@@ -22,6 +24,7 @@ LABELS = {
     "dense_64_64": "Dense 64-64 (the course's small net)",
     "dense_500_300": "Dense 500-300 with L2 weight decay",
     "cnn": "Convolutional network (CNN)",
+    "custom": "Your own network",
     "denoising_autoencoder": "Denoising autoencoder 784-128-96-128-784",
     "conv_denoiser": "Convolutional denoising autoencoder",
     "vae": "Variational autoencoder (latent space)",
@@ -30,37 +33,198 @@ LABELS = {
 FIELDS = ("epochs", "batch_size", "optimizer", "learning_rate", "momentum", "lr_schedule", "seed", "augment",
           "l2", "noise_level", "latent_dim")
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
+# What one epoch trains on: the lab keeps the last 5,000 training images of each set for validation.
+TRAINING_IMAGES = {"mnist": "55,000 digits", "fashion_mnist": "55,000 pictures of clothes",
+                   "cifar10": "45,000 photos"}
+# CIFAR-10 is offered only where the server has a copy (core.datasets.available).
+DATASET_CHOICES = [name for name in datasets.DATASETS if datasets.available(name)]
+# Your own network on CIFAR-10 starts from the CIFAR lab's blocks; elsewhere from the course's 64-64.
+CIFAR_PRESET = next((name for name in layers.PRESETS if name.startswith("CIFAR")), None)
 owner = session_owner()
 
 
-def widget_key(kind: str, field: str) -> str:
-    return f"{kind}-{field}"
+def models_for(dataset: str) -> tuple[str, ...]:
+    """The models a data set trains: every kind on MNIST, the classifiers on Fashion-MNIST
+    (28x28 grey images like MNIST), only your own network on CIFAR-10 (32x32 colour)."""
+    if dataset == "mnist":
+        return KINDS
+    return ("custom",) if dataset == "cifar10" else CLASSIFIERS
+
+
+def namespace(dataset: str, kind: str) -> str:
+    """The prefix of a (data set, model) pair's widget keys: the kind alone on MNIST (the
+    keys the tests and benchmarks use, "dense_64_64-epochs"), "fashion_mnist-cnn" elsewhere,
+    so each pair opens with its own recipe."""
+    return kind if dataset == "mnist" else f"{dataset}-{kind}"
+
+
+def widget_key(ns: str, field: str) -> str:
+    return f"{ns}-{field}"
+
+
+def starting_config(dataset: str, kind: str) -> TrainConfig:
+    """The settings a (data set, model) pair opens with: the shipped Fashion-MNIST recipe
+    where there is one (so it shows at once), else the kind's default without the digit
+    distortions off MNIST."""
+    shipped = next((c for c in FASHION if (c.dataset, c.kind) == (dataset, kind)), None)
+    if shipped is not None:
+        return shipped
+    config = replace(DEFAULTS[kind], dataset=dataset, augment=DEFAULTS[kind].augment and dataset == "mnist")
+    if kind == "custom" and dataset == "cifar10" and CIFAR_PRESET:
+        config = replace(config, layers=layers.PRESETS[CIFAR_PRESET])
+    return config
+
+
+def load_stack(ns: str, stack) -> None:
+    """Put ``stack`` in the layer editor of ``ns``: a fresh editor (a new key), so no edit
+    of the previous list is applied to the new one."""
+    st.session_state[f"{ns}-rows"] = layers.to_rows(stack)
+    st.session_state[f"{ns}-version"] = st.session_state.get(f"{ns}-version", 0) + 1
+
+
+def load_preset(ns: str) -> None:
+    """Preset picker callback: load the chosen preset, then clear the picker, so choosing
+    the same preset again after editing reloads it."""
+    name = st.session_state.get(f"{ns}-preset")
+    if name in layers.PRESETS:
+        load_stack(ns, layers.PRESETS[name])
+    st.session_state[f"{ns}-preset"] = None
 
 
 def show_settings(fields: dict) -> None:
-    """Button callback: put a job's settings into the widgets, so its panel shows (the
-    button sits in a fragment: ``show-pending`` makes it rerun the whole page)."""
+    """Button callback: put a job's settings (data set, model, layers and all) into the
+    widgets, so its panel shows (the button sits in a fragment: ``show-pending`` makes it
+    rerun the whole page)."""
+    config = TrainConfig.from_fields(fields)
     st.session_state["show-pending"] = True
-    st.session_state["train-kind"] = fields["kind"]
+    st.session_state["train-dataset"] = config.dataset
+    st.session_state["train-kind"] = config.kind
+    ns = namespace(config.dataset, config.kind)
     for field in FIELDS:
-        st.session_state[widget_key(fields["kind"], field)] = fields[field]
+        st.session_state[widget_key(ns, field)] = getattr(config, field)
+    if config.kind == "custom":
+        load_stack(ns, config.layers)
+
+
+def run_name(fields: dict) -> str:
+    """A job's or run's model in words: "Your own network (Conv 32 3x3 · pool · Dense 64)
+    on Fashion-MNIST clothes"; the data set is named off MNIST only."""
+    name = LABELS.get(fields.get("kind"), "A model")
+    if fields.get("kind") == "custom":
+        name += f" ({layers.describe(fields.get('layers') or ())})"
+    dataset = fields.get("dataset", "mnist")
+    return name if dataset == "mnist" else f"{name} on {datasets.TITLES.get(dataset, dataset)}"
+
+
+def layer_table(rows: list[dict]) -> None:
+    """``core.layers.walk``'s rows as a table: the student's layers numbered as the error
+    sentences number them, the lab's Flatten and output layer unnumbered."""
+    numbers, n = [], 0
+    for row in rows:
+        added = "added by the lab" in row["layer"]
+        n += not added
+        numbers.append("" if added else str(n))
+    st.dataframe(pd.DataFrame({
+        "#": numbers,
+        "layer": [r["layer"] for r in rows],
+        "output shape": [layers.shape_text(r["output shape"]) for r in rows],
+        "parameters": [r["parameters"] for r in rows],
+        "multiply-adds": [r["multiply_adds"] for r in rows],
+    }), hide_index=True, height="content", column_config={
+        "output shape": st.column_config.TextColumn(help=tip("output_shape")),
+        "parameters": st.column_config.NumberColumn(format="localized", help=tip("parameters")),
+        "multiply-adds": st.column_config.NumberColumn(
+            format="localized", help="Multiplications (each with an addition) the layer does for one image: "
+                                     "what makes a network slow to train and to run.")})
+
+
+def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:
+    """The preset picker, the editable layer list and, live, each layer's output shape,
+    parameters and multiply-adds for ``input_shape``; the stack, or None after showing the
+    one sentence saying why the list cannot be built."""
+    st.selectbox("Start from a preset", list(layers.PRESETS), index=None, key=f"{ns}-preset",
+                 placeholder="Choose one to replace the list below", on_change=load_preset, args=(ns,))
+    editor = f"{ns}-layers-{st.session_state.setdefault(f'{ns}-version', 0)}"
+    if editor not in st.session_state:
+        # A new editor (first visit, a preset, "Show", or back from another model) starts
+        # from the last list this session saw; an existing one applies its edits to its base.
+        last = st.session_state.get(f"{ns}-rows")
+        st.session_state[f"{ns}-base"] = layers.to_rows(start) if last is None else last
+    frame = pd.DataFrame(st.session_state[f"{ns}-base"], columns=layers.ROW_FIELDS).astype(
+        {"units or filters": "Int64", "kernel": "Int64", "dropout rate": "float64"})
+    edited = st.data_editor(frame, key=editor, num_rows="dynamic", hide_index=True, width="stretch",
+                            column_config={
+        "layer": st.column_config.SelectboxColumn(
+            options=layers.LAYER_TYPES, format_func=layers.LAYER_NAMES.get, default="dense", required=True,
+            help="The layer's type; the lab adds the Flatten before the first Dense layer and the output layer."),
+        "units or filters": st.column_config.NumberColumn(
+            min_value=1, max_value=layers.LIMITS["units"][1], step=1, default=64,
+            help="Dense: its number of units; Conv2D: its number of filters (at most "
+                 f"{layers.LIMITS['filters'][1]})."),
+        "kernel": st.column_config.NumberColumn(
+            min_value=layers.LIMITS["kernel"][0], max_value=layers.LIMITS["kernel"][1], step=1,
+            help="Conv2D only: the side of its square window, 3 for 3x3."),
+        "activation": st.column_config.SelectboxColumn(options=layers.ACTIVATIONS, default="relu",
+                                                       help="Dense and Conv2D: the function applied to each output."),
+        "dropout rate": st.column_config.NumberColumn(
+            min_value=layers.LIMITS["rate"][0], max_value=layers.LIMITS["rate"][1], step=0.05, format="%.2f",
+            help="Dropout only: the share of its inputs switched off at each training step.")})
+    rows = edited.astype(object).to_dict("records")
+    st.session_state[f"{ns}-rows"] = rows
+    caption("Each row is one layer, from the picture to the answer; a row uses only the cells its type needs "
+            "(units for Dense, filters and kernel for Conv2D, the rate for Dropout). Add a row at the bottom, "
+            "delete one by ticking it on the left.")
+    explain("layer_list", "batch_normalization")
+    with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
+        try:
+            stack = layers.from_rows(rows)
+            walked = layers.walk(stack, input_shape)
+            stack = layers.check(stack, input_shape)
+        except layers.StackError as exc:
+            st.error(str(exc))
+            return None
+        layer_table(walked)
+        parameters = sum(r["parameters"] for r in walked)
+        macs = sum(r["multiply_adds"] for r in walked)
+        st.markdown(f"In all: **{parameters:,} parameters** (this server trains up to "
+                    f"{layers.MAX_PARAMETERS:,}) and **{macs / 1e6:,.1f} million multiply-adds** per image (up to "
+                    f"{layers.MAX_MULTIPLY_ADDS / 1e6:,.0f} million), for {layers.shape_text(input_shape)} images.")
+        preset = next((name for name, value in layers.PRESETS.items() if value == stack), None)
+        if preset:
+            caption(f"This list is the preset \u201c{preset}\u201d.")
+    return stack
 
 
 st.title("Train a model")
-st.session_state.setdefault("train-kind", KINDS[0])
-kind = st.selectbox("Model", KINDS, format_func=LABELS.get, key="train-kind")
+st.session_state.setdefault("train-dataset", "mnist")
+if st.session_state["train-dataset"] not in DATASET_CHOICES:
+    st.session_state["train-dataset"] = "mnist"
+dataset = st.radio("Data set", DATASET_CHOICES, format_func=datasets.TITLES.get, horizontal=True,
+                   key="train-dataset")
+if "cifar10" not in DATASET_CHOICES:
+    caption("CIFAR-10's colour photos are offered here once the server has a copy of them.")
+explain("cifar10")
+offered = models_for(dataset)
+if st.session_state.get("train-kind") not in offered:
+    st.session_state["train-kind"] = offered[0]
+kind = st.selectbox("Model", offered, format_func=LABELS.get, key="train-kind")
 explain("dense", "cnn", "autoencoder", "vae")
 # Projector mode: the result (metrics and curves) above the settings, as the page's key figure.
 first = st.container()
-d = DEFAULTS[kind]
+ns = namespace(dataset, kind)
+start = starting_config(dataset, kind)
 for field in FIELDS:
     # Widgets take their first value from here, so "Show" in the job list can set them.
-    st.session_state.setdefault(widget_key(kind, field), getattr(d, field))
+    st.session_state.setdefault(widget_key(ns, field), getattr(start, field))
 
 
 def k(field):
-    return widget_key(kind, field)
+    return widget_key(ns, field)
 
+
+stack = ()
+if kind == "custom":
+    stack = layer_editor(ns, start.layers, datasets.INPUT_SHAPES[dataset])
 
 c1, c2, c3, c4 = st.columns(4)
 # Each setting's "?" says in one sentence what it is (core.glossary), where a learner meets it;
@@ -93,16 +257,19 @@ elif kind == "conv_denoiser":
 elif kind in ("vae", "cvae"):
     extra["latent_dim"] = c4.number_input("Numbers in a digit's code", *BOUNDS["latent_dim"], key=k("latent_dim"),
                                            help=tip("latent_code"))
-if kind in CLASSIFIERS:
-    # A row of its own: in a quarter column its label was cut short at 1024 px.
+if kind in CLASSIFIERS and dataset == "mnist":
+    # A row of its own: in a quarter column its label was cut short at 1024 px. The
+    # distortions (slant, stroke width) are a digit's: other data sets train without.
     extra["augment"] = st.checkbox("Distort the training digits", key=k("augment"), help=tip("distorted_digits"))
 explain("epoch")
+if stack is None:
+    st.stop()  # the layer list's one sentence is shown above, under the list
 
 try:
     config = TrainConfig(kind, epochs=int(epochs), batch_size=int(batch_size), optimizer=optimizer,
                          learning_rate=float(learning_rate),
                          momentum=float(momentum) if optimizer == "sgd" else 0.0,
-                         lr_schedule=lr_schedule, seed=int(seed), **extra)
+                         lr_schedule=lr_schedule, seed=int(seed), dataset=dataset, layers=stack, **extra)
     config.validate()
 except ValueError as exc:
     st.error(f"These settings cannot be trained: {exc}")
@@ -151,7 +318,8 @@ def queue_panel(state: dict) -> None:
             st.code(state["log"][-4000:] or "(empty)", language=None)
     elif state.get("state") == "cancelled":
         st.info("The last run of these settings was cancelled.")
-    st.info(f"Not trained yet: {config.epochs} epochs of the {LABELS[kind]} on 55,000 digits, about "
+    what = "your own network" if kind == "custom" else f"the {LABELS[kind]}"
+    st.info(f"Not trained yet: {config.epochs} epochs of {what} on {TRAINING_IMAGES[dataset]}, about "
             f"{duration(jobs.estimate_seconds(config))} of a worker's time here. It joins the server's "
             "training queue; the result is kept under \"trained here\".")
     if st.button("Train", type="primary"):
@@ -244,7 +412,7 @@ def job_list() -> None:
 def job_rows(active: list[dict]) -> None:
     for state in active:
         fields = state["config"] or {}
-        what = LABELS.get(fields.get("kind"), state["id"]) if state["kind"] == "train" else "Weight-decay sweep"
+        what = run_name(fields) if state["kind"] == "train" else "Weight-decay sweep"
         left, right = st.columns([5, 1], vertical_alignment="center")
         mine = " (yours)" if state["owner"] == owner else ""
         left.markdown(f"**{what}**{mine} · {job_status_text(state)}")
@@ -256,12 +424,12 @@ def job_rows(active: list[dict]) -> None:
 
 job_list()
 
-board = leaderboard()
-if board:
-    st.subheader("Trained here: the class leaderboard")
+def leaderboard_table(board: list[dict]) -> None:
+    """One data set's classifiers trained here, best validation accuracy first."""
     st.dataframe(pd.DataFrame({
         "rank": range(1, len(board) + 1),
-        "model": [LABELS[r["kind"]] for r in board],
+        "model": [LABELS[r["kind"]] + (f": {layers.describe(r['config'].get('layers') or ())}"
+                                       if r["kind"] == "custom" else "") for r in board],
         "settings": [f"{r['config']['epochs']} epochs, batch {r['config']['batch_size']}, "
                      f"{OPTIMIZERS.get(r['config']['optimizer'])}, learning rate {r['config']['learning_rate']:g}, "
                      f"seed {r['config']['seed']}" for r in board],
@@ -273,13 +441,26 @@ if board:
         "validation accuracy": st.column_config.NumberColumn(format="%.2f%%"),
         "test accuracy": st.column_config.NumberColumn(format="%.2f%%"),
         "training time (s)": st.column_config.NumberColumn(format="%.0f")})
-    caption("Classifiers trained on this server, ranked by accuracy on the 5,000 validation digits; "
-            "the test accuracy beside it was measured once, after training.")
 
-with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
-    rows, parameters = model_summary(json.dumps(asdict(config)))
-    st.dataframe(pd.DataFrame(rows), hide_index=True, height="content",
-                 column_config={"output shape": st.column_config.TextColumn(help=tip("output_shape")),
-                                "parameters": st.column_config.NumberColumn(format="localized",
-                                                                            help=tip("parameters"))})
-    caption(f"{parameters:,} parameters in all.")
+
+board = leaderboard()
+if board:
+    st.subheader("Trained here: the class leaderboard")
+    # One ranking per data set: 90% on clothes beats 90% on digits, so they are not ranked together.
+    by_set = {name: [r for r in board if r["config"].get("dataset", "mnist") == name] for name in datasets.DATASETS}
+    by_set = {name: rows for name, rows in by_set.items() if rows}
+    for name, rows in by_set.items():
+        if len(by_set) > 1:
+            st.markdown(f"**{datasets.TITLES[name]}**")
+        leaderboard_table(rows)
+    caption("Classifiers trained on this server, ranked by accuracy on the 5,000 validation images of their data "
+            "set; the test accuracy beside it was measured once, after training.")
+
+if kind != "custom":  # your own network's summary is above, under its layer list, updated as it is edited
+    with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
+        rows, parameters = model_summary(json.dumps(asdict(config)))
+        st.dataframe(pd.DataFrame(rows), hide_index=True, height="content",
+                     column_config={"output shape": st.column_config.TextColumn(help=tip("output_shape")),
+                                    "parameters": st.column_config.NumberColumn(format="localized",
+                                                                                help=tip("parameters"))})
+        caption(f"{parameters:,} parameters in all.")

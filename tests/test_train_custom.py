@@ -1,0 +1,163 @@
+"""The Train page's data set picker and "Your own network" in Streamlit's AppTest: presets
+with their shapes and parameters, a list that cannot be built, the models each data set
+offers, a shipped Fashion-MNIST entry shown at once, and a custom stack queued through a
+real Redis (the ``queue_env`` fixture) with its layers, restored by "Show"."""
+
+import json
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import cache, layers
+from core.config import CLASSIFIERS, DEFAULTS, FASHION
+
+CNN_SHAPES = ["24 × 24 × 32", "12 × 12 × 32", "10 × 10 × 64", "8 × 8 × 64", "4 × 4 × 64", "4 × 4 × 64", "1024",
+              "128", "128", "10"]
+
+
+@pytest.fixture
+def app(queue_env):
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    return at
+
+
+def summary(at):
+    """The live layer table under the list: the data frame with a multiply-adds column."""
+    return next(d.value for d in at.dataframe if "multiply-adds" in d.value.columns)
+
+
+def own_network(at):
+    at.selectbox(key="train-kind").set_value("custom").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_own_network_opens_with_the_courses_64_64_and_its_sizes(app):
+    own_network(app)
+    table = summary(app)
+    assert list(table["output shape"]) == ["784", "64", "64", "10"]
+    assert table["parameters"].sum() == 55_050
+    assert any("55,050 parameters" in m.value for m in app.markdown)
+    assert any("Not trained yet" in i.value and "your own network" in i.value for i in app.info)
+    assert [b.label for b in app.button] == ["Train"]
+
+
+def test_choosing_a_preset_shows_its_shapes_and_parameters(app):
+    own_network(app)
+    app.selectbox(key="custom-preset").set_value("The lab's CNN").run()
+    assert not app.exception
+    table = summary(app)
+    assert list(table["output shape"]) == CNN_SHAPES
+    assert table["parameters"].sum() == 188_746
+    # The lab's own numbering: the Flatten and the output layer are the lab's, unnumbered.
+    assert list(table["#"]) == ["1", "2", "3", "4", "5", "6", "", "7", "8", ""]
+    assert any("188,746 parameters" in m.value and "4.8 million multiply-adds" in m.value for m in app.markdown)
+    assert any("The lab's CNN" in c.value for c in app.caption)
+    # The picker clears itself, so the same preset can be loaded again after edits.
+    assert app.selectbox(key="custom-preset").value is None
+    # The list the editor shows is the preset's.
+    editor = next(d.value for d in app.dataframe if "kernel" in d.value.columns)
+    assert layers.from_rows(editor.astype(object).to_dict("records")) == layers.PRESETS["The lab's CNN"]
+
+
+def test_a_list_that_cannot_be_built_shows_one_sentence_and_no_train_button(app):
+    own_network(app)
+    # As if edited in the table: the page keeps the list in the session (a new version of the editor).
+    app.session_state["custom-rows"] = layers.to_rows((("conv2d", 8, 3, "relu"),) + (("maxpool",),) * 5)
+    app.session_state["custom-version"] = 7
+    app.run()
+    assert not app.exception
+    assert [e.value for e in app.error] == ["Layer 6, MaxPooling 2x2, cannot pool a 1x1 map: remove it, or a "
+                                            "convolution or pooling layer before it."]
+    assert "Train" not in [b.label for b in app.button]
+    assert not [d for d in app.dataframe if "multiply-adds" in d.value.columns]
+    # A row left without a cell its type needs: its own sentence.
+    app.session_state["custom-rows"] = [{"layer": "dense", "units or filters": None, "activation": "relu"}]
+    app.session_state["custom-version"] = 8
+    app.run()
+    assert [e.value for e in app.error] == ["Layer 1, Dense, needs its number of units: fill in the empty cell."]
+    assert "Train" not in [b.label for b in app.button]
+
+
+def test_fashion_mnist_offers_only_classifiers_without_digit_distortions(app):
+    app.radio(key="train-dataset").set_value("fashion_mnist").run()
+    assert not app.exception
+    model = app.selectbox(key="train-kind")
+    assert tuple(model.options) == tuple(model.format_func(k) for k in CLASSIFIERS)
+    assert "Distort the training digits" not in [c.label for c in app.checkbox]
+    # Each (data set, model) pair opens with its own recipe: the CNN the shipped Fashion-MNIST one.
+    model.set_value("cnn").run()
+    assert app.number_input(key="fashion_mnist-cnn-epochs").value == FASHION[0].epochs
+    # Shipped (once its entry is in models_cache/) or offered for training on clothes.
+    assert any("shipped with the lab" in s.value for s in app.success) or \
+        any("12 epochs of the Convolutional network (CNN) on 55,000 pictures of clothes" in i.value for i in app.info)
+    # Back on MNIST, every model again, with the distortions checkbox for classifiers.
+    app.radio(key="train-dataset").set_value("mnist").run()
+    assert len(app.selectbox(key="train-kind").options) == len(DEFAULTS)
+    assert "Distort the training digits" in [c.label for c in app.checkbox]
+
+
+def test_cifar10_is_offered_only_where_the_server_has_it(app):
+    from core import datasets
+
+    assert "cifar10" in datasets.DATASETS
+    options = app.radio(key="train-dataset").options
+    assert (datasets.TITLES["cifar10"] in options) == datasets.available("cifar10")
+    # Explained beside the picker either way (AppTest reads an expander with an icon as a status block).
+    assert any(e.label == "What is CIFAR-10?" for e in app.status)
+
+
+def test_a_shipped_fashion_mnist_entry_shows_at_once(queue_env, tmp_path, monkeypatch):
+    # A stand-in shipped cache holding the Fashion-MNIST 64-64 entry (the real one lands in models_cache/).
+    config = FASHION[1]
+    source = cache.entry_path(DEFAULTS["dense_64_64"])
+    target = tmp_path / "shipped" / f"{config.kind}-{config.key()}"
+    shutil.copytree(source, target)
+    metrics = json.loads((target / "metrics.json").read_text())
+    metrics["config"]["dataset"] = "fashion_mnist"
+    (target / "metrics.json").write_text(json.dumps(metrics))
+    monkeypatch.setenv("DIGITLAB_CACHE", str(tmp_path / "shipped"))
+    at = AppTest.from_file("../pages/train.py", default_timeout=120)
+    at.run()
+    at.radio(key="train-dataset").set_value("fashion_mnist").run()
+    assert not at.exception
+    assert at.selectbox(key="train-kind").value == "dense_64_64"
+    assert any("shipped with the lab" in s.value for s in at.success)
+    assert "Train" not in [b.label for b in at.button]
+
+
+def test_a_custom_stack_is_queued_with_its_layers_and_show_restores_them(queue_env):
+    from core import jobs
+
+    # The page alone: AppTest loses a button's click after switch_page in a multipage app.
+    at = AppTest.from_file("../pages/train.py", default_timeout=120)
+    at.run()
+    own_network(at)
+    at.selectbox(key="custom-preset").set_value("Dense 500-300 with dropout 0.35").run()
+    at.number_input(key="custom-epochs").set_value(2).run()
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Queued by you" in i.value for i in at.info)
+    assert jobs.queue().count == 1
+    job = jobs.queue().get_jobs()[0]
+    fields = job.meta["config"]
+    assert fields["kind"] == "custom" and fields["epochs"] == 2 and fields["dataset"] == "mnist"
+    assert layers.normalize(fields["layers"]) == layers.PRESETS["Dense 500-300 with dropout 0.35"]
+    # The job list names it in words, with its layers.
+    assert any("Your own network (Dense 500 · dropout 0.35 · Dense 300 · dropout 0.35)" in m.value
+               for m in at.markdown)
+    # Another student on another model presses "Show": the data set, model, layers and epochs come back.
+    other = AppTest.from_file("../pages/train.py", default_timeout=120)
+    other.run()
+    other.radio(key="train-dataset").set_value("fashion_mnist").run()
+    next(b for b in other.button if b.label == "Show").click().run()
+    other.run()
+    assert not other.exception, [e.value for e in other.exception]
+    assert other.radio(key="train-dataset").value == "mnist"
+    assert other.selectbox(key="train-kind").value == "custom"
+    assert other.number_input(key="custom-epochs").value == 2
+    assert list(summary(other)["output shape"]) == ["784", "500", "500", "300", "300", "10"]
+    assert any("Queued by someone else" in i.value for i in other.info)
