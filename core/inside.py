@@ -399,25 +399,6 @@ class Choice:
         return self.config.dataset
 
 
-def stack_text(layers) -> str:
-    """A custom layer list (``core.layers``) in a few words, e.g. "conv 32 5×5, pool,
-    dense 128, dropout 0.3"; the output layer is left out (every network has one)."""
-    words = []
-    for layer in layers:
-        kind = layer[0]
-        if kind == "conv2d":
-            words.append(f"conv {layer[1]} {layer[2]}×{layer[2]}")
-        elif kind == "dense":
-            words.append(f"dense {layer[1]}")
-        elif kind == "maxpool":
-            words.append("pool")
-        elif kind == "dropout":
-            words.append(f"dropout {layer[1]:g}")
-        else:
-            words.append("batch norm")
-    return ", ".join(words)
-
-
 def has_convolution(config) -> bool:
     """Whether a ``TrainConfig``'s network has a Conv2D layer (the named CNN, or a custom
     layer list with a "conv2d"); read from the config, without TensorFlow."""
@@ -428,6 +409,7 @@ def _stored_convnets(root: Path, store: str) -> list[Choice]:
     from core import cache
     from core.config import TrainConfig
     from core.datasets import TITLES
+    from core.layers import describe
 
     found = []
     for m in cache.list_models(root):
@@ -444,7 +426,7 @@ def _stored_convnets(root: Path, store: str) -> list[Choice]:
                 or not has_convolution(config) or not cache.has_entry(root, entry)):
             continue
         where = ", trained here" if store == "here" else ""
-        label = f"Your own network on {TITLES[config.dataset]}: {stack_text(config.layers)}{where}"
+        label = f"Your own network on {TITLES[config.dataset]}: {describe(config.layers)}{where}"
         found.append((m.get("created", ""), Choice(label, store, entry, config)))
     # Shipped ones oldest first (the order they were built), runs trained here newest first.
     found.sort(key=lambda pair: pair[0], reverse=store == "here")

@@ -1,14 +1,19 @@
-"""Overview: what the lab is, the cached models, where the data came from."""
+"""Overview: what the lab is, the same networks on MNIST and on Fashion-MNIST side by
+side, the cached models, where the data came from."""
 
 import pandas as pd
 import streamlit as st
 
 from core import cache
 from core import data as data_mod
-from core.config import DEFAULTS
+from core import overview
+from core.config import DATASETS, DEFAULTS
+from core.data import DataUnavailableError
+from core.datasets import TITLES, available
 from core.glossary import MODEL_NAMES, plain, tip
+from core.layers import describe
 from core.targets import HINTON_ACCURACY
-from pages.shared import caption, explain, use_app_navigation
+from pages.shared import caption, duration, enlarge, explain, use_app_navigation
 
 use_app_navigation()
 
@@ -27,18 +32,102 @@ before you explore.
 | **Denoising** | drag the noise level and watch two autoencoders and a median filter clean salt-and-pepper noise |
 | **Latent space** | walk a variational autoencoder's 2-D latent space; order new digits of a chosen class |
 | **Draw** | draw a digit and see two networks classify it live |
+| **Inside the CNN** | see what a convolutional network looks at and the pictures its layers make, on digits or on clothes |
 """.format(hinton=f"{HINTON_ACCURACY:.2%}")
 )
 explain("mnist", "l2", "salt_and_pepper", "vae")
 
+
+@st.cache_resource(show_spinner=False)
+def samples(dataset: str):
+    """``core.overview.samples``: one test image of each class and the class names, read
+    once per server process (read-only). Errors are not cached."""
+    images, names = overview.samples(dataset)
+    images.setflags(write=False)
+    return images, names
+
+
+def percent(value) -> str:
+    return "–" if value is None else f"{value:.2%}"
+
+
+def side_by_side() -> None:
+    """The CNN and the dense 64-64 on MNIST and on Fashion-MNIST: numbers and sample images,
+    one column per data set (stacked on a phone); one sentence when Fashion-MNIST's part
+    is missing."""
+    st.subheader("The same network, a harder data set")
+    explain("fashion_mnist")
+    found = overview.side_by_side()
+    if not available("fashion_mnist"):
+        st.info("Fashion-MNIST is not installed on this server, so the networks cannot be shown on it here "
+                "(`sudo apt-get install dataset-fashion-mnist` installs it).")
+        return
+    if any(row["fashion_mnist"] is None or row["mnist"] is None for row in found):
+        st.info("The networks trained on Fashion-MNIST are not among the models this lab has, so there is "
+                "nothing to set beside MNIST yet.")
+        return
+    cnn = found[0]
+    dense = found[1]
+    st.markdown(
+        f"Fashion-MNIST has MNIST's shapes: 28 × 28 grey pictures, ten classes, 60,000 for training and "
+        f"10,000 for testing, but of clothes. The CNN that reads **{percent(cnn['mnist']['test_accuracy'])}** "
+        f"of the test digits right names **{percent(cnn['fashion_mnist']['test_accuracy'])}** of the test "
+        f"clothes right; the dense 64-64 falls from **{percent(dense['mnist']['test_accuracy'])}** to "
+        f"**{percent(dense['fashion_mnist']['test_accuracy'])}**. A shirt and a T-shirt differ less than a 1 "
+        "and a 7.")
+    for column, dataset in zip(st.columns(2, gap="large"), overview.SIDE_BY_SIDE):
+        with column:
+            st.markdown(f"**{TITLES[dataset]}**")
+            try:
+                images, names = samples(dataset)
+                st.image([enlarge(image, 2) for image in images], caption=names, clamp=True)
+            except DataUnavailableError as exc:
+                st.info(str(exc))
+            # Static: four short columns, every cell whole on a phone.
+            st.table(pd.DataFrame({
+                "network": [row["network"] for row in found],
+                "test accuracy": [percent(row[dataset]["test_accuracy"]) for row in found],
+                "validation accuracy": [percent(row[dataset]["validation_accuracy"]) for row in found],
+                "training time": [duration(row[dataset]["training_seconds"]).replace(" ", "\u00a0")
+                                  for row in found],
+            }).set_index("network"))
+    differences = [f"{row['network']}: {row['mnist']['epochs']} epochs on digits, "
+                   f"{row['fashion_mnist']['epochs']} on clothes" for row in found
+                   if row["mnist"]["epochs"] != row["fashion_mnist"]["epochs"]]
+    caption("Test accuracy on the 10,000 test images, measured once after training; validation accuracy on "
+            "the 5,000 validation images after the last epoch. The same layers and the same optimizer on both; "
+            "only on digits does the CNN train on distorted copies (slanted, thicker, thinner strokes suit "
+            "handwriting, not clothes)" + (". " + "; ".join(differences) if differences else "") + ".")
+
+
+side_by_side()
+
+
+def model_name(m: dict) -> str:
+    """A cached entry's plain name: the model's, and for your own network its layers."""
+    name = MODEL_NAMES.get(m["kind"], m["kind"])
+    if m["kind"] == "custom" and m["config"].get("layers"):
+        name += f" ({describe(m['config']['layers'])})"
+    return name
+
+
+def dataset_of(m: dict) -> str:
+    return m["config"].get("dataset", "mnist")
+
+
 st.subheader("Cached models")
-rows = sorted(cache.list_models(), key=lambda m: (list(DEFAULTS).index(m["kind"]), m.get("created", "")))
+# Each network's MNIST entries first, then the same network on the other data sets.
+rows = sorted(cache.list_models(), key=lambda m: (list(DEFAULTS).index(m["kind"]) if m["kind"] in DEFAULTS
+                                                  else len(DEFAULTS), DATASETS.index(dataset_of(m))
+                                                  if dataset_of(m) in DATASETS else len(DATASETS),
+                                                  m.get("created", "")))
 if not rows:
     st.warning("models_cache/ is empty. Rebuild it with `python -m core train --all`.")
 else:
     table = pd.DataFrame(
         {
-            "model": [MODEL_NAMES.get(m["kind"], m["kind"]) for m in rows],
+            "model": [model_name(m) for m in rows],
+            "data set": [TITLES.get(dataset_of(m), dataset_of(m)).split()[0] for m in rows],
             "seed": [m["seed"] for m in rows],
             "parameters": [m["param_count"] for m in rows],
             # Autoencoders reconstruct digits; they have no accuracy to show.
@@ -71,8 +160,8 @@ else:
             "distorted digits": st.column_config.CheckboxColumn(help=tip("distorted_digits")),
         },
     )
-    caption("Accuracy and loss on the 10,000 MNIST test digits, measured once after training (every "
-            "choice was made on the 5,000 validation digits); an autoencoder names no digit, so it has "
+    caption("Accuracy and loss on the 10,000 test images of the model's data set, measured once after training "
+            "(every choice was made on the 5,000 validation images); an autoencoder names no digit, so it has "
             "a loss (how far its pictures are from the clean digits) but no accuracy. Training time on "
             "the machine that built the models. The CNN is trained at three seeds; the weight-decay "
             "sweeps keep their runs at the chosen factor and without weight decay.")
@@ -120,9 +209,12 @@ else:
 
 st.subheader("The data")
 st.markdown("MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, available under "
-            "[CC BY-SA 3.0](https://creativecommons.org/licenses/by-sa/3.0/).")
-sha = rows[0]["data_sha256"] if rows else None
-source = rows[0]["data_source"] if rows else None
+            "[CC BY-SA 3.0](https://creativecommons.org/licenses/by-sa/3.0/). Fashion-MNIST by Han Xiao, "
+            "Kashif Rasul and Roland Vollgraf (Zalando Research, 2017), under the "
+            "[MIT licence](https://github.com/zalandoresearch/fashion-mnist/blob/master/LICENSE).")
+mnist_rows = [m for m in rows if dataset_of(m) == "mnist"]
+sha = mnist_rows[0]["data_sha256"] if mnist_rows else None
+source = mnist_rows[0]["data_source"] if mnist_rows else None
 with st.expander("Where this came from"):
     st.markdown(
         f"""
@@ -130,6 +222,9 @@ with st.expander("Where this came from"):
   (the bundled file's expected sha256 is `{data_mod.BUNDLED_SHA256}`).
 - The lab reads MNIST from `$DIGITLAB_MNIST` if set, else the bundled `data/mnist.npz`,
   else `keras.datasets.mnist.load_data()` (which needs the network).
+- It reads Fashion-MNIST from `$DIGITLAB_FASHION_MNIST` if set, else the copy Debian's
+  `dataset-fashion-mnist` package installs in `/usr/share/datasets/fashion-mnist`, each file
+  checked against its sha256; nothing is downloaded.
 - The benchmark table comes from `python -m core bench` (`benchmarks/results.json`); its
   recorded rows from the training records named below it.
 - Each model's cache entry (`models_cache/<kind>-<hash of its settings>`):

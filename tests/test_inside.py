@@ -238,8 +238,8 @@ def test_choices_list_the_networks_with_convolutions(fashion_root, tmp_path):
     assert [c.entry for c in found[2:]] == [f"custom-{fashion_conv.key()}", f"custom-{conv.key()}"]
     assert found[0].config.kind == "cnn" and found[0].dataset == "mnist"
     assert found[1].dataset == "fashion_mnist" and found[1].label == "The same CNN on Fashion-MNIST clothes"
-    assert found[3].label == "Your own network on MNIST digits: conv 4 3×3, pool, dense 16, trained here"
-    assert all("-" not in c.label.split(":")[0] or "MNIST" in c.label for c in found)  # no folder names
+    assert found[3].label == "Your own network on MNIST digits: Conv 4 3x3 · pool · Dense 16, trained here"
+    assert all(c.config.key() not in c.label and "custom" not in c.label for c in found)  # plain words
     without = inside.model_choices(fashion_root, runs, fashion_installed=False)
     assert [c.dataset for c in without] == ["mnist", "mnist"]
     assert inside.dense_partner("fashion_mnist").dataset == "fashion_mnist"
@@ -288,7 +288,7 @@ def test_page_opens_your_own_network_with_its_maps(tmp_path, monkeypatch):
     at = AppTest.from_file("../pages/inside.py", default_timeout=120)
     at.run()
     picker = at.selectbox(key="inside-model")
-    index = picker.options.index("Your own network on MNIST digits: conv 4 3×3, pool, dense 16, trained here")
+    index = picker.options.index("Your own network on MNIST digits: Conv 4 3x3 · pool · Dense 16, trained here")
     picker.select_index(index).run()
     at.segmented_control(key="inside-source").set_value("A test digit").run()
     assert not at.exception, [e.value for e in at.exception]
