@@ -1,6 +1,9 @@
 """Compare runs: classifiers from both stores side by side, the settings that tell them
 apart, their numbers in one table, and the ready-made comparisons of the course.
 
+``comparable_runs`` is the lab's one labelled list of classifiers: the Compare runs and
+the Mistakes pages both pick from it, so a run has the same name on both.
+
 Plain Python and pandas over the stores' small files (``core.cache.list_models``), no
 TensorFlow: the Compare runs page and the tests use the same code. The overlaid curves
 are ``core.figures.comparison_figure``.
@@ -15,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from core import cache
-from core.config import CLASSIFIERS, DEFAULTS, SWEEPS, TrainConfig
+from core.config import CLASSIFIERS, DATASETS, DEFAULTS, DROPOUT_PAIR, FASHION, HASH_OPTIONAL, SWEEPS, TrainConfig
 from core.glossary import MODEL_NAMES
 
 # At most this many runs at once: beyond it the curves' colours can no longer be told
@@ -26,6 +29,8 @@ MAX_RUNS = 8
 # column's plain name. ``TrainConfig``'s fields, all of them.
 SETTINGS = {
     "kind": "model",
+    "layers": "layers",
+    "dataset": "data set",
     "augment": "training digits",
     "l2": "L2 weight decay",
     "optimizer": "optimizer",
@@ -42,6 +47,28 @@ SETTINGS = {
 # Settings a run's label always names for its kind, even at the default: the shipped
 # 500-300 nets differ in exactly these, and the three CNNs in their seed.
 _ALWAYS_NAMED = {"dense_500_300": ("augment", "l2", "seed"), "cnn": ("seed",)}
+# A data set's short name in labels and table cells.
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+
+
+def layers_text(layers) -> str:
+    """Your own network's layer list in a few words, output layer left out (the lab adds
+    it): ``(("dense", 500, "relu"), ("dropout", 0.35))`` -> "Dense 500, Dropout 0.35".
+    ReLU, the usual activation, goes unsaid; others follow the layer ("Dense 64 tanh").
+    Empty for no layers; a layer of unknown type is shown as its first word."""
+    words = []
+    for layer in layers:
+        layer = tuple(layer)
+        kind, args = (layer[0] if layer else "?"), layer[1:]
+        if kind == "dense" and len(args) == 2:
+            words.append(f"Dense {args[0]}" + ("" if args[1] == "relu" else f" {args[1]}"))
+        elif kind == "conv2d" and len(args) == 3:
+            words.append(f"Conv {args[0]} {args[1]}x{args[1]}" + ("" if args[2] == "relu" else f" {args[2]}"))
+        elif kind == "dropout" and len(args) == 1:
+            words.append(f"Dropout {args[0]:g}")
+        else:
+            words.append({"maxpool": "MaxPool", "batchnorm": "BatchNorm"}.get(kind, str(kind)))
+    return ", ".join(words)
 
 
 def setting_text(field: str, value) -> str:
@@ -54,6 +81,10 @@ def setting_text(field: str, value) -> str:
     SETTINGS[field]  # noqa: B018  an unknown field fails here, in one place
     if field == "kind":
         return MODEL_NAMES.get(value, str(value))
+    if field == "layers":
+        return layers_text(value) or "its own (named model)"
+    if field == "dataset":
+        return DATASET_NAMES.get(value, str(value))
     if field == "augment":
         return "distorted" if value else "plain"
     if field == "l2":
@@ -69,6 +100,8 @@ def setting_text(field: str, value) -> str:
 
 def _phrase(field: str, value) -> str:
     # A setting as words inside a run's label ("L2 0.000178", "distorted digits").
+    if field == "dataset":
+        return DATASET_NAMES.get(value, str(value))
     if field == "augment":
         return "distorted digits" if value else "plain digits"
     if field == "l2":
@@ -87,19 +120,24 @@ def _phrase(field: str, value) -> str:
 
 
 def run_label(config: TrainConfig, store: str = "shipped") -> str:
-    """A run's plain name: its model, then every setting that differs from the model's
-    default recipe (``core.config.DEFAULTS``), and "trained here" for the runs store, e.g.
-    "Dense 500-300, distorted digits, no weight decay, seed 1" or "Dense 64-64, SGD,
-    learning rate 0.1, trained here".
+    """A run's plain name: its model (your own network by its layers), its data set when
+    not MNIST, then every setting that differs from the model's default recipe
+    (``core.config.DEFAULTS``), and "trained here" for the runs store, e.g. "Dense
+    500-300, distorted digits, no weight decay, seed 1", "CNN, Fashion-MNIST, 12 epochs,
+    seed 0" or "Your own network: Dense 500, Dropout 0.35, Dense 300, Dropout 0.35, 20
+    epochs, learning rate 0.002, batch 256".
 
     Args:
         store: "shipped" (models_cache/) or "here" (the runs store).
     """
     default = DEFAULTS.get(config.kind)
     always = _ALWAYS_NAMED.get(config.kind, ())
-    parts = [MODEL_NAMES.get(config.kind, config.kind)]
+    name = MODEL_NAMES.get(config.kind, config.kind)
+    parts = [f"{name}: {layers_text(config.layers)}" if config.layers else name]
     for field in SETTINGS:
-        if field == "kind":
+        # The layers are in the name; distortions are of digits, so off for other data
+        # sets whatever the default recipe says.
+        if field in ("kind", "layers") or (field == "augment" and config.dataset != "mnist"):
             continue
         value = getattr(config, field)
         if field in always or default is None or value != getattr(default, field):
@@ -148,14 +186,21 @@ def _runs_of(root: Path, store: str) -> list[Run]:
 
 
 def comparable_runs(shipped_root: Path | None = None, runs_root: Path | None = None) -> list[Run]:
-    """Every readable classifier of the shipped cache (``cache.cache_dir()`` by default)
-    in model order (Dense 64-64, Dense 500-300 by digits, L2 factor and seed, CNN by
-    seed), then every one trained here (``cache.runs_dir()``), newest first. Damaged
+    """The lab's one labelled list of classifiers, which the Compare runs and the Mistakes
+    pages both pick from: every readable classifier of the shipped cache
+    (``cache.cache_dir()`` by default) by data set (MNIST first) and model (Dense 64-64,
+    Dense 500-300 by digits, L2 factor and seed, CNN by seed, your own networks by
+    layers), then every one trained here (``cache.runs_dir()``), newest first. Damaged
     entries are left out (``core.cache.problems`` names them); two labels that would read
     the same get "(#2)", "(#3)" after the later ones."""
     shipped = _runs_of(Path(shipped_root or cache.cache_dir()), "shipped")
-    shipped.sort(key=lambda r: (CLASSIFIERS.index(r.config.kind), r.config.augment, r.config.l2,
-                                r.config.seed, r.entry))
+
+    def order(run: Run) -> tuple:
+        c = run.config
+        data = DATASETS.index(c.dataset) if c.dataset in DATASETS else len(DATASETS)
+        return data, CLASSIFIERS.index(c.kind), len(c.layers), repr(c.layers), c.augment, c.l2, c.seed, run.entry
+
+    shipped.sort(key=order)
     here = _runs_of(Path(runs_root or cache.runs_dir()), "here")
     here.sort(key=lambda r: r.metrics.get("created", ""), reverse=True)
     seen: dict[str, int] = {}
@@ -166,10 +211,21 @@ def comparable_runs(shipped_root: Path | None = None, runs_root: Path | None = N
     return shipped + here
 
 
+def store_signature(root: Path) -> tuple:
+    """(entry, modification time in ns) of every complete model entry of a store, sorted: a
+    new or rewritten run changes it, so a page's cached ``comparable_runs`` is read again."""
+    return tuple(sorted((p.parent.name, p.stat().st_mtime_ns) for p in Path(root).glob("*/metrics.json")))
+
+
 def _as_dict(config) -> dict:
     if isinstance(config, TrainConfig):
         return {f.name: getattr(config, f.name) for f in fields(TrainConfig)}
-    return dict(config)
+    # As metrics.json holds it: written before a field existed (its default then) and
+    # with the layers as lists of lists, which a set cannot hold.
+    out = {**HASH_OPTIONAL, **config} if {"kind", "epochs"} <= set(config) else dict(config)
+    if "layers" in out:
+        out["layers"] = tuple(tuple(layer) for layer in out["layers"] or ())
+    return out
 
 
 def differences(configs) -> list[str]:
@@ -246,15 +302,21 @@ def comparison_table(runs: list[Run]) -> tuple[pd.DataFrame, list[str]]:
 
 def shared_settings(runs: list[Run]) -> str:
     """The settings every picked run has in common, in words: "model: Dense 500-300;
-    training digits: plain; optimizer: Adam; ..."; empty for no runs. Settings that do
-    nothing for a classifier (noise level, code size) are left out, and so is SGD momentum
-    when every run uses Adam, which ignores it."""
+    data set: MNIST; training digits: plain; optimizer: Adam; ..."; empty for no runs.
+    Settings that do nothing for a classifier (noise level, code size) are left out, and
+    so are SGD momentum when every run uses Adam, which ignores it, the layers when every
+    run is a named model, and the digit distortions when no run trained on digits."""
     if not runs:
         return ""
     differing = set(differences([r.config for r in runs]))
     config = runs[0].config
     all_adam = "optimizer" not in differing and config.optimizer == "adam"
     unused = {"noise_level", "latent_dim"} | ({"momentum"} if all_adam else set())
+    # Named models only (no layer list to share), or no digits to distort.
+    if "layers" not in differing and not config.layers:
+        unused.add("layers")
+    if "dataset" not in differing and config.dataset != "mnist":
+        unused.add("augment")
     return "; ".join(f"{SETTINGS[f]}: {setting_text(f, getattr(config, f))}" for f in SETTINGS
                      if f not in differing and f not in unused)
 
@@ -263,9 +325,8 @@ def shared_settings(runs: list[Run]) -> str:
 class Preset:
     """A ready-made comparison: ``title`` (its button), ``question`` (one sentence on what
     it shows), ``configs`` (the runs it needs) with ``names`` (a short name for each, for
-    the sentence under it), ``focus`` ("gap": the gap between training and validation
-    accuracy, "speed": how fast validation accuracy climbs) and ``unavailable`` (one
-    sentence saying why it cannot be shown; empty when it can)."""
+    the sentence under it) and ``focus`` ("gap": the gap between training and validation
+    accuracy, "speed": how fast validation accuracy climbs)."""
 
     key: str
     title: str
@@ -273,7 +334,6 @@ class Preset:
     configs: tuple = ()
     names: tuple = ()
     focus: str = "gap"
-    unavailable: str = ""
 
 
 def _sweep_run(sweep, l2: float, seed: int = 0) -> TrainConfig:
@@ -290,12 +350,13 @@ _CHOSEN_L2 = DEFAULTS["dense_500_300"].l2
 SGD_LEARNING_RATE = 0.1
 
 PRESETS = (
+    # Two shipped runs of your own network (core.config.DROPOUT_PAIR): the same 500-300
+    # layers and recipe, dropout 0.35 after each hidden layer in the second only.
     Preset("dropout", "With and without dropout",
-           "Dropout switches off a random share of a network's units at every training step, so it cannot "
-           "lean on any one of them, which narrows the gap between training and validation accuracy.",
-           unavailable="This comparison needs a dropout setting in the lab's training settings, which they "
-                       "do not have yet: the CNN always trains with dropout 0.3 and the dense nets never do, "
-                       "so no two runs differ in dropout alone."),
+           "Dropout switches off a random 35% of a layer's units at every training step, so the network "
+           "cannot lean on any one of them: compare the gap between training and validation accuracy of the "
+           "same 500-300 network trained the same way, without dropout and with it after each hidden layer.",
+           DROPOUT_PAIR, ("no dropout", "dropout 0.35")),
     Preset("sgd_adam", "SGD against Adam",
            "Adam gives every weight its own step size while SGD, here at the course's learning rate of 0.1, "
            "moves all weights by the same rule: watch how fast each validation curve climbs and where it ends.",
@@ -312,6 +373,13 @@ PRESETS = (
            "digits: compare the gap between training and validation accuracy with and without it.",
            (_sweep_run(SWEEPS[0], _CHOSEN_L2), _sweep_run(SWEEPS[0], 0.0)),
            (f"L2 {_CHOSEN_L2:.2g}", "no weight decay")),
+    # The shipped seed-0 CNN against the same network on clothes (core.config.FASHION[0]).
+    Preset("mnist_fashion", "The same CNN on MNIST and on Fashion-MNIST",
+           "The same network reads handwritten digits and photos of clothes: compare how far each climbs and "
+           "the gap between training and validation accuracy. On clothes it trains 12 epochs on plain images "
+           "(slant and stroke width are distortions of digits); on digits 16 epochs on distorted ones, whose "
+           "training accuracy is therefore measured on harder images than its validation accuracy.",
+           (DEFAULTS["cnn"], FASHION[0]), ("MNIST digits", "Fashion-MNIST clothes")),
 )
 
 

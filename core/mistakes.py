@@ -1,9 +1,12 @@
-"""The Mistakes page's arithmetic: a classifier's answers on the 10,000 test digits, its
-confusion matrix, the digits of one cell and its most confident mistakes.
+"""The Mistakes page's arithmetic: a classifier's answers on the 10,000 test images of its
+data set (MNIST digits, Fashion-MNIST clothes), its confusion matrix, the images of one
+cell and its most confident mistakes.
 
 The model runs once per entry (``test_predictions``, a few seconds on 2 cores; the page
 caches the result as an ``Analysis``); a click on a confusion-matrix cell then only
 indexes arrays already computed (``cell_view``), which ``python -m core bench`` times.
+The classifiers to pick from are ``core.compare.comparable_runs``, the Compare runs
+page's list, so a run has one name on both pages.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from core import cache
-from core.config import CLASSIFIERS, TrainConfig, cnn_configs, default_config
-from core.glossary import MODEL_NAMES
+from core.config import TrainConfig
 
 CLASSES = 10
+# Class names of MNIST (``core.datasets.class_names("mnist")``): the default of every
+# function that names classes.
+DIGITS = tuple(str(d) for d in range(CLASSES))
 # Digits shown for one clicked cell: a diagonal cell holds about 1,000, more than a page
 # can show at once; the most confident come first.
 CELL_SHOWN = 40
@@ -25,8 +30,8 @@ STRIP_SHOWN = 16
 
 
 def test_predictions(model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Class probabilities of every image: ``x`` (n, 28, 28) float32 in [0, 1] ->
-    (n, 10) float32, rows summing to 1.
+    """Class probabilities of every image: ``x`` (n, 28, 28) float32 in [0, 1] (or
+    (n, 32, 32, 3) for CIFAR-10) -> (n, 10) float32, rows summing to 1.
 
     Batched ``model.predict``, as ``core.experiments.accuracy`` scores, so the argmax of
     these rows gives the same test accuracy the benchmark measures.
@@ -136,9 +141,11 @@ class Analysis:
         """``most_confident_mistakes`` of this analysis."""
         return most_confident_mistakes(self.y_true, self.y_pred, self.probabilities, k)
 
-    def captions(self, indices: np.ndarray, reader: str = "read") -> list[str]:
-        """"true 4 · read 9 · 98%" for each index: label, prediction, its probability."""
-        return [f"true {self.y_true[i]} · {reader} {self.y_pred[i]} · {percent(self.confidence[i])}" for i in indices]
+    def captions(self, indices: np.ndarray, reader: str = "read", names: tuple = DIGITS) -> list[str]:
+        """"true 4 · read 9 · 98%" for each index: label, prediction, its probability;
+        ``names`` the 10 class names ("true Shirt · read T-shirt/top · 61%")."""
+        return [f"true {names[self.y_true[i]]} · {reader} {names[self.y_pred[i]]} · {percent(self.confidence[i])}"
+                for i in indices]
 
 
 def analyse(probabilities: np.ndarray, y_true: np.ndarray) -> Analysis:
@@ -160,28 +167,31 @@ def analyse(probabilities: np.ndarray, y_true: np.ndarray) -> Analysis:
 
 
 def enlarge(images: np.ndarray, factor: int) -> list[np.ndarray]:
-    """(n, 28, 28) float in [0, 1] -> n (28 * factor, 28 * factor) float32 images,
-    nearest neighbour, so the browser shows crisp pixels."""
-    block = np.ones((factor, factor), np.float32)
-    return [np.kron(np.asarray(image, np.float32), block) for image in images]
+    """(n, h, w) or colour (n, h, w, 3) float in [0, 1] -> n (h * factor, w * factor[, 3])
+    float32 images, nearest neighbour, so the browser shows crisp pixels."""
+    images = np.asarray(images, np.float32)
+    return list(np.repeat(np.repeat(images, factor, axis=1), factor, axis=2))
 
 
 def cell_view(analysis: Analysis, x: np.ndarray, true: int, predicted: int, factor: int = 3,
-              limit: int = CELL_SHOWN) -> tuple[list[np.ndarray], list[str], int]:
-    """What the page shows for a clicked cell: (at most ``limit`` enlarged digits, most
-    confident first; their captions; how many digits the cell holds).
+              limit: int = CELL_SHOWN, names: tuple = DIGITS) -> tuple[list[np.ndarray], list[str], int]:
+    """What the page shows for a clicked cell: (at most ``limit`` enlarged images, most
+    confident first; their captions, classes named by ``names``; how many images the cell
+    holds).
 
     Raises:
-        ValueError: if ``true`` or ``predicted`` is not a digit 0..9.
+        ValueError: if ``true`` or ``predicted`` is not a class 0..9.
     """
     indices = analysis.cell(true, predicted)
     shown = indices[:limit]
-    return enlarge(x[shown], factor), analysis.captions(shown), len(indices)
+    return enlarge(x[shown], factor), analysis.captions(shown, names=names), len(indices)
 
 
-def confusion_figure(matrix: np.ndarray, height: int = 520):
+def confusion_figure(matrix: np.ndarray, height: int = 520, names: tuple = DIGITS, noun: str = "digit"):
     """A plotly figure of a (10, 10) confusion matrix: counts in the cells, the diagonal
-    (read right) in greens and the mistakes in reds, true digits down, predicted across.
+    (read right) in greens and the mistakes in reds, true classes down, predicted across,
+    each axis labelled with ``names`` (the 10 class names: "0".."9" for MNIST) and
+    ``noun`` ("digit", or "image" for clothes) in the hover text and axis title.
 
     Plotly heatmaps emit no point selections (checked in Chromium with Streamlit 1.64's
     ``on_select``), so an invisible marker sits on each cell: a click selects it, and its
@@ -210,49 +220,21 @@ def confusion_figure(matrix: np.ndarray, height: int = 520):
         customdata=np.stack([true.ravel(), predicted.ravel(), matrix.ravel()], axis=1),
         marker={"size": 26, "symbol": "square-open", "color": "#1f4e9c", "line": {"width": 3}, "opacity": 0},
         selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0}},
-        hovertemplate="true %{customdata[0]}, read as %{customdata[1]}: %{customdata[2]} digits<extra></extra>",
+        text=[f"true {names[t]}, read as {names[p]}" for t, p in zip(true.ravel(), predicted.ravel())],
+        hovertemplate=f"%{{text}}: %{{customdata[2]}} {noun}s<extra></extra>",
         showlegend=False))
     # Fixed ranges, square cells by shrinking the domain, not widening a range: the plot area
     # is exactly the 10 x 10 cells (the markers would pad it).
-    fig.update_xaxes(title_text="read as (the model's answer)", tickmode="linear", dtick=1, side="top",
+    ticks = {"tickmode": "array", "tickvals": list(digits), "ticktext": list(names)}
+    fig.update_xaxes(title_text="read as (the model's answer)", **ticks, side="top",
                      range=[-0.5, CLASSES - 0.5], constrain="domain",
                      showgrid=False, zeroline=False, fixedrange=True)
-    fig.update_yaxes(title_text="true digit", tickmode="linear", dtick=1, range=[CLASSES - 0.5, -0.5],
+    fig.update_yaxes(title_text=f"true {noun if names == DIGITS else 'class'}", **ticks,
+                     range=[CLASSES - 0.5, -0.5],
                      showgrid=False, zeroline=False, fixedrange=True, scaleanchor="x", constrain="domain")
     fig.update_layout(height=height, margin={"t": 50, "b": 10, "l": 10, "r": 10}, clickmode="event+select",
                       dragmode=False, hovermode="closest", hoverdistance=-1, plot_bgcolor="white")
     return fig
-
-
-def shipped_configs() -> list[TrainConfig]:
-    """The shipped classifiers: the default CNN at each seed, then the two dense nets'
-    default recipes."""
-    return cnn_configs() + [default_config("dense_64_64"), default_config("dense_500_300")]
-
-
-def shipped_label(config: TrainConfig) -> str:
-    """A shipped classifier's plain name: "CNN (seed 0)", "Dense 64-64"."""
-    name = MODEL_NAMES[config.kind]
-    return f"{name} (seed {config.seed})" if config.kind == "cnn" else name
-
-
-def runs_here(root: Path | None = None) -> list[dict]:
-    """The classifiers trained on this server (default: the runs store), newest first:
-    {"entry": "<kind>-<key>", "label": plain words, "metrics": metrics.json}. Damaged
-    entries are left out (``core.cache.problems`` names them)."""
-    rows = [m for m in cache.list_models(root or cache.runs_dir()) if m["kind"] in CLASSIFIERS]
-    rows.sort(key=lambda m: m.get("created", ""), reverse=True)
-    out, seen = [], {}
-    for m in rows:
-        c = m["config"]
-        label = (f"{MODEL_NAMES[m['kind']]}, trained here: {c['epochs']} epochs, learning rate "
-                 f"{c['learning_rate']:g}, seed {c['seed']}" + (", distorted digits" if c["augment"] else "")
-                 + (f", L2 {c['l2']:g}" if c["l2"] else ""))
-        seen[label] = seen.get(label, 0) + 1
-        if seen[label] > 1:  # same words, other settings (batch size, optimizer, ...)
-            label += f" (#{seen[label]})"
-        out.append({"entry": f"{m['kind']}-{m['key']}", "label": label, "metrics": m})
-    return out
 
 
 def load_entry(root: Path, entry: str) -> cache.CachedModel:

@@ -16,22 +16,16 @@ owner = session_owner()
 DEFAULT_PRESET = "plain_distorted"
 
 
-def store_signature(root: Path) -> tuple:
-    """(entry, modification time) of every complete entry of a store: a new or rewritten
-    run changes it, so the cached listing below is read again."""
-    return tuple(sorted((p.parent.name, p.stat().st_mtime_ns) for p in root.glob("*/metrics.json")))
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def listing(shipped: str, here: str, signature: tuple) -> list[compare.Run]:
     """``core.compare.comparable_runs`` of the two stores, read again when ``signature``
-    (both stores' ``store_signature``) changes."""
+    (both stores' ``core.compare.store_signature``) changes."""
     return compare.comparable_runs(Path(shipped), Path(here))
 
 
 collect_runs()
 runs = listing(str(cache.cache_dir()), str(cache.runs_dir()),
-               store_signature(cache.cache_dir()) + store_signature(cache.runs_dir()))
+               compare.store_signature(cache.cache_dir()) + compare.store_signature(cache.runs_dir()))
 by_label = {run.label: run for run in runs}
 
 
@@ -63,11 +57,7 @@ with st.container(horizontal=True, key="presets"):
     for p in compare.PRESETS:
         found, _ = compare.resolve(p, runs)
         st.button(p.title, key=f"preset-{p.key}", type="primary" if p.key == active else "secondary",
-                  disabled=bool(p.unavailable), help=p.unavailable or None,
                   on_click=pick_preset, args=(p.key, [r.label for r in found]))
-for p in compare.PRESETS:
-    if p.unavailable:
-        st.markdown(f"*{p.title}:* {p.unavailable}")
 explain("generalization_gap", "dropout")
 # Projector mode: the curves right under the buttons, as the page's key figure.
 first = st.container()
@@ -143,6 +133,8 @@ if active:
         explain("optimizer")
     elif chosen.key == "plain_distorted":
         explain("distorted_digits")
+    elif chosen.key == "mnist_fashion":
+        explain("fashion_mnist")
     elif chosen.key == "weight_decay":
         explain("l2")
         caption("One seed each: the Regularization page shows how far three seeds of the same settings "
@@ -165,8 +157,10 @@ zoom = c2.toggle("Zoom in on the last epochs", key="compare-zoom")
 fig = comparison_figure([(r.label, r.history) for r in picked], loss=loss, zoom=zoom)
 with first if projector() else st.container():
     st.plotly_chart(larger_type(fig) if projector() else fig, key="compare-curves")
-caption("Solid: accuracy on the 5,000 validation digits after each epoch. Dashed: accuracy on the training "
-        "digits, averaged over each epoch while the network still learns (on distorted digits for runs "
+# Digits, or images when a run read clothes or photos.
+images = "digits" if all(r.config.dataset == "mnist" for r in picked) else "images"
+caption(f"Solid: accuracy on the 5,000 validation {images} after each epoch. Dashed: accuracy on the training "
+        f"{images}, averaged over each epoch while the network still learns (on distorted digits for runs "
         "trained on them).")
 
 table, shaded = compare.comparison_table(picked)

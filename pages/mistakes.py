@@ -1,51 +1,78 @@
-"""Mistakes: each classifier's confusion matrix on the 10,000 test digits; a click on a
-cell shows its digits."""
+"""Mistakes: each classifier's confusion matrix on the 10,000 test images of its data set
+(digits or clothes); a click on a cell shows its images."""
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import cache, mistakes
+from core import cache, compare, datasets, mistakes
 from core.config import default_config
+from core.data import DataUnavailableError
 from core.figures import larger_type
-from pages.shared import caption, explain, mnist, projector, test_analysis, use_app_navigation
+from pages.shared import caption, collect_runs, explain, projector, test_analysis, test_set, use_app_navigation
 
 use_app_navigation()
 
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def listing(shipped: str, here: str, signature: tuple) -> list[compare.Run]:
+    """``core.compare.comparable_runs`` of the two stores (the Compare runs page's list, so
+    a run has the same name on both pages), read again when ``signature`` changes."""
+    return compare.comparable_runs(Path(shipped), Path(here))
+
+
 st.title("Mistakes")
 st.markdown(
-    "Each classifier of the lab has read the 10,000 MNIST test digits, which it never saw while "
-    "learning. The matrix counts its answers: a row for each true digit, a column for each answer, "
-    "the digits it read right on the green diagonal and its mistakes in red. **Click a cell** to see "
-    "its digits, the diagonal's too."
+    "Each classifier of the lab has read the 10,000 test images of its data set, which it never saw "
+    "while learning. The matrix counts its answers: a row for each true class (digit or garment), a column "
+    "for each answer, the images it read right on the green diagonal and its mistakes in red. **Click a "
+    "cell** to see its images, the diagonal's too."
 )
 explain("confusion_matrix", "per_class_accuracy", "softmax")
 
-shipped = {mistakes.shipped_label(c): ("shipped", f"{c.kind}-{c.key()}") for c in mistakes.shipped_configs()}
-here = {r["label"]: ("here", r["entry"]) for r in mistakes.runs_here()}
-choices = {**shipped, **here}
-name = st.selectbox("Classifier", list(choices),
-                    help="The classifiers shipped with the lab, then those trained on this server (Train page).")
-store, entry = choices[name]
-default_cnn = store == "shipped" and entry == f"cnn-{default_config('cnn').key()}"
+collect_runs()
+runs = listing(str(cache.cache_dir()), str(cache.runs_dir()),
+               compare.store_signature(cache.cache_dir()) + compare.store_signature(cache.runs_dir()))
+if not runs:
+    st.warning("No classifier is in models_cache/ or the runs store: rebuild the shipped ones with "
+               "`python -m core train --all`.")
+    st.stop()
+by_label = {run.label: run for run in runs}
+# The seed-0 MNIST CNN first shown, wherever the list puts it.
+default_entry = f"cnn-{default_config('cnn').key()}"
+labels = list(by_label)
+start = next((i for i, r in enumerate(runs) if r.store == "shipped" and r.entry == default_entry), 0)
+name = st.selectbox("Classifier", labels, index=start, key="mistakes-classifier",
+                    help="The classifiers shipped with the lab, then those trained on this server (Train page), "
+                         "named as on the Compare runs page.")
+run = by_label[name]
+store, entry, dataset = run.store, run.entry, run.config.dataset
+default_cnn = store == "shipped" and entry == default_entry
+names = datasets.class_names(dataset)
+# What one test image is, in the page's sentences.
+noun = "digit" if dataset == "mnist" else "image"
 try:
     analysis = test_analysis(store, entry)
-    recorded = cache.read_json((cache.cache_dir() if store == "shipped" else cache.runs_dir()) / entry /
-                               "metrics.json").get("test_accuracy")
+    x_test = test_set(dataset)["x_test"]
 except FileNotFoundError:
-    kind = entry.split("-")[0]
-    st.warning(f"The {name} is not in models_cache/: rebuild it with `python -m core train {kind}`."
+    st.warning(f"{name} is not in models_cache/ any more: rebuild it with `python -m core train`."
                if store == "shipped" else f"The run {name} is no longer in the runs store.")
     st.stop()
 except cache.CorruptEntryError as exc:
     st.warning(f"{exc} Choose another classifier.")
     st.stop()
+except DataUnavailableError as exc:
+    st.warning(f"{name} reads {datasets.TITLES.get(dataset, dataset)}, whose test images are not on this "
+               f"server: {exc}")
+    st.stop()
 
-x_test = mnist()["x_test"]
+recorded = run.metrics.get("test_accuracy")
 factor = 4 if projector() else 3
 total = int(analysis.matrix.sum())
-st.markdown(f"The {name} reads **{analysis.accuracy:.2%}** of the {total:,} test digits right: "
-            f"**{analysis.errors}** mistakes.")
+st.markdown(f"**{name}** reads **{analysis.accuracy:.2%}** of the {total:,} test {noun}s of "
+            f"{datasets.TITLES.get(dataset, dataset)} right: **{analysis.errors}** mistakes.")
 
 
 def default_cell() -> tuple[int, int]:
@@ -78,51 +105,53 @@ def matrix_and_cell():
     with left:
         if projector():
             # The counts too, for the back of a room; a taller matrix keeps "1130" inside its cell.
-            fig = larger_type(mistakes.confusion_figure(analysis.matrix, height=620))
+            fig = larger_type(mistakes.confusion_figure(analysis.matrix, height=620, names=names, noun=noun))
             fig.update_traces(textfont_size=15, selector={"type": "heatmap"})
         else:
-            fig = mistakes.confusion_figure(analysis.matrix, height=440)
+            fig = mistakes.confusion_figure(analysis.matrix, height=440, names=names, noun=noun)
         st.plotly_chart(fig, selection_mode="points", key=chart_key,
                         on_select=lambda: chart_clicked(chart_key, true_key, read_key),
                         config={"displayModeBar": False})
         c1, c2 = st.columns(2)
-        digits = list(range(mistakes.CLASSES))
-        c1.selectbox("True digit", digits, key=true_key)
-        c2.selectbox("Read as", digits, key=read_key)
+        classes = list(range(mistakes.CLASSES))
+        c1.selectbox(f"True {'digit' if dataset == 'mnist' else 'class'}", classes, key=true_key,
+                     format_func=names.__getitem__)
+        c2.selectbox("Read as", classes, key=read_key, format_func=names.__getitem__)
     true, predicted = st.session_state[true_key], st.session_state[read_key]
-    images, captions, count = mistakes.cell_view(analysis, x_test, true, predicted, factor)
+    images, captions, count = mistakes.cell_view(analysis, x_test, true, predicted, factor, names=names)
     with right, st.container(key="cell-digits"):
-        what = "read right" if true == predicted else f"read as {predicted}"
-        st.subheader(f"True {true}, {what}: {count:,} digit{'s' if count != 1 else ''}")
+        what = "read right" if true == predicted else f"read as {names[predicted]}"
+        st.subheader(f"True {names[true]}, {what}: {count:,} {noun}{'s' if count != 1 else ''}")
         if not clicked:
             caption("Nothing clicked yet: this is the most frequent mistake. Click any cell of the matrix, "
                     "or pick one under it.")
         if count == 0:
-            st.markdown(f"No test digit is in this cell: the {name} never read a {true} as a {predicted}.")
+            st.markdown(f"No test {noun} is in this cell: {name} never read a {names[true]} as a "
+                        f"{names[predicted]}.")
         else:
             if count > len(images):
                 st.markdown(f"The {len(images)} it was surest of, of {count:,}:")
             st.image(images, caption=captions, clamp=True)
-            caption("Under each digit: its true label, the model's answer and how sure it was (“% sure”).")
+            caption(f"Under each {noun}: its true label, the model's answer and how sure it was (“% sure”).")
 
 
 matrix_and_cell()
 
 
 def misread_as(row: np.ndarray) -> str:
-    """The answers a true digit most often wrongly got, ties all named: "3 (5×)", "0, 4, 8 (1× each)"."""
+    """The answers a true class most often wrongly got, ties all named: "3 (5×)", "0, 4, 8 (1× each)"."""
     if not row.max():
         return "–"
-    top = ", ".join(str(d) for d in np.flatnonzero(row == row.max()))
-    return f"{top} ({row.max()}×{' each' if ',' in top else ''})"
+    top = [names[d] for d in np.flatnonzero(row == row.max())]
+    return f"{', '.join(top)} ({row.max()}×{' each' if len(top) > 1 else ''})"
 
 
-st.subheader("Per-digit accuracy")
+st.subheader("Per-digit accuracy" if dataset == "mnist" else "Per-class accuracy")
 rows = analysis.matrix.sum(axis=1)
 off = np.where(np.eye(mistakes.CLASSES, dtype=bool), 0, analysis.matrix)
 st.dataframe(pd.DataFrame({
-    "digit": np.arange(mistakes.CLASSES),
-    "test digits": rows,
+    "digit" if dataset == "mnist" else "class": list(names),
+    f"test {noun}s": rows,
     "read right": np.diag(analysis.matrix),
     "accuracy": 100 * mistakes.per_class_accuracy(analysis.matrix),
     "most often misread as": [misread_as(r) for r in off],
@@ -132,7 +161,7 @@ st.dataframe(pd.DataFrame({
 strip = analysis.most_confident_mistakes()
 if len(strip):
     st.subheader("Its most confident mistakes")
-    st.image(mistakes.enlarge(x_test[strip], factor), caption=analysis.captions(strip), clamp=True)
+    st.image(mistakes.enlarge(x_test[strip], factor), caption=analysis.captions(strip, names=names), clamp=True)
     caption("The wrong answers it was surest of: a high “% sure” on a wrong answer means the model does "
             "not know it is wrong.")
 
@@ -162,7 +191,7 @@ if default_cnn and analysis.errors:
 with st.expander("Where this came from"):
     where = "models_cache/" if store == "shipped" else "the runs store (trained on this server)"
     recorded_text = f"{recorded:.2%}" if recorded is not None else "not recorded"
-    st.markdown(f"Entry `{entry}` in {where}. This server ran the model once on the 10,000 MNIST test "
-                f"digits (batches of 1,000) and counted its answers: {analysis.accuracy:.2%} right; the "
-                f"test accuracy recorded after training is {recorded_text}. A model's answer is its most "
-                "probable digit.")
+    st.markdown(f"Entry `{entry}` in {where}. This server ran the model once on the {total:,} test {noun}s "
+                f"of {datasets.TITLES.get(dataset, dataset)} (batches of 1,000) and counted its answers: "
+                f"{analysis.accuracy:.2%} right; the test accuracy recorded after training is {recorded_text}. "
+                f"A model's answer is its most probable class.")

@@ -271,7 +271,7 @@ def test_compare_preset_click_overlays_its_runs(server, page):
 
     page.goto(f"{server}/compare")
     settle(page)
-    expect(page.get_by_role("button", name="With and without dropout")).to_be_disabled()
+    expect(page.get_by_role("button", name="With and without dropout")).to_be_enabled()
     page.get_by_role("button", name="Weight decay on and off").click()
     settle(page)
     expect(page.get_by_role("heading", name="Weight decay on and off")).to_be_visible()

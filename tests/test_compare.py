@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import cache, compare, jobs
-from core.config import DEFAULTS, SWEEPS, TrainConfig, default_config
+from core.config import CLASSIFIERS, DEFAULTS, DROPOUT_PAIR, FASHION, SWEEPS, TrainConfig, default_config
 from core.experiments import load_sweep
 from core.figures import COMPARE_COLORS, comparison_figure
 from core.sweeps import kept_configs
@@ -41,7 +41,8 @@ def test_differences_of_equal_or_single_configs_is_empty():
 
 
 def test_differences_reads_dicts_as_stored_in_metrics_json(shipped_runs):
-    dicts = [run.metrics["config"] for run in shipped_runs if run.config.kind == "cnn"]
+    dicts = [run.metrics["config"] for run in shipped_runs if run.config.kind == "cnn" and
+             run.config.dataset == "mnist"]
     assert len(dicts) == 3 and compare.differences(dicts) == ["seed"]
     # An int and a float of the same value are the same setting (JSON may write either).
     assert compare.differences([{"momentum": 0}, {"momentum": 0.0}]) == []
@@ -53,6 +54,9 @@ def test_each_preset_differs_in_what_it_asks_about():
     assert compare.differences(compare.preset("sgd_adam").configs) == ["optimizer", "learning_rate"]
     assert compare.differences(compare.preset("plain_distorted").configs) == ["augment"]
     assert compare.differences(compare.preset("weight_decay").configs) == ["l2"]
+    assert compare.differences(compare.preset("dropout").configs) == ["layers"]
+    # The same network; on clothes without the digit distortions and with its own epochs.
+    assert compare.differences(compare.preset("mnist_fashion").configs) == ["dataset", "augment", "epochs"]
     assert [c.optimizer for c in compare.preset("sgd_adam").configs] == ["adam", "sgd"]
     with pytest.raises(KeyError):
         compare.preset("batch_norm")
@@ -85,10 +89,59 @@ def test_sgd_against_adam_needs_one_training(shipped_runs):
     assert [r.entry for r in found] == [entry(adam)] and missing == [sgd]
 
 
-def test_dropout_preset_is_disabled_with_a_reason():
-    dropout = compare.preset("dropout")
-    assert dropout.configs == () and "dropout setting" in dropout.unavailable
-    assert all(not p.unavailable for p in compare.PRESETS if p.key != "dropout")
+def test_dropout_preset_runs_differ_only_in_their_dropout_layers():
+    off, on = compare.preset("dropout").configs
+    assert (off, on) == DROPOUT_PAIR
+    assert [layer for layer in on.layers if layer[0] != "dropout"] == list(off.layers)
+    assert [layer for layer in on.layers if layer[0] == "dropout"] == [("dropout", 0.35)] * 2
+    assert off.l2 == on.l2 == 0  # no weight decay: the gap is dropout's alone
+
+
+@pytest.mark.parametrize("key", ["dropout", "mnist_fashion"])
+def test_new_presets_are_shipped_runs_and_quote_their_own_histories(key, shipped_runs):
+    chosen = compare.preset(key)
+    found, missing = compare.resolve(chosen, shipped_runs)
+    assert missing == [], f"not in models_cache/: {[entry(c) for c in missing]}"
+    assert [r.config for r in found] == list(chosen.configs) and all(r.store == "shipped" for r in found)
+    text = compare.findings(chosen, found)
+    for name, config in zip(chosen.names, chosen.configs):
+        history, metrics = cache.load_records(config)
+        gap = history["accuracy"][-1] - history["val_accuracy"][-1]
+        assert f"{100 * gap:+.2f} points with {name}" in text
+        assert f"{metrics['test_accuracy']:.2%} with {name}" in text
+
+
+def test_every_preset_is_one_click():
+    # No preset waits on a setting the lab lacks; only SGD against Adam needs a training.
+    assert [p.key for p in compare.PRESETS] == ["dropout", "sgd_adam", "plain_distorted", "weight_decay",
+                                                "mnist_fashion"]
+    assert all(len(p.configs) == len(p.names) == 2 for p in compare.PRESETS)
+    for p in compare.PRESETS:
+        for config in p.configs:
+            config.validate()
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+def test_labels_name_the_data_set_and_your_own_layers():
+    off, on = DROPOUT_PAIR
+    assert compare.run_label(on).startswith("Your own network: Dense 500, Dropout 0.35, Dense 300, Dropout 0.35, ")
+    assert compare.run_label(off).startswith("Your own network: Dense 500, Dense 300, ")
+    assert compare.run_label(FASHION[0]) == "CNN, Fashion-MNIST, 12 epochs, seed 0"
+    assert compare.run_label(FASHION[1], "here") == "Dense 64-64, Fashion-MNIST, trained here"
+    assert compare.run_label(default_config("cnn")) == "CNN, seed 0"  # MNIST goes unsaid
+    assert compare.layers_text((("conv2d", 32, 3, "relu"), ("batchnorm",), ("maxpool",), ("dense", 64, "tanh"))) \
+        == "Conv 32 3x3, BatchNorm, MaxPool, Dense 64 tanh"
+    assert compare.setting_text("dataset", "fashion_mnist") == "Fashion-MNIST"
+    assert compare.setting_text("layers", on.layers) == "Dense 500, Dropout 0.35, Dense 300, Dropout 0.35"
+
+
+def test_differences_read_old_entries_as_mnist_without_layers():
+    old = {k: v for k, v in DEFAULTS["cnn"].__dict__.items() if k not in ("dataset", "layers")}
+    assert compare.differences([old, DEFAULTS["cnn"]]) == []
+    assert compare.differences([old, FASHION[0]]) == ["dataset", "augment", "epochs"]
+    stored = {**DROPOUT_PAIR[1].__dict__, "layers": [list(layer) for layer in DROPOUT_PAIR[1].layers]}
+    assert compare.differences([stored, DROPOUT_PAIR[0]]) == ["layers"]
 
 
 # --- the table and the gap -----------------------------------------------------------------
@@ -138,7 +191,7 @@ def test_shared_settings_leave_out_the_differing_ones(shipped_runs):
 # --- the listing ----------------------------------------------------------------------------
 
 def test_listing_has_every_shipped_classifier_once_with_plain_unique_labels(shipped_runs):
-    classifiers = [m for m in cache.list_models() if m["kind"] in ("dense_64_64", "dense_500_300", "cnn")]
+    classifiers = [m for m in cache.list_models() if m["kind"] in CLASSIFIERS]
     assert sorted(r.entry for r in shipped_runs) == sorted(f"{m['kind']}-{m['key']}" for m in classifiers)
     labels = [r.label for r in shipped_runs]
     assert len(set(labels)) == len(labels)
@@ -210,8 +263,7 @@ def test_page_opens_on_plain_against_distorted_digits(page, shipped_runs):
     found, _ = compare.resolve(compare.preset("plain_distorted"), shipped_runs)
     assert table_runs(page) == [r.label for r in found]
     assert any("differ in **training digits**" in m.value for m in page.markdown)
-    assert page.button(key="preset-dropout").disabled
-    assert any("needs a dropout setting" in m.value for m in page.markdown)
+    assert not any(b.disabled for b in page.button if b.key.startswith("preset-"))
 
 
 def test_a_preset_click_shows_its_runs_and_a_hand_pick_leaves_it(page, shipped_runs):
@@ -220,12 +272,30 @@ def test_a_preset_click_shows_its_runs_and_a_hand_pick_leaves_it(page, shipped_r
     found, _ = compare.resolve(compare.preset("weight_decay"), shipped_runs)
     assert table_runs(page) == [r.label for r in found]
     assert any(compare.findings(compare.preset("weight_decay"), found) in m.value for m in page.markdown)
-    cnns = [r.label for r in shipped_runs if r.config.kind == "cnn"]
+    cnns = [r.label for r in shipped_runs if r.config.kind == "cnn" and r.config.dataset == "mnist"]
     page.multiselect(key="compare-runs").set_value(cnns).run()
     assert not page.exception
     assert table_runs(page) == cnns
     assert not any(h.value == "Weight decay on and off" for h in page.subheader)
     assert any("differ in **seed**" in m.value for m in page.markdown)
+
+
+@pytest.mark.parametrize("key", ["dropout", "mnist_fashion"])
+def test_a_click_on_a_new_preset_shows_both_shipped_runs(page, shipped_runs, key):
+    page.button(key=f"preset-{key}").click().run()
+    assert not page.exception
+    chosen = compare.preset(key)
+    found, missing = compare.resolve(chosen, shipped_runs)
+    assert not missing and table_runs(page) == [r.label for r in found]
+    assert any(h.value == chosen.title for h in page.subheader)
+    assert any(compare.findings(chosen, found) in m.value for m in page.markdown)
+    assert not any(b.label.startswith("Train the missing") for b in page.button)  # nothing to train
+    table = page.dataframe[0].value
+    if key == "dropout":
+        assert any("differ in **layers**" in m.value for m in page.markdown)
+        assert list(table["layers"]) == ["Dense 500, Dense 300", "Dense 500, Dropout 0.35, Dense 300, Dropout 0.35"]
+    else:
+        assert list(table["data set"]) == ["MNIST", "Fashion-MNIST"]
 
 
 def test_sgd_against_adam_queues_the_missing_run(page):

@@ -1,12 +1,12 @@
 """The Mistakes page's arithmetic (core.mistakes) on the shipped classifiers and the real
-test digits, and the page itself in AppTest."""
+test digits (and Fashion-MNIST's test clothes), and the page itself in AppTest."""
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import cache, mistakes
-from core.config import default_config
+from core import cache, compare, datasets, mistakes
+from core.config import FASHION, default_config
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,43 @@ def test_cell_view_shows_at_most_forty_digits_with_their_captions(analyses, test
     assert captions[0].startswith("true 1 · read 1 · ")
 
 
+def test_fashion_cnn_matrix_counts_every_test_image_and_its_diagonal_is_the_recorded_accuracy():
+    config = FASHION[0]
+    if not cache.is_cached(config):
+        pytest.fail(f"the Fashion-MNIST CNN ({config.kind}-{config.key()}) is not in models_cache/")
+    x, y = datasets.load("fashion_mnist").splits()[2]
+    entry = cache.load(config)
+    analysis = mistakes.analyse(mistakes.test_predictions(entry.model, x), y)
+    assert analysis.matrix.sum() == 10_000
+    assert np.trace(analysis.matrix) / 10_000 == pytest.approx(entry.metrics["test_accuracy"], abs=1e-6)
+    assert np.array_equal(analysis.matrix.sum(axis=1), np.bincount(y, minlength=10))
+    names = datasets.class_names("fashion_mnist")
+    worst = analysis.most_confident_mistakes(1)
+    caption = analysis.captions(worst, names=names)[0]
+    assert caption.startswith(f"true {names[y[worst[0]]]} · read {names[analysis.y_pred[worst[0]]]} · ")
+
+
+def test_class_names_label_the_axes_captions_and_hover():
+    names = datasets.class_names("fashion_mnist")
+    fig = mistakes.confusion_figure(np.eye(10, dtype=np.int64) * 1000, names=names, noun="image")
+    assert list(fig.layout.xaxis.ticktext) == list(fig.layout.yaxis.ticktext) == list(names)
+    assert list(fig.layout.xaxis.tickvals) == list(range(10))
+    assert fig.layout.yaxis.title.text == "true class"
+    overlay = fig.data[-1]
+    assert overlay.text[10 * 6 + 0] == "true Shirt, read as T-shirt/top" and "images" in overlay.hovertemplate
+    digits = mistakes.confusion_figure(np.eye(10, dtype=np.int64))
+    assert list(digits.layout.xaxis.ticktext) == [str(d) for d in range(10)]
+    assert digits.layout.yaxis.title.text == "true digit"
+    probabilities = np.full((2, 10), 0.02, np.float32)
+    probabilities[[0, 1], [6, 0]] = 0.82
+    analysis = mistakes.analyse(probabilities, np.array([0, 0]))
+    assert analysis.captions([0, 1], names=names) == ["true T-shirt/top · read Shirt · 82%",
+                                                     "true T-shirt/top · read T-shirt/top · 82%"]
+    # Colour images (CIFAR-10) enlarge too, keeping their channels.
+    big = mistakes.enlarge(np.zeros((2, 32, 32, 3), np.float32), 3)
+    assert len(big) == 2 and big[0].shape == (96, 96, 3)
+
+
 def test_small_cases_by_hand():
     y_true = np.array([0, 0, 1, 1, 1, 2])
     y_pred = np.array([0, 1, 1, 1, 0, 2])
@@ -99,6 +136,9 @@ def test_page_shows_a_cell_and_keeps_judgements_per_visitor(queue_env):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Mistakes"
+    # The Compare runs page's list and labels, the seed-0 MNIST CNN picked.
+    assert at.selectbox[0].options == [r.label for r in compare.comparable_runs()]
+    assert at.selectbox[0].value == "CNN, seed 0"
     # Before any click: the CNN's most frequent mistake.
     assert any(h.value.startswith("True 5, read as 3: 5 digits") for h in at.subheader)
     entry = f"cnn-{default_config('cnn').key()}"
@@ -130,3 +170,22 @@ def test_page_lists_a_classifier_trained_here(queue_env):
     assert not at.exception
     assert any("reads **98.00%**" in m.value for m in at.markdown)
     assert not [c for c in at.checkbox if c.key.startswith("judge-")]  # the CNN's alone
+
+
+def test_page_names_fashion_classes(queue_env):
+    label = compare.run_label(FASHION[0])
+    at = AppTest.from_file("../pages/mistakes.py", default_timeout=120)
+    at.run()
+    if label not in at.selectbox[0].options:
+        pytest.fail(f"{label} is not in models_cache/")
+    at.selectbox[0].set_value(label).run()
+    assert not at.exception, [e.value for e in at.exception]
+    names = list(datasets.class_names("fashion_mnist"))
+    assert at.selectbox(key=f"true-{FASHION[0].kind}-{FASHION[0].key()}").options == names
+    assert list(at.dataframe[0].value["class"]) == names
+    assert any(h.value == "Per-class accuracy" for h in at.subheader)
+    # The heading of the shown cell names classes, not numbers.
+    cell = next(h.value for h in at.subheader if h.value.startswith("True "))
+    assert any(cell.startswith(f"True {name}, ") for name in names) and cell.endswith("images")
+    assert any("test images of Fashion-MNIST clothes" in m.value for m in at.markdown)
+    assert not [c for c in at.checkbox if c.key.startswith("judge-")]  # MNIST's CNN alone
