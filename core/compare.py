@@ -52,23 +52,19 @@ DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": 
 
 
 def layers_text(layers) -> str:
-    """Your own network's layer list in a few words, output layer left out (the lab adds
-    it): ``(("dense", 500, "relu"), ("dropout", 0.35))`` -> "Dense 500, Dropout 0.35".
-    ReLU, the usual activation, goes unsaid; others follow the layer ("Dense 64 tanh").
-    Empty for no layers; a layer of unknown type is shown as its first word."""
-    words = []
-    for layer in layers:
-        layer = tuple(layer)
-        kind, args = (layer[0] if layer else "?"), layer[1:]
-        if kind == "dense" and len(args) == 2:
-            words.append(f"Dense {args[0]}" + ("" if args[1] == "relu" else f" {args[1]}"))
-        elif kind == "conv2d" and len(args) == 3:
-            words.append(f"Conv {args[0]} {args[1]}x{args[1]}" + ("" if args[2] == "relu" else f" {args[2]}"))
-        elif kind == "dropout" and len(args) == 1:
-            words.append(f"Dropout {args[0]:g}")
-        else:
-            words.append({"maxpool": "MaxPool", "batchnorm": "BatchNorm"}.get(kind, str(kind)))
-    return ", ".join(words)
+    """Your own network's layer list in a few words, as the other pages write it
+    (``core.layers.describe``; output layer left out, the lab adds it): ``(("dense", 500,
+    "relu"), ("dropout", 0.35))`` -> "Dense 500 · dropout 0.35". ReLU, the usual
+    activation, goes unsaid; another follows its layer ("Dense 64 tanh"), so two networks
+    that differ only in it read differently. Empty for no layers."""
+    from core.layers import describe
+
+    words = describe(layers).split(" · ") if layers else []
+    for i, layer in enumerate(layers):
+        activation = layer[-1] if layer and layer[0] in ("dense", "conv2d") else "relu"
+        if activation != "relu":
+            words[i] += f" {activation}"
+    return " · ".join(words)
 
 
 def setting_text(field: str, value) -> str:
@@ -124,8 +120,8 @@ def run_label(config: TrainConfig, store: str = "shipped") -> str:
     not MNIST, then every setting that differs from the model's default recipe
     (``core.config.DEFAULTS``), and "trained here" for the runs store, e.g. "Dense
     500-300, distorted digits, no weight decay, seed 1", "CNN, Fashion-MNIST, 12 epochs,
-    seed 0" or "Your own network: Dense 500, Dropout 0.35, Dense 300, Dropout 0.35, 20
-    epochs, learning rate 0.002, batch 256".
+    seed 0" or "Your own network: Dense 500 · dropout 0.35 · Dense 300 · dropout 0.35,
+    learning rate 0.002, batch 256, 20 epochs".
 
     Args:
         store: "shipped" (models_cache/) or "here" (the runs store).

@@ -131,6 +131,9 @@ def layer_table(rows: list[dict]) -> None:
         "parameters": [r["parameters"] for r in rows],
         "multiply-adds": [r["multiply_adds"] for r in rows],
     }), hide_index=True, height="content", column_config={
+        # Narrow number and name columns: on a phone the output shape shows without scrolling.
+        "#": st.column_config.TextColumn(width=32),
+        "layer": st.column_config.TextColumn(width="medium"),
         "output shape": st.column_config.TextColumn(help=tip("output_shape")),
         "parameters": st.column_config.NumberColumn(format="localized", help=tip("parameters")),
         "multiply-adds": st.column_config.NumberColumn(
@@ -152,7 +155,8 @@ def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:
         st.session_state[f"{ns}-base"] = layers.to_rows(start) if last is None else last
     frame = pd.DataFrame(st.session_state[f"{ns}-base"], columns=layers.ROW_FIELDS).astype(
         {"units or filters": "Int64", "kernel": "Int64", "dropout rate": "float64"})
-    edited = st.data_editor(frame, key=editor, num_rows="dynamic", hide_index=True, width="stretch",
+    # Blank, not "None", in the cells a layer's type does not use.
+    edited = st.data_editor(frame, key=editor, num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
                             column_config={
         "layer": st.column_config.SelectboxColumn(
             options=layers.LAYER_TYPES, format_func=layers.LAYER_NAMES.get, default="dense", required=True,

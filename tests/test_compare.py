@@ -125,15 +125,16 @@ def test_every_preset_is_one_click():
 
 def test_labels_name_the_data_set_and_your_own_layers():
     off, on = DROPOUT_PAIR
-    assert compare.run_label(on).startswith("Your own network: Dense 500, Dropout 0.35, Dense 300, Dropout 0.35, ")
-    assert compare.run_label(off).startswith("Your own network: Dense 500, Dense 300, ")
+    assert compare.run_label(on) == ("Your own network: Dense 500 · dropout 0.35 · Dense 300 · dropout 0.35, "
+                                     "learning rate 0.002, batch 256, 20 epochs")
+    assert compare.run_label(off).startswith("Your own network: Dense 500 · Dense 300, ")
     assert compare.run_label(FASHION[0]) == "CNN, Fashion-MNIST, 12 epochs, seed 0"
     assert compare.run_label(FASHION[1], "here") == "Dense 64-64, Fashion-MNIST, trained here"
     assert compare.run_label(default_config("cnn")) == "CNN, seed 0"  # MNIST goes unsaid
     assert compare.layers_text((("conv2d", 32, 3, "relu"), ("batchnorm",), ("maxpool",), ("dense", 64, "tanh"))) \
-        == "Conv 32 3x3, BatchNorm, MaxPool, Dense 64 tanh"
+        == "Conv 32 3x3 · batch norm · pool · Dense 64 tanh"
     assert compare.setting_text("dataset", "fashion_mnist") == "Fashion-MNIST"
-    assert compare.setting_text("layers", on.layers) == "Dense 500, Dropout 0.35, Dense 300, Dropout 0.35"
+    assert compare.setting_text("layers", on.layers) == "Dense 500 · dropout 0.35 · Dense 300 · dropout 0.35"
 
 
 def test_differences_read_old_entries_as_mnist_without_layers():
@@ -293,7 +294,7 @@ def test_a_click_on_a_new_preset_shows_both_shipped_runs(page, shipped_runs, key
     table = page.dataframe[0].value
     if key == "dropout":
         assert any("differ in **layers**" in m.value for m in page.markdown)
-        assert list(table["layers"]) == ["Dense 500, Dense 300", "Dense 500, Dropout 0.35, Dense 300, Dropout 0.35"]
+        assert list(table["layers"]) == ["Dense 500 · Dense 300", "Dense 500 · dropout 0.35 · Dense 300 · dropout 0.35"]
     else:
         assert list(table["data set"]) == ["MNIST", "Fashion-MNIST"]
 
