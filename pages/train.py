@@ -118,27 +118,34 @@ def run_name(fields: dict) -> str:
 
 def layer_table(rows: list[dict]) -> None:
     """``core.layers.walk``'s rows as a table: the student's layers numbered as the error
-    sentences number them, the lab's Flatten and output layer unnumbered."""
-    numbers, n = [], 0
+    sentences number them, the lab's Flatten and output layer marked "lab"."""
+    numbers, names, n = [], [], 0
     for row in rows:
         added = "added by the lab" in row["layer"]
         n += not added
-        numbers.append("" if added else str(n))
+        numbers.append("lab" if added else str(n))
+        # The "lab" mark says who added it: the names stay short enough for a phone.
+        names.append(row["layer"].replace(" (the output, added by the lab)", ": the output")
+                     .replace(" (added by the lab)", ""))
     st.dataframe(pd.DataFrame({
         "#": numbers,
-        "layer": [r["layer"] for r in rows],
+        "layer": names,
         "output shape": [layers.shape_text(r["output shape"]) for r in rows],
         "parameters": [r["parameters"] for r in rows],
         "multiply-adds": [r["multiply_adds"] for r in rows],
     }), hide_index=True, height="content", column_config={
-        # Narrow number and name columns: on a phone the output shape shows without scrolling.
-        "#": st.column_config.TextColumn(width=32),
-        "layer": st.column_config.TextColumn(width="medium"),
-        "output shape": st.column_config.TextColumn(help=tip("output_shape")),
-        "parameters": st.column_config.NumberColumn(format="localized", help=tip("parameters")),
+        # Widths in proportion (they stretch to the page): on a phone the output shape shows
+        # without scrolling sideways.
+        "#": st.column_config.TextColumn(width=36),
+        "layer": st.column_config.TextColumn(width=190),
+        "output shape": st.column_config.TextColumn(width=100, help=tip("output_shape")),
+        "parameters": st.column_config.NumberColumn(width=90, format="localized", help=tip("parameters")),
         "multiply-adds": st.column_config.NumberColumn(
-            format="localized", help="Multiplications (each with an addition) the layer does for one image: "
-                                     "what makes a network slow to train and to run.")})
+            width=110, format="localized",
+            help="Multiplications (each with an addition) the layer does for one image: what makes a network "
+                 "slow to train and to run.")})
+    caption("Rows marked \u201clab\u201d are added for you: the Flatten that turns the image into one long row "
+            "of numbers before the first Dense layer, and the output layer with one unit per class.")
 
 
 def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:

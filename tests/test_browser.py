@@ -281,3 +281,25 @@ def test_compare_preset_click_overlays_its_runs(server, page):
         expect(page.locator(".js-plotly-plot .legendtext", has_text=compare.run_label(config))).to_have_count(1)
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
     expect_no_exception(page)
+
+
+# Train page: your own network
+def test_own_network_preset_shows_its_shapes_and_parameters(server, page):
+    from core import layers
+
+    page.goto(f"{server}/train")
+    settle(page)
+    page.get_by_test_id("stSelectbox").filter(has_text="Model").click()
+    page.get_by_role("option", name="Your own network").click()
+    settle(page)
+    # The course's 64-64 to start with, measured before anything trains.
+    expect(page.get_by_text("55,050 parameters")).to_be_visible()
+    page.get_by_test_id("stSelectbox").filter(has_text="Start from a preset").click()
+    page.get_by_role("option", name="The lab's CNN").click()
+    settle(page)
+    expect(page.get_by_text("188,746 parameters")).to_be_visible()
+    summary = page.get_by_test_id("stExpander").filter(has_text="Model summary")
+    for row in layers.walk(layers.PRESETS["The lab's CNN"]):
+        expect(summary.get_by_text(layers.shape_text(row["output shape"]), exact=True).first).to_be_attached()
+    expect(page.get_by_role("button", name="Train", exact=True)).to_be_visible()
+    expect_no_exception(page)

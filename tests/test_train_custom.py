@@ -52,8 +52,8 @@ def test_choosing_a_preset_shows_its_shapes_and_parameters(app):
     table = summary(app)
     assert list(table["output shape"]) == CNN_SHAPES
     assert table["parameters"].sum() == 188_746
-    # The lab's own numbering: the Flatten and the output layer are the lab's, unnumbered.
-    assert list(table["#"]) == ["1", "2", "3", "4", "5", "6", "", "7", "8", ""]
+    # Numbered as the error sentences number layers; the Flatten and the output layer are marked "lab".
+    assert list(table["#"]) == ["1", "2", "3", "4", "5", "6", "lab", "7", "8", "lab"]
     assert any("188,746 parameters" in m.value and "4.8 million multiply-adds" in m.value for m in app.markdown)
     assert any("The lab's CNN" in c.value for c in app.caption)
     # The picker clears itself, so the same preset can be loaded again after edits.
