@@ -273,18 +273,21 @@ if kind in CLASSIFIERS and dataset == "mnist":
     # distortions (slant, stroke width) are a digit's: other data sets train without.
     extra["augment"] = st.checkbox("Distort the training digits", key=k("augment"), help=tip("distorted_digits"))
 explain("epoch")
-if stack is None:
-    st.stop()  # the layer list's one sentence is shown above, under the list
 
-try:
-    config = TrainConfig(kind, epochs=int(epochs), batch_size=int(batch_size), optimizer=optimizer,
-                         learning_rate=float(learning_rate),
-                         momentum=float(momentum) if optimizer == "sgd" else 0.0,
-                         lr_schedule=lr_schedule, seed=int(seed), dataset=dataset, layers=stack, **extra)
-    config.validate()
-except ValueError as exc:
-    st.error(f"These settings cannot be trained: {exc}")
-    st.stop()
+# None while the settings cannot be trained: the page then shows why (a layer list's one
+# sentence is already under the list) and no Train button, but keeps the job list and
+# the leaderboard.
+config = None
+if stack is not None:
+    try:
+        config = TrainConfig(kind, epochs=int(epochs), batch_size=int(batch_size), optimizer=optimizer,
+                             learning_rate=float(learning_rate),
+                             momentum=float(momentum) if optimizer == "sgd" else 0.0,
+                             lr_schedule=lr_schedule, seed=int(seed), dataset=dataset, layers=stack, **extra)
+        config.validate()
+    except ValueError as exc:
+        st.error(f"These settings cannot be trained: {exc}")
+        config = None
 
 
 def show_result(history, m):
@@ -370,27 +373,33 @@ def config_panel() -> None:
     watch()
 
 
+def result_section() -> None:
+    """The chosen settings' result when shipped or trained here, else their job or a Train button."""
+    shipped = cache.is_cached(config)
+    here = not shipped and cache.is_cached(config, cache.runs_dir())
+    try:
+        records = cache.load_records(config, None if shipped else cache.runs_dir()) if shipped or here else None
+    except cache.CorruptEntryError as exc:
+        st.warning(f"{exc} Its results cannot be shown.")
+        return
+    with first if projector() else st.container():
+        if shipped:
+            st.success("These settings are shipped with the lab: shown at once, no training.")
+            show_result(*records)
+        elif here:
+            history, metrics = records
+            st.success("These settings were trained here, on this server: shown at once, no training.")
+            if diverged(history):
+                st.warning("This run diverged: its accuracy stayed near chance (10%). The learning rate was "
+                           "probably too high for these settings; try a smaller one.")
+            show_result(history, metrics)
+        else:
+            config_panel()
+
+
 collect_runs()
-shipped = cache.is_cached(config)
-here = not shipped and cache.is_cached(config, cache.runs_dir())
-try:
-    records = cache.load_records(config, None if shipped else cache.runs_dir()) if shipped or here else None
-except cache.CorruptEntryError as exc:
-    st.warning(f"{exc} Its results cannot be shown.")
-    st.stop()
-with first if projector() else st.container():
-    if shipped:
-        st.success("These settings are shipped with the lab: shown at once, no training.")
-        show_result(*records)
-    elif here:
-        history, metrics = records
-        st.success("These settings were trained here, on this server: shown at once, no training.")
-        if diverged(history):
-            st.warning("This run diverged: its accuracy stayed near chance (10%). The learning rate was "
-                       "probably too high for these settings; try a smaller one.")
-        show_result(history, metrics)
-    else:
-        config_panel()
+if config is not None:
+    result_section()
 
 
 def job_list() -> None:
@@ -467,7 +476,8 @@ if board:
     caption("Classifiers trained on this server, ranked by accuracy on the 5,000 validation images of their data "
             "set; the test accuracy beside it was measured once, after training.")
 
-if kind != "custom":  # your own network's summary is above, under its layer list, updated as it is edited
+# Your own network's summary is above, under its layer list, updated as it is edited.
+if kind != "custom" and config is not None:
     with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
         rows, parameters = model_summary(json.dumps(asdict(config)))
         st.dataframe(pd.DataFrame(rows), hide_index=True, height="content",

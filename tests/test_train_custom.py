@@ -74,6 +74,9 @@ def test_a_list_that_cannot_be_built_shows_one_sentence_and_no_train_button(app)
                                             "convolution or pooling layer before it."]
     assert "Train" not in [b.label for b in app.button]
     assert not [d for d in app.dataframe if "multiply-adds" in d.value.columns]
+    # The rest of the page stays: the settings and the server's job list.
+    assert app.number_input(key="custom-epochs").value == DEFAULTS["custom"].epochs
+    assert "Jobs on this server" in [h.value for h in app.subheader]
     # A row left without a cell its type needs: its own sentence.
     app.session_state["custom-rows"] = [{"layer": "dense", "units or filters": None, "activation": "relu"}]
     app.session_state["custom-version"] = 8
