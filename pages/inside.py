@@ -23,7 +23,8 @@ use_app_navigation()
 
 st.title("Inside the CNN")
 caption("Pick a picture and watch what a convolutional network does with it: which pixels its answer "
-        "depends on, and the pictures each layer makes on the way. Edit the drawing and watch them change.")
+        "depends on, and the pictures each layer makes on the way. On digits, edit your drawing and watch them "
+        "change.")
 explain("cnn")
 
 DRAW, CARRIED, TEST = "Draw here", "My drawing from the Draw page", "A test digit"
@@ -205,7 +206,8 @@ def filter_grid(store: str, entry: str) -> tuple[np.ndarray, tuple]:
     net = cached_model("cnn").model if (store, entry) == (options[0].store, options[0].entry) \
         else stored_model(store, entry).model
     weights = inside.first_layer_filters(net)
-    columns = 8 if len(weights) <= 64 else 16
+    # Eight a row (the CNN's 32 filters: four rows), 16 beyond 64 filters, fewer than 8 in one row.
+    columns = min(len(weights), 8 if len(weights) <= 64 else 16)
     # Filters of any size about 60 px a side.
     scale = max(4, 60 // weights.shape[1])
     return inside.tile_rgb(inside.diverging(weights), columns=columns, scale=scale, gap=2), weights.shape

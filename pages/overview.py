@@ -80,7 +80,11 @@ def side_by_side() -> None:
             st.markdown(f"**{TITLES[dataset]}**")
             try:
                 images, names = samples(dataset)
-                st.image([enlarge(image, 2) for image in images], caption=names, clamp=True)
+                # Two rows of five: a row of ten wraps unevenly in half a laptop screen or on a phone.
+                for start in (0, 5):
+                    # A fixed width: a long class name ("T-shirt/top") would otherwise widen its picture.
+                    st.image([enlarge(image, 2) for image in images[start:start + 5]],
+                             caption=names[start:start + 5], clamp=True, width=56)
             except DataUnavailableError as exc:
                 st.info(str(exc))
             # Static: four short columns, every cell whole on a phone.
