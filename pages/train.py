@@ -164,21 +164,23 @@ def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:
         {"units or filters": "Int64", "kernel": "Int64", "dropout rate": "float64"})
     # Blank, not "None", in the cells a layer's type does not use.
     edited = st.data_editor(frame, key=editor, num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
+                            height="content",  # every layer in view: the CIFAR lab's list has 15
                             column_config={
+        # Widths in proportion (they stretch to the page), so "BatchNormalization" shows whole.
         "layer": st.column_config.SelectboxColumn(
-            options=layers.LAYER_TYPES, format_func=layers.LAYER_NAMES.get, default="dense", required=True,
+            width=150, options=layers.LAYER_TYPES, format_func=layers.LAYER_NAMES.get, default="dense", required=True,
             help="The layer's type; the lab adds the Flatten before the first Dense layer and the output layer."),
         "units or filters": st.column_config.NumberColumn(
-            min_value=1, max_value=layers.LIMITS["units"][1], step=1, default=64,
+            width=110, min_value=1, max_value=layers.LIMITS["units"][1], step=1, default=64,
             help="Dense: its number of units; Conv2D: its number of filters (at most "
                  f"{layers.LIMITS['filters'][1]})."),
         "kernel": st.column_config.NumberColumn(
-            min_value=layers.LIMITS["kernel"][0], max_value=layers.LIMITS["kernel"][1], step=1,
+            width=70, min_value=layers.LIMITS["kernel"][0], max_value=layers.LIMITS["kernel"][1], step=1,
             help="Conv2D only: the side of its square window, 3 for 3x3."),
-        "activation": st.column_config.SelectboxColumn(options=layers.ACTIVATIONS, default="relu",
+        "activation": st.column_config.SelectboxColumn(width=90, options=layers.ACTIVATIONS, default="relu",
                                                        help="Dense and Conv2D: the function applied to each output."),
         "dropout rate": st.column_config.NumberColumn(
-            min_value=layers.LIMITS["rate"][0], max_value=layers.LIMITS["rate"][1], step=0.05, format="%.2f",
+            width=100, min_value=layers.LIMITS["rate"][0], max_value=layers.LIMITS["rate"][1], step=0.05, format="%.2f",
             help="Dropout only: the share of its inputs switched off at each training step.")})
     rows = edited.astype(object).to_dict("records")
     st.session_state[f"{ns}-rows"] = rows

@@ -164,3 +164,21 @@ def test_a_custom_stack_is_queued_with_its_layers_and_show_restores_them(queue_e
     assert other.number_input(key="custom-epochs").value == 2
     assert list(summary(other)["output shape"]) == ["784", "500", "500", "300", "300", "10"]
     assert any("Queued by someone else" in i.value for i in other.info)
+
+
+def test_cifar10_trains_only_your_own_network_on_colour_images(queue_env, tmp_path, monkeypatch):
+    # Offered as soon as $DIGITLAB_CIFAR10 names a local copy (nothing is loaded before training).
+    monkeypatch.setenv("DIGITLAB_CIFAR10", str(tmp_path))
+    at = AppTest.from_file("../pages/train.py", default_timeout=120)
+    at.run()
+    at.radio(key="train-dataset").set_value("cifar10").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="train-kind").options == ["Your own network"]
+    assert "Distort the training digits" not in [c.label for c in at.checkbox]
+    # It starts from the CIFAR lab's blocks, on 32 x 32 colour photos.
+    table = summary(at)
+    assert list(table["output shape"])[:3] == ["30 × 30 × 32", "30 × 30 × 32", "28 × 28 × 32"]
+    stack = layers.PRESETS[next(name for name in layers.PRESETS if name.startswith("CIFAR"))]
+    assert table["parameters"].sum() == sum(r["parameters"] for r in layers.walk(stack, (32, 32, 3)))
+    assert any("for 32 × 32 × 3 images" in m.value for m in at.markdown)
+    assert any("on 45,000 photos" in i.value for i in at.info)
