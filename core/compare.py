@@ -143,6 +143,23 @@ def run_label(config: TrainConfig, store: str = "shipped") -> str:
     return ", ".join(parts)
 
 
+def wrapped(label: str, width: int = 56) -> str:
+    """``label`` broken into lines of at most ``width`` characters with plotly's "<br>",
+    after a ", " or " · " (a single longer word stays whole): a legend entry is one line
+    that plotly never wraps, so on a 390 px phone a long run name was cut off at the
+    screen's edge. Labels of ``width`` characters or fewer come back unchanged."""
+    import re
+
+    lines, line = [], ""
+    for piece in re.split(r"(?<=, )|(?<= · )", label):
+        if line and len(line) + len(piece.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += piece
+    lines.append(line)
+    return "<br>".join(lines)
+
+
 @dataclass
 class Run:
     """A stored classifier run: ``entry`` its folder name ``<kind>-<key>``, ``store``

@@ -154,7 +154,8 @@ if not picked:
 c1, c2 = st.columns(2)
 loss = c1.toggle("Show the loss too", key="compare-loss")
 zoom = c2.toggle("Zoom in on the last epochs", key="compare-zoom")
-fig = comparison_figure([(r.label, r.history) for r in picked], loss=loss, zoom=zoom)
+# Long names on more lines: plotly cuts a legend entry off at a phone's edge.
+fig = comparison_figure([(compare.wrapped(r.label), r.history) for r in picked], loss=loss, zoom=zoom)
 with first if projector() else st.container():
     st.plotly_chart(larger_type(fig) if projector() else fig, key="compare-curves")
 # Digits, or images when a run read clothes or photos.
@@ -172,7 +173,10 @@ styled = table.style.format({
     "gap (points)": "{:+.2f}", "parameters": "{:,}", "training time (s)": "{:.0f}"}, na_rep="–")
 if shaded:
     styled = styled.set_properties(subset=shaded, **{"background-color": "#ffe8a3", "color": "#000000"})
-st.dataframe(styled, hide_index=True, height="content")
+# The run's name at most 400 px wide (its whole name on hover): your own network's long
+# names pushed the numbers out of a laptop's view.
+st.dataframe(styled, hide_index=True, height="content",
+             column_config={"run": st.column_config.TextColumn(width="large")})
 caption(f"Shared by all: {compare.shared_settings(picked)}. Validation and training accuracy are the last "
         "epoch's, and the gap is training minus validation accuracy, in percentage points; test accuracy was "
         "measured once, after training.")

@@ -70,9 +70,14 @@ except DataUnavailableError as exc:
 
 recorded = run.metrics.get("test_accuracy")
 factor = 4 if projector() else 3
+# Each image as wide as an MNIST caption makes it (128 px): without a width, st.image
+# stretches an image to its caption's width, and a garment's longer caption
+# ("true T-shirt/top · read Bag · 99.9%") drew 200 px clothes two to a row. A longer
+# caption wraps instead.
+shown_width = 168 if projector() else 128
 total = int(analysis.matrix.sum())
-st.markdown(f"**{name}** reads **{analysis.accuracy:.2%}** of the {total:,} test {noun}s of "
-            f"{datasets.TITLES.get(dataset, dataset)} right: **{analysis.errors}** mistakes.")
+st.markdown(f"**{name}** reads **{analysis.accuracy:.2%}** of the {total:,} "
+            f"{compare.DATASET_NAMES.get(dataset, dataset)} test {noun}s right: **{analysis.errors}** mistakes.")
 
 
 def default_cell() -> tuple[int, int]:
@@ -131,7 +136,7 @@ def matrix_and_cell():
         else:
             if count > len(images):
                 st.markdown(f"The {len(images)} it was surest of, of {count:,}:")
-            st.image(images, caption=captions, clamp=True)
+            st.image(images, caption=captions, clamp=True, width=shown_width)
             caption(f"Under each {noun}: its true label, the model's answer and how sure it was (“% sure”).")
 
 
@@ -161,7 +166,8 @@ st.dataframe(pd.DataFrame({
 strip = analysis.most_confident_mistakes()
 if len(strip):
     st.subheader("Its most confident mistakes")
-    st.image(mistakes.enlarge(x_test[strip], factor), caption=analysis.captions(strip, names=names), clamp=True)
+    st.image(mistakes.enlarge(x_test[strip], factor), caption=analysis.captions(strip, names=names), clamp=True,
+             width=shown_width)
     caption("The wrong answers it was surest of: a high “% sure” on a wrong answer means the model does "
             "not know it is wrong.")
 

@@ -137,6 +137,16 @@ def test_labels_name_the_data_set_and_your_own_layers():
     assert compare.setting_text("layers", on.layers) == "Dense 500 · dropout 0.35 · Dense 300 · dropout 0.35"
 
 
+def test_long_labels_wrap_for_the_legend_at_their_separators():
+    label = compare.run_label(DROPOUT_PAIR[1], "here")
+    lines = compare.wrapped(label).split("<br>")
+    assert len(lines) > 1 and all(len(line) <= 56 for line in lines)
+    assert " ".join(lines) == label  # broken only after ", " or " · "
+    assert compare.wrapped("Dense 500-300, plain digits, no weight decay, seed 0") == \
+        "Dense 500-300, plain digits, no weight decay, seed 0"
+    assert compare.wrapped("x" * 70) == "x" * 70
+
+
 def test_differences_read_old_entries_as_mnist_without_layers():
     old = {k: v for k, v in DEFAULTS["cnn"].__dict__.items() if k not in ("dataset", "layers")}
     assert compare.differences([old, DEFAULTS["cnn"]]) == []

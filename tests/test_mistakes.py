@@ -187,5 +187,5 @@ def test_page_names_fashion_classes(queue_env):
     # The heading of the shown cell names classes, not numbers.
     cell = next(h.value for h in at.subheader if h.value.startswith("True "))
     assert any(cell.startswith(f"True {name}, ") for name in names) and cell.endswith("images")
-    assert any("test images of Fashion-MNIST clothes" in m.value for m in at.markdown)
+    assert any("of the 10,000 Fashion-MNIST test images right" in m.value for m in at.markdown)
     assert not [c for c in at.checkbox if c.key.startswith("judge-")]  # MNIST's CNN alone
