@@ -350,3 +350,53 @@ def test_fashion_mnist_beside_mnist_and_inside_its_cnn(page, tmp_path):
             expect_no_exception(page)
     finally:
         phone.close()
+
+
+# Mistakes/Compare: data sets and dropout
+def test_dropout_preset_and_fashion_mistakes(server, page):
+    from core import compare, datasets
+    from core.config import DROPOUT_PAIR, FASHION
+
+    page.goto(f"{server}/compare")
+    settle(page)
+    page.get_by_role("button", name="With and without dropout").click()
+    settle(page)
+    expect(page.get_by_role("heading", name="With and without dropout")).to_be_visible()
+    expect(page.get_by_text("These runs differ in layers")).to_be_visible()
+    expect(page.get_by_text("Training minus validation accuracy at the last epoch")).to_be_visible()
+    # Two runs and the two line styles in the legend; the long names wrap onto lines (tspans).
+    legend = page.locator(".js-plotly-plot .legendtext")
+    expect(legend).to_have_count(4)
+    expect(legend.nth(0)).to_contain_text(compare.layers_text(DROPOUT_PAIR[0].layers))
+    expect(legend.nth(1)).to_contain_text("dropout 0.35")
+    expect_no_exception(page)
+    # On a phone the wrapped names stay inside the screen.
+    phone = page.context.browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone.set_default_timeout(90_000)
+    phone.goto(f"{server}/compare")
+    settle(phone)
+    phone.get_by_role("button", name="With and without dropout").click()
+    settle(phone)
+    legend = phone.locator(".js-plotly-plot .legendtext")
+    expect(legend).to_have_count(4)
+    for i in range(2):
+        box = legend.nth(i).bounding_box()
+        assert box["x"] + box["width"] <= 390, box
+    phone.close()
+    # Mistakes on the Fashion-MNIST CNN: class names on the axes, the cell's heading and captions.
+    page.goto(f"{server}/mistakes")
+    settle(page)
+    page.get_by_test_id("stSelectbox").filter(has_text="Classifier").click()
+    page.keyboard.type(compare.run_label(FASHION[0]))
+    page.keyboard.press("Enter")
+    settle(page)
+    names = datasets.class_names("fashion_mnist")
+    expect(page.locator(".js-plotly-plot .xtick text", has_text="Ankle boot")).to_have_count(1)
+    heading = page.locator(".st-key-cell-digits").get_by_role("heading")
+    expect(heading).to_contain_text(" images")
+    assert any(heading.inner_text().startswith(f"True {name}, ") for name in names), heading.inner_text()
+    first = page.locator(".st-key-cell-digits").get_by_test_id("stImage").locator("img").first
+    expect(first).to_be_visible()
+    assert first.bounding_box()["width"] == 128  # not stretched to its long caption
+    expect(page.get_by_text("Per-class accuracy")).to_be_visible()
+    expect_no_exception(page)
