@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from core import cache, layers
 from core.config import CLASSIFIERS, DEFAULTS, FASHION
 
-CNN_SHAPES = ["24 × 24 × 32", "12 × 12 × 32", "10 × 10 × 64", "8 × 8 × 64", "4 × 4 × 64", "4 × 4 × 64", "1024",
-              "128", "128", "10"]
+CNN_SHAPES = ["24 × 24 × 32", "12 × 12 × 32", "10 × 10 × 64", "8 × 8 × 64", "4 × 4 × 64", "4 × 4 × 64",
+              "1024", "128", "128", "10"]
 
 
 @pytest.fixture
@@ -182,3 +182,23 @@ def test_cifar10_trains_only_your_own_network_on_colour_images(queue_env, tmp_pa
     assert table["parameters"].sum() == sum(r["parameters"] for r in layers.walk(stack, (32, 32, 3)))
     assert any("for 32 × 32 × 3 images" in m.value for m in at.markdown)
     assert any("on 45,000 photos" in i.value for i in at.info)
+
+
+def test_a_custom_run_trained_here_shows_at_once_and_joins_the_leaderboard(queue_env):
+    from dataclasses import asdict
+
+    # A stand-in for a finished job's entry in the runs store: the shipped 64-64's files
+    # under your own network's 64-64 config (the same layers).
+    config = DEFAULTS["custom"]
+    target = queue_env / f"custom-{config.key()}"
+    shutil.copytree(cache.entry_path(DEFAULTS["dense_64_64"]), target)
+    metrics = json.loads((target / "metrics.json").read_text())
+    metrics.update(kind="custom", config=asdict(config))
+    (target / "metrics.json").write_text(json.dumps(metrics))
+    at = AppTest.from_file("../pages/train.py", default_timeout=120)
+    at.run()
+    own_network(at)
+    assert any("trained here, on this server" in s.value for s in at.success)
+    assert "Train" not in [b.label for b in at.button]
+    board = next(d.value for d in at.dataframe if "rank" in d.value.columns)
+    assert list(board["model"]) == ["Your own network: Dense 64 · Dense 64"]
