@@ -199,8 +199,10 @@ def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:
         layer_table(walked)
         parameters = sum(r["parameters"] for r in walked)
         macs = sum(r["multiply_adds"] for r in walked)
+        # "27,776", not "0.0 million", for a small net.
+        macs_text = f"{macs / 1e6:,.1f} million" if macs >= 1e6 else f"{macs:,}"
         st.markdown(f"In all: **{parameters:,} parameters** (this server trains up to "
-                    f"{layers.MAX_PARAMETERS:,}) and **{macs / 1e6:,.1f} million multiply-adds** per image (up to "
+                    f"{layers.MAX_PARAMETERS:,}) and **{macs_text} multiply-adds** per image (up to "
                     f"{layers.MAX_MULTIPLY_ADDS / 1e6:,.0f} million), for {layers.shape_text(input_shape)} images.")
         preset = next((name for name, value in layers.PRESETS.items() if value == stack), None)
         if preset:

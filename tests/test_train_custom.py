@@ -40,7 +40,7 @@ def test_own_network_opens_with_the_courses_64_64_and_its_sizes(app):
     table = summary(app)
     assert list(table["output shape"]) == ["784", "64", "64", "10"]
     assert table["parameters"].sum() == 55_050
-    assert any("55,050 parameters" in m.value for m in app.markdown)
+    assert any("55,050 parameters" in m.value and "54,912 multiply-adds" in m.value for m in app.markdown)
     assert any("Not trained yet" in i.value and "your own network" in i.value for i in app.info)
     assert [b.label for b in app.button] == ["Train"]
 
