@@ -6,7 +6,8 @@ Each page whole at desktop width (1400 px) and on a phone (390 px), in a viewpor
 enough to hold it (Playwright's full_page misses Streamlit's own scroll container). The
 Draw page, with a "7" drawn, also exactly as each screen a class uses shows it without
 scrolling: 1400x900 (a laptop), 1024x768 (a projector), 768x1024 (a tablet), 390x844
-(a phone), and at 1024x768 in projector mode.
+(a phone), and at 1024x768 in projector mode. The Train page once more with "Your own
+network" chosen and the lab's CNN as its preset (train-custom).
 """
 
 import sys
@@ -25,7 +26,18 @@ WHOLE = {"": (1400, 2400), "-phone": (390, 4200)}
 SCREENS = [(1400, 900, ""), (1024, 768, ""), (768, 1024, ""), (390, 844, ""), (1024, 768, "?mode=class")]
 
 
-def shoot(browser, url: str, path: Path, width: int, height: int, draw_seven: bool) -> None:
+def own_network(tab) -> None:
+    """On the Train page: choose "Your own network" and the lab's CNN preset."""
+    tab.get_by_test_id("stSelectbox").filter(has_text="Model").click()
+    tab.get_by_role("option", name="Your own network").click()
+    settle(tab, 500)
+    tab.get_by_test_id("stSelectbox").filter(has_text="Start from a preset").click()
+    tab.get_by_role("option", name="The lab's CNN").click()
+    tab.get_by_text("188,746 parameters").first.wait_for()
+    settle(tab, 500)
+
+
+def shoot(browser, url: str, path: Path, width: int, height: int, draw_seven: bool, then=None) -> None:
     tab = browser.new_page(viewport={"width": width, "height": height})
     tab.set_default_timeout(120_000)
     tab.goto(url)
@@ -34,6 +46,8 @@ def shoot(browser, url: str, path: Path, width: int, height: int, draw_seven: bo
         draw(tab, SEVEN)
         tab.locator("[data-drawing='pad-1']").wait_for()
         settle(tab, 500)
+    if then:
+        then(tab)
     tab.screenshot(path=path)
     tab.close()
     print(f"wrote {path}")
@@ -47,6 +61,8 @@ def main():
             for suffix, (width, height) in WHOLE.items():
                 shoot(browser, f"{url}/{'' if name == 'overview' else name}", OUT / f"{name}{suffix}.png",
                       width, height, name == "draw")
+        for suffix, (width, height) in WHOLE.items():
+            shoot(browser, f"{url}/train", OUT / f"train-custom{suffix}.png", width, height, False, own_network)
         for width, height, query in SCREENS:
             mode = "-class" if query else ""
             shoot(browser, f"{url}/draw{query}", OUT / f"draw-{width}x{height}{mode}.png", width, height, True)
