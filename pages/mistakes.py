@@ -75,6 +75,9 @@ factor = 4 if projector() else 3
 # ("true T-shirt/top · read Bag · 99.9%") drew 200 px clothes two to a row. A longer
 # caption wraps instead.
 shown_width = 168 if projector() else 128
+# Captions under those images break at spaces only: "T-shirt/top" broke after its hyphen
+# ("read T-" / "shirt/top"). U+2011 is a hyphen no line breaks at.
+caption_names = tuple(n.replace("-", "\u2011") for n in names)
 total = int(analysis.matrix.sum())
 st.markdown(f"**{name}** reads **{analysis.accuracy:.2%}** of the {total:,} "
             f"{compare.DATASET_NAMES.get(dataset, dataset)} test {noun}s right: **{analysis.errors}** mistakes.")
@@ -123,7 +126,7 @@ def matrix_and_cell():
                      format_func=names.__getitem__)
         c2.selectbox("Read as", classes, key=read_key, format_func=names.__getitem__)
     true, predicted = st.session_state[true_key], st.session_state[read_key]
-    images, captions, count = mistakes.cell_view(analysis, x_test, true, predicted, factor, names=names)
+    images, captions, count = mistakes.cell_view(analysis, x_test, true, predicted, factor, names=caption_names)
     with right, st.container(key="cell-digits"):
         what = "read right" if true == predicted else f"read as {names[predicted]}"
         st.subheader(f"True {names[true]}, {what}: {count:,} {noun}{'s' if count != 1 else ''}")
@@ -166,7 +169,7 @@ st.dataframe(pd.DataFrame({
 strip = analysis.most_confident_mistakes()
 if len(strip):
     st.subheader("Its most confident mistakes")
-    st.image(mistakes.enlarge(x_test[strip], factor), caption=analysis.captions(strip, names=names), clamp=True,
+    st.image(mistakes.enlarge(x_test[strip], factor), caption=analysis.captions(strip, names=caption_names), clamp=True,
              width=shown_width)
     caption("The wrong answers it was surest of: a high “% sure” on a wrong answer means the model does "
             "not know it is wrong.")
