@@ -210,7 +210,11 @@ def filter_grid(store: str, entry: str) -> tuple[np.ndarray, tuple]:
     columns = min(len(weights), 8 if len(weights) <= 64 else 16)
     # Filters of any size about 60 px a side.
     scale = max(4, 60 // weights.shape[1])
-    return inside.tile_rgb(inside.diverging(weights), columns=columns, scale=scale, gap=2), weights.shape
+    # Each filter scaled to its own strongest weight: the Fashion-MNIST CNN has a few filters with
+    # weights three times the others', which left the rest nearly black on a shared scale.
+    strongest = np.abs(weights).max(axis=(1, 2), keepdims=True)
+    scaled = weights / np.where(strongest > 0, strongest, 1)
+    return inside.tile_rgb(inside.diverging(scaled, limit=1.0), columns=columns, scale=scale, gap=2), weights.shape
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -227,9 +231,11 @@ explain("filter")
 grid, (count, k, _) = filter_grid(chosen.store, chosen.entry)
 who = "The CNN" if chosen.config.kind == "cnn" else "Your network"
 st.image(grid, output_format="PNG",
-         caption=f"{who}'s {count} first-layer filters, {k} × {k} weights each: red weights add, blue ones subtract")
-caption(f"Training started from random numbers; these {k} × {k} patterns are what it settled on. Feature map 1 "
-        "above shows where each one fires on your picture.")
+         caption=f"{who}'s {count} first-layer filters, {k} × {k} weights each")
+# The image caption stays short: a caption wider than its image stretches the image.
+caption(f"Red weights add, blue ones subtract; each filter is scaled to its own strongest weight. Training "
+        f"started from random numbers; these {k} × {k} patterns are what it settled on. Feature map 1 above "
+        "shows where each one fires on your picture.")
 
 partner = inside.dense_partner(chosen.dataset)
 st.subheader("The dense 64-64 net's first layer" + ("" if MNIST else f" on {TITLES[chosen.dataset]}"))
