@@ -73,6 +73,23 @@ def distort(images: tf.Tensor, generator: tf.random.Generator) -> tf.Tensor:
     return tf.clip_by_value(x, 0.0, 1.0)
 
 
+def mirror(images: tf.Tensor, generator: tf.random.Generator) -> tf.Tensor:
+    """Mirror a random half of a batch left to right: the augmentation for clothes
+    (Fashion-MNIST), which are left-right symmetric in kind, where slants and stroke
+    widths (``distort``) mean nothing.
+
+    Args:
+        images: float32 tensor (batch, height, width) or (batch, height, width, channels).
+        generator: a ``tf.random.Generator``; the same seed gives the same flips.
+
+    Returns:
+        A tensor of the same shape and dtype, each image flipped with probability 1/2.
+    """
+    flip = generator.uniform([tf.shape(images)[0]]) < 0.5
+    flip = tf.reshape(flip, [-1] + [1] * (len(images.shape) - 1))
+    return tf.where(flip, tf.reverse(images, axis=[2]), images)
+
+
 def _max3x3(x: tf.Tensor) -> tf.Tensor:
     """Maximum over each pixel's 3x3 neighbourhood of (batch, 28, 28), zero outside.
 

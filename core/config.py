@@ -72,8 +72,9 @@ class TrainConfig:
         l2: L2 weight-decay factor on the hidden kernels (dense_500_300 only): the
             loss gains ``l2 * sum(w ** 2)``.
         augment: classifiers only: train on randomly shifted, rotated, scaled,
-            slanted, thinned and thickened digits (``core.augment``), drawn afresh
-            for every batch.
+            slanted, thinned and thickened digits (``core.augment.distort``), drawn
+            afresh for every batch; off MNIST, on randomly mirrored images
+            (``core.augment.mirror``).
         noise_level: salt-and-pepper level of the training inputs. For
             denoising_autoencoder one level, drawn once per run; for conv_denoiser the
             highest level: every image of every batch gets a level drawn uniformly
@@ -147,8 +148,6 @@ class TrainConfig:
             problems.append(f"{self.kind} trains on MNIST only")
         elif self.dataset == "cifar10" and self.kind != "custom":
             problems.append(f"{self.kind} takes 28x28 grey images; CIFAR-10 trains your own network (custom)")
-        if self.augment and self.dataset != "mnist":
-            problems.append("augment distorts digits (slant, stroke width): MNIST only")
         if (self.kind == "custom") != bool(self.layers):
             problems.append("layers go with kind custom, and custom needs layers")
         elif self.layers:

@@ -100,7 +100,8 @@ def _fixed(inputs, targets) -> tf.data.Dataset:
 
 
 def _classifier(config, fit, validation, test) -> Pipeline:
-    distort = augment.distort if config.augment else None
+    # Digits get the affine and stroke distortions; clothes and photos random mirroring.
+    distort = (augment.distort if config.dataset == "mnist" else augment.mirror) if config.augment else None
     return Pipeline(_batches(*fit, config, distort), _fixed(*validation), _fixed(*test), len(fit[1]),
                     "sparse_categorical_crossentropy", ("accuracy",))
 

@@ -60,3 +60,18 @@ def test_psnr():
     assert psnr(clean, clean) == 100.0
     with pytest.raises(ValueError):
         psnr(clean, clean[:1])
+
+
+def test_mirror_flips_about_half_of_a_batch_left_to_right():
+    import tensorflow as tf
+
+    from core.augment import mirror
+
+    images = np.random.default_rng(0).random((200, 28, 28), dtype=np.float32)
+    out = mirror(tf.constant(images), tf.random.Generator.from_seed(0)).numpy()
+    flipped = np.array([np.array_equal(o, i[:, ::-1]) for o, i in zip(out, images)])
+    kept = np.array([np.array_equal(o, i) for o, i in zip(out, images)])
+    assert np.all(flipped ^ kept) and 70 <= flipped.sum() <= 130
+    colour = np.random.default_rng(1).random((4, 32, 32, 3), dtype=np.float32)
+    out = mirror(tf.constant(colour), tf.random.Generator.from_seed(3)).numpy()
+    assert all(np.array_equal(o, c) or np.array_equal(o, c[:, ::-1]) for o, c in zip(out, colour))
