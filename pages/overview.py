@@ -107,12 +107,9 @@ def side_by_side() -> None:
 side_by_side()
 
 
-def model_name(m: dict) -> str:
-    """A cached entry's plain name: the model's, and for your own network its layers."""
-    name = MODEL_NAMES.get(m["kind"], m["kind"])
-    if m["kind"] == "custom" and m["config"].get("layers"):
-        name += f" ({describe(m['config']['layers'])})"
-    return name
+def layers_of(m: dict) -> str:
+    """Your own network's layers in one line; empty for the lab's named networks."""
+    return describe(m["config"]["layers"]) if m["kind"] == "custom" and m["config"].get("layers") else ""
 
 
 def dataset_of(m: dict) -> str:
@@ -130,8 +127,10 @@ if not rows:
 else:
     table = pd.DataFrame(
         {
-            "model": [model_name(m) for m in rows],
+            "model": [MODEL_NAMES.get(m["kind"], m["kind"]) for m in rows],
             "data set": [TITLES.get(dataset_of(m), dataset_of(m)).split()[0] for m in rows],
+            # A column of its own: in the pinned model column a layer list was cut off.
+            "your layers": [layers_of(m) for m in rows],
             "seed": [m["seed"] for m in rows],
             "parameters": [m["param_count"] for m in rows],
             # Autoencoders reconstruct digits; they have no accuracy to show.
@@ -145,6 +144,8 @@ else:
             "distorted digits": [m["config"]["augment"] for m in rows],
         }
     )
+    if not table["your layers"].any():  # no network of your own stored: no empty column
+        table = table.drop(columns="your layers")
     st.dataframe(
         table,
         hide_index=True,
@@ -152,6 +153,8 @@ else:
         column_config={
             # Pinned: on a phone the other columns scroll beside the model's name.
             "model": st.column_config.TextColumn(pinned=True),
+            "your layers": st.column_config.TextColumn(help="The layers of a network of your own, the output "
+                                                            "layer left out"),
             "seed": st.column_config.NumberColumn(help=tip("seed")),
             "parameters": st.column_config.NumberColumn(format="localized", help=tip("parameters")),
             "test accuracy": st.column_config.TextColumn(help=tip("test_accuracy")),

@@ -98,6 +98,8 @@ def test_page_sets_both_data_sets_side_by_side(fashion_root, monkeypatch):
     models = at.dataframe[0].value
     assert set(models["data set"]) >= {"MNIST", "Fashion-MNIST"}
     assert not any("fashion_mnist" in name or "-" + FASHION[0].key() in name for name in models["model"])
+    custom = models[models["model"] == "Your own network"]
+    assert set(custom["your layers"]) >= {"Dense 500 · Dense 300"} or custom.empty
     assert {"dense_64_64", "cnn", "vae"} <= set(at.dataframe[1].value["kind"])
 
 
