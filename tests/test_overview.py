@@ -113,3 +113,13 @@ def test_page_says_one_sentence_without_fashion_mnist(fashion_root, tmp_path, mo
     monkeypatch.setenv("DIGITLAB_FASHION_MNIST", str(tmp_path))
     at = _overview(monkeypatch, fashion_root)
     assert any("Fashion-MNIST is not installed" in i.value for i in at.info)
+
+
+def test_caption_says_which_cnn_trained_on_altered_copies(fashion_root, monkeypatch):
+    at = _overview(monkeypatch, fashion_root)
+    text = " ".join(c.value for c in at.caption)
+    rows = overview.side_by_side(fashion_root)
+    if rows[0]["fashion_mnist"]["augment"]:
+        assert "clothes mirrored left to right" in text
+    else:
+        assert "only on digits does the CNN train on distorted copies" in text
