@@ -251,6 +251,14 @@ def warm_up() -> None:
         test_analysis("shipped", f"cnn-{default_config('cnn').key()}")
     except (FileNotFoundError, cache.CorruptEntryError):
         pass
+    # Fashion-MNIST's test images for the Inside and Mistakes pages' Fashion networks
+    # (reading and checking its files takes about a second).
+    from core.data import DataUnavailableError
+
+    try:
+        test_set("fashion_mnist")
+    except DataUnavailableError:
+        pass
     # Streamlit runs a full garbage collection after every script run (runner.postScriptGC);
     # over TensorFlow's and the models' ~330,000 objects that took 140-370 ms, holding the
     # lock the server needs to send the page's answer. Frozen objects are left out of
