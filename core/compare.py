@@ -31,7 +31,7 @@ SETTINGS = {
     "kind": "model",
     "layers": "layers",
     "dataset": "data set",
-    "augment": "training digits",
+    "augment": "training images",
     "l2": "L2 weight decay",
     "optimizer": "optimizer",
     "learning_rate": "learning rate",
@@ -67,9 +67,10 @@ def layers_text(layers) -> str:
     return " · ".join(words)
 
 
-def setting_text(field: str, value) -> str:
+def setting_text(field: str, value, dataset: str = "mnist") -> str:
     """A setting's value as a table cell shows it: ``("l2", 0.0)`` -> "none",
-    ``("augment", True)`` -> "distorted", ``("learning_rate", 0.003)`` -> "0.003".
+    ``("augment", True)`` -> "distorted" (digits; "mirrored" off MNIST, ``dataset``),
+    ``("learning_rate", 0.003)`` -> "0.003".
 
     Raises:
         KeyError: for a name that is not a ``TrainConfig`` field.
@@ -82,6 +83,8 @@ def setting_text(field: str, value) -> str:
     if field == "dataset":
         return DATASET_NAMES.get(value, str(value))
     if field == "augment":
+        if dataset != "mnist":
+            return "mirrored" if value else "as they are"
         return "distorted" if value else "plain"
     if field == "l2":
         return f"{value:.2g}" if value else "none"
@@ -131,9 +134,13 @@ def run_label(config: TrainConfig, store: str = "shipped") -> str:
     name = MODEL_NAMES.get(config.kind, config.kind)
     parts = [f"{name}: {layers_text(config.layers)}" if config.layers else name]
     for field in SETTINGS:
-        # The layers are in the name; distortions are of digits, so off for other data
-        # sets whatever the default recipe says.
-        if field in ("kind", "layers") or (field == "augment" and config.dataset != "mnist"):
+        # The layers are in the name. Off MNIST the images are mirrored or left as they
+        # are, whatever the (digits') default recipe says: named only when mirrored.
+        if field in ("kind", "layers"):
+            continue
+        if field == "augment" and config.dataset != "mnist":
+            if config.augment:
+                parts.append("mirrored images")
             continue
         value = getattr(config, field)
         if field in always or default is None or value != getattr(default, field):
@@ -252,7 +259,12 @@ def differences(configs) -> list[str]:
     if len(dicts) < 2:
         return []
     names = set().union(*dicts)
-    return [field for field in SETTINGS if field in names and len({d[field] for d in dicts}) > 1]
+    # Augmenting means distorting digits but mirroring clothes: across data sets it is a
+    # different setting even where the flag is the same.
+    seen = {field: {d[field] for d in dicts} for field in SETTINGS if field in names}
+    if len(seen.get("dataset", ())) > 1 and True in seen.get("augment", ()):
+        seen["augment"] = {(d["dataset"], d["augment"]) for d in dicts}
+    return [field for field in SETTINGS if field in seen and len(seen[field]) > 1]
 
 
 def generalization_gap(history: dict) -> float:
@@ -307,7 +319,7 @@ def comparison_table(runs: list[Run]) -> tuple[pd.DataFrame, list[str]]:
         }
         for field in differing:
             if field != "epochs":
-                row[SETTINGS[field]] = setting_text(field, getattr(run.config, field))
+                row[SETTINGS[field]] = setting_text(field, getattr(run.config, field), run.config.dataset)
         rows.append(row)
     columns = ["run", *(SETTINGS[f] for f in differing if f != "epochs"), *NUMBER_COLUMNS]
     return pd.DataFrame(rows, columns=columns), [SETTINGS[f] for f in differing]
@@ -325,12 +337,10 @@ def shared_settings(runs: list[Run]) -> str:
     config = runs[0].config
     all_adam = "optimizer" not in differing and config.optimizer == "adam"
     unused = {"noise_level", "latent_dim"} | ({"momentum"} if all_adam else set())
-    # Named models only (no layer list to share), or no digits to distort.
+    # Named models only (no layer list to share).
     if "layers" not in differing and not config.layers:
         unused.add("layers")
-    if "dataset" not in differing and config.dataset != "mnist":
-        unused.add("augment")
-    return "; ".join(f"{SETTINGS[f]}: {setting_text(f, getattr(config, f))}" for f in SETTINGS
+    return "; ".join(f"{SETTINGS[f]}: {setting_text(f, getattr(config, f), config.dataset)}" for f in SETTINGS
                      if f not in differing and f not in unused)
 
 

@@ -236,6 +236,10 @@ GLOSSARY: dict[str, Term] = {
         "of 1 and then lets the network learn its own scale, which lets deeper networks train faster.",
         "Ioffe and Szegedy (2015), Batch normalization: accelerating deep network training by "
         "reducing internal covariate shift"),
+    "mirroring": Term(
+        "mirrored training images",
+        "Mirrored training images are flipped left to right at random, a fresh choice for every "
+        "picture of every batch, so a network learns that a shoe pointing left is still a shoe."),
     "layer_list": Term(
         "your own network",
         "Your own network is a list of layers you choose, from the picture to the ten answers, and "

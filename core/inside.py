@@ -405,32 +405,13 @@ def has_convolution(config) -> bool:
     return config.kind == "cnn" or any(layer[0] == "conv2d" for layer in config.layers)
 
 
-def _stored_convnets(root: Path, store: str) -> list[Choice]:
-    from core import cache
-    from core.config import TrainConfig
-    from core.datasets import TITLES
-    from core.layers import describe
+def _stored_convnets(shipped: Path, runs: Path) -> list[Choice]:
+    # Your own networks with a convolution, named as the Mistakes and Compare runs pages
+    # name them (core.compare.comparable_runs: shipped first, then trained here, newest first).
+    from core.compare import comparable_runs
 
-    found = []
-    for m in cache.list_models(root):
-        if m["kind"] != "custom":
-            continue
-        try:
-            config = TrainConfig.from_fields(m["config"])
-        except (KeyError, TypeError):
-            continue  # settings that no longer read as a config
-        entry = f"{config.kind}-{config.key()}"
-        # A copy under another folder name is left out: the store's own folder for these
-        # settings is what loading reads.
-        if (config.key() != m.get("key") or config.dataset not in GREY_DATASETS
-                or not has_convolution(config) or not cache.has_entry(root, entry)):
-            continue
-        where = ", trained here" if store == "here" else ""
-        label = f"Your own network on {TITLES[config.dataset]}: {describe(config.layers)}{where}"
-        found.append((m.get("created", ""), Choice(label, store, entry, config)))
-    # Shipped ones oldest first (the order they were built), runs trained here newest first.
-    found.sort(key=lambda pair: pair[0], reverse=store == "here")
-    return [choice for _, choice in found]
+    return [Choice(run.label, run.store, run.entry, run.config) for run in comparable_runs(shipped, runs)
+            if run.config.kind == "custom" and run.config.dataset in GREY_DATASETS and has_convolution(run.config)]
 
 
 def model_choices(shipped_root: Path | None = None, runs_root: Path | None = None,
@@ -439,9 +420,9 @@ def model_choices(shipped_root: Path | None = None, runs_root: Path | None = Non
     first: the page's default; the page says so when its entry is missing), the shipped
     Fashion-MNIST CNN (``core.config.FASHION[0]``) when it is stored and Fashion-MNIST is
     installed, then every "custom" network with at least one convolution on MNIST or
-    Fashion-MNIST, shipped and then trained here (``cache.runs_dir()``), newest first.
-    Damaged entries and CIFAR-10 networks (32x32 colour input) are left out. Two labels
-    that would read the same get "(#2)", "(#3)".
+    Fashion-MNIST, shipped and then trained here (``cache.runs_dir()``), newest first,
+    with the labels of ``core.compare.comparable_runs`` (so a run has one name on every
+    page). Damaged entries and CIFAR-10 networks (32x32 colour input) are left out.
 
     Args:
         shipped_root, runs_root: the stores (default ``cache.cache_dir()`` and
@@ -462,17 +443,10 @@ def model_choices(shipped_root: Path | None = None, runs_root: Path | None = Non
     if cache.is_cached(fashion, shipped):
         choices.append(Choice("The same CNN on Fashion-MNIST clothes", "shipped",
                               f"{fashion.kind}-{fashion.key()}", fashion))
-    choices += _stored_convnets(shipped, "shipped") + _stored_convnets(runs, "here")
+    choices += _stored_convnets(shipped, runs)
     if not fashion_installed:
         choices = [c for c in choices if c.dataset != "fashion_mnist"]
-    seen: dict[str, int] = {}
-    labelled = []
-    for choice in choices:
-        seen[choice.label] = seen.get(choice.label, 0) + 1
-        if seen[choice.label] > 1:
-            choice = Choice(f"{choice.label} (#{seen[choice.label]})", choice.store, choice.entry, choice.config)
-        labelled.append(choice)
-    return labelled
+    return choices
 
 
 def dense_partner(dataset: str):

@@ -64,8 +64,8 @@ def widget_key(ns: str, field: str) -> str:
 
 def starting_config(dataset: str, kind: str) -> TrainConfig:
     """The settings a (data set, model) pair opens with: the shipped Fashion-MNIST recipe
-    where there is one (so it shows at once), else the kind's default without the digit
-    distortions off MNIST."""
+    where there is one (so it shows at once), else the kind's default, off MNIST without
+    the digit distortions (nor mirroring)."""
     shipped = next((c for c in FASHION if (c.dataset, c.kind) == (dataset, kind)), None)
     if shipped is not None:
         return shipped
@@ -273,9 +273,11 @@ elif kind in ("vae", "cvae"):
     extra["latent_dim"] = c4.number_input("Numbers in a digit's code", *BOUNDS["latent_dim"], key=k("latent_dim"),
                                            help=tip("latent_code"))
 if kind in CLASSIFIERS and dataset == "mnist":
-    # A row of its own: in a quarter column its label was cut short at 1024 px. The
-    # distortions (slant, stroke width) are a digit's: other data sets train without.
+    # A row of its own: in a quarter column its label was cut short at 1024 px.
     extra["augment"] = st.checkbox("Distort the training digits", key=k("augment"), help=tip("distorted_digits"))
+elif kind in CLASSIFIERS:
+    # Slants and stroke widths are a digit's; clothes and photos are mirrored instead.
+    extra["augment"] = st.checkbox("Mirror the training images", key=k("augment"), help=tip("mirroring"))
 explain("epoch")
 
 # None while the settings cannot be trained: the page then shows why (a layer list's one

@@ -306,50 +306,45 @@ def test_own_network_preset_shows_its_shapes_and_parameters(server, page):
 
 
 # Inside/Overview: data sets
-def test_fashion_mnist_beside_mnist_and_inside_its_cnn(page, tmp_path):
+def test_fashion_mnist_beside_mnist_and_inside_its_cnn(server, page):
     from core.datasets import class_names
-    from tests.fashion_store import make_store
 
-    # A server of its own on a store with the Fashion-MNIST networks (the shipped ones, or
-    # stand-ins before they are built), no training worker.
-    store = make_store(tmp_path / "cache")
+    page.goto(server)
+    settle(page)
+    expect(page.get_by_role("heading", name="The same network, a harder data set")).to_be_visible()
+    expect(page.get_by_text("Fashion-MNIST clothes", exact=True)).to_be_visible()
+    expect(page.get_by_text("Ankle boot", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("stTable")).to_have_count(3)  # MNIST, Fashion-MNIST, benchmark
+    expect_no_exception(page)
+    # On a phone the two data sets stack and their tables fit the screen.
     phone = page.context.browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                                              has_touch=True)
     try:
-        with lab_stack(env={"DIGITLAB_CACHE": str(store)}, workers=0) as url:
-            page.goto(url)
-            settle(page)
-            expect(page.get_by_role("heading", name="The same network, a harder data set")).to_be_visible()
-            expect(page.get_by_text("Fashion-MNIST clothes", exact=True)).to_be_visible()
-            expect(page.get_by_text("Ankle boot", exact=True)).to_be_visible()
-            expect(page.get_by_test_id("stTable")).to_have_count(3)  # MNIST, Fashion-MNIST, benchmark
-            expect_no_exception(page)
-            # On a phone the two data sets stack and their tables fit the screen.
-            tab = phone.new_page()
-            tab.set_default_timeout(90_000)
-            tab.goto(url)
-            settle(tab)
-            for i in range(2):
-                box = tab.get_by_test_id("stTable").nth(i).bounding_box()
-                assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
-            page.goto(f"{url}/inside")
-            settle(page)
-            page.get_by_test_id("stSelectbox").first.click()
-            page.get_by_role("option", name="The same CNN on Fashion-MNIST clothes").click()
-            settle(page)
-            expect(page.get_by_text("drawing clothes is not the point", exact=False)).to_be_visible()
-            expect(page.locator(".sketchpad")).to_have_count(0)
-            expect(page.get_by_text("Test image 0, labelled Ankle boot")).to_be_visible()
-            answer = page.locator("[data-drawing='test-0'] [data-answer]")
-            expect(answer).to_be_visible()
-            assert answer.get_attribute("data-answer") in class_names("fashion_mnist")
-            for shape in ("24×24×32", "4×4×64"):
-                expect(page.get_by_text(shape)).to_be_visible()
-            expect(page.get_by_role("heading", name="The dense 64-64 net's first layer on Fashion-MNIST clothes")) \
-                .to_be_visible()
-            expect_no_exception(page)
+        tab = phone.new_page()
+        tab.set_default_timeout(90_000)
+        tab.goto(server)
+        settle(tab)
+        for i in range(2):
+            box = tab.get_by_test_id("stTable").nth(i).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     finally:
         phone.close()
+    page.goto(f"{server}/inside")
+    settle(page)
+    page.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name="The same CNN on Fashion-MNIST clothes").click()
+    settle(page)
+    expect(page.get_by_text("drawing clothes is not the point", exact=False)).to_be_visible()
+    expect(page.locator(".sketchpad")).to_have_count(0)
+    expect(page.get_by_text("Test image 0, labelled Ankle boot")).to_be_visible()
+    answer = page.locator("[data-drawing='test-0'] [data-answer]")
+    expect(answer).to_be_visible()
+    assert answer.get_attribute("data-answer") in class_names("fashion_mnist")
+    for shape in ("24×24×32", "4×4×64"):
+        expect(page.get_by_text(shape)).to_be_visible()
+    expect(page.get_by_role("heading", name="The dense 64-64 net's first layer on Fashion-MNIST clothes")) \
+        .to_be_visible()
+    expect_no_exception(page)
 
 
 # Mistakes/Compare: data sets and dropout

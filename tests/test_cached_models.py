@@ -74,10 +74,10 @@ def fashion_scores(models, fashion):
     return {name: accuracy(models[name].model, x, y) for name in ("fashion cnn", "fashion dense_64_64")}
 
 
-# Missed and reported (README.md, "Fashion-MNIST"): 13 epochs, the most of the candidates
-# that train within 6 minutes here, reach 92.24%. Strict: meeting it fails this mark, so
-# the mark goes when the target is met.
-@pytest.mark.xfail(strict=True, reason="Fashion-MNIST CNN target missed: 92.24% test, target 93.0%")
+# Missed and reported (README.md, "How each recipe was chosen"): the recipe chosen on
+# validation reaches 92.01%. Strict: meeting the target fails this mark, so the mark goes
+# when the target is met.
+@pytest.mark.xfail(strict=True, reason="Fashion-MNIST CNN target missed: 92.01% test, target 93.0%")
 def test_fashion_mnist_cnn_meets_its_target(fashion_scores):
     assert TARGETS["fashion_cnn"].met(fashion_scores["fashion cnn"]), fashion_scores
 

@@ -238,7 +238,12 @@ def test_choices_list_the_networks_with_convolutions(fashion_root, tmp_path):
     assert [c.entry for c in found[2:]] == [f"custom-{fashion_conv.key()}", f"custom-{conv.key()}"]
     assert found[0].config.kind == "cnn" and found[0].dataset == "mnist"
     assert found[1].dataset == "fashion_mnist" and found[1].label == "The same CNN on Fashion-MNIST clothes"
-    assert found[3].label == "Your own network on MNIST digits: Conv 4 3x3 · pool · Dense 16, trained here"
+    # One name on every page: the Compare runs and Mistakes pages' label.
+    from core.compare import comparable_runs
+
+    named = {run.entry: run.label for run in comparable_runs(fashion_root, runs)}
+    assert found[3].label == named[found[3].entry]
+    assert found[3].label.startswith("Your own network: Conv 4 3x3") and "trained here" in found[3].label
     assert all(c.config.key() not in c.label and "custom" not in c.label for c in found)  # plain words
     without = inside.model_choices(fashion_root, runs, fashion_installed=False)
     assert [c.dataset for c in without] == ["mnist", "mnist"]
@@ -288,7 +293,8 @@ def test_page_opens_your_own_network_with_its_maps(tmp_path, monkeypatch):
     at = AppTest.from_file("../pages/inside.py", default_timeout=120)
     at.run()
     picker = at.selectbox(key="inside-model")
-    index = picker.options.index("Your own network on MNIST digits: Conv 4 3x3 · pool · Dense 16, trained here")
+    index = next(i for i, option in enumerate(picker.options)
+                 if option.startswith("Your own network: Conv 4 3x3") and "trained here" in option)
     picker.select_index(index).run()
     at.segmented_control(key="inside-source").set_value("A test digit").run()
     assert not at.exception, [e.value for e in at.exception]
