@@ -39,7 +39,7 @@ SETTINGS = {
     "lr_schedule": "learning-rate schedule",
     "batch_size": "batch size",
     "epochs": "epochs",
-    "train_size": "training digits used",
+    "train_size": "training images used",
     "noise_level": "training noise level",
     "latent_dim": "code size",
     "seed": "seed",

@@ -128,7 +128,7 @@ def test_labels_name_the_data_set_and_your_own_layers():
     assert compare.run_label(on) == ("Your own network: Dense 500 · dropout 0.35 · Dense 300 · dropout 0.35, "
                                      "learning rate 0.002, batch 256, 20 epochs")
     assert compare.run_label(off).startswith("Your own network: Dense 500 · Dense 300, ")
-    assert compare.run_label(FASHION[0]) == f"CNN, Fashion-MNIST, {FASHION[0].epochs} epochs, seed 0"
+    assert compare.run_label(FASHION[0]) == f"CNN, Fashion-MNIST, mirrored images, {FASHION[0].epochs} epochs, seed 0"
     assert compare.run_label(FASHION[1], "here") == "Dense 64-64, Fashion-MNIST, trained here"
     assert compare.run_label(default_config("cnn")) == "CNN, seed 0"  # MNIST goes unsaid
     assert compare.layers_text((("conv2d", 32, 3, "relu"), ("batchnorm",), ("maxpool",), ("dense", 64, "tanh"))) \
@@ -179,7 +179,7 @@ def test_table_numbers_are_the_entries_own(key, shipped_runs):
         assert row["parameters"] == metrics["param_count"]
         assert row["training time (s)"] == metrics["training_seconds"]
         assert row["epochs"] == metrics["epochs"] == len(history["val_accuracy"])
-    assert shaded == {"plain_distorted": ["training digits"], "weight_decay": ["L2 weight decay"]}[key]
+    assert shaded == {"plain_distorted": ["training images"], "weight_decay": ["L2 weight decay"]}[key]
     assert list(table.columns[1:2]) == shaded
 
 
@@ -195,7 +195,7 @@ def test_findings_quote_the_gaps_and_test_accuracies(shipped_runs):
 def test_shared_settings_leave_out_the_differing_ones(shipped_runs):
     found, _ = compare.resolve(compare.preset("weight_decay"), shipped_runs)
     shared = compare.shared_settings(found)
-    assert "model: Dense 500-300" in shared and "training digits: plain" in shared
+    assert "model: Dense 500-300" in shared and "training images: plain" in shared
     assert "L2" not in shared and "momentum" not in shared  # differing; ignored by Adam
 
 
@@ -273,7 +273,7 @@ def page(queue_env):
 def test_page_opens_on_plain_against_distorted_digits(page, shipped_runs):
     found, _ = compare.resolve(compare.preset("plain_distorted"), shipped_runs)
     assert table_runs(page) == [r.label for r in found]
-    assert any("differ in **training digits**" in m.value for m in page.markdown)
+    assert any("differ in **training images**" in m.value for m in page.markdown)
     assert not any(b.disabled for b in page.button if b.key.startswith("preset-"))
 
 

@@ -27,7 +27,7 @@ def test_numbers_are_the_entries_own(fashion_root):
             assert row[dataset]["test_accuracy"] == metrics["test_accuracy"]
             assert row[dataset]["validation_accuracy"] == history["val_accuracy"][-1]
             assert row[dataset]["training_seconds"] == metrics["training_seconds"]
-    assert rows[0]["mnist"]["augment"] and not rows[0]["fashion_mnist"]["augment"]
+    assert rows[0]["mnist"]["augment"] and rows[0]["fashion_mnist"]["augment"] == FASHION[0].augment
 
 
 def test_a_missing_or_damaged_entry_reads_as_none(tmp_path):

@@ -91,6 +91,7 @@ def test_fashion_mnist_offers_only_classifiers_without_digit_distortions(app):
     model = app.selectbox(key="train-kind")
     assert tuple(model.options) == tuple(model.format_func(k) for k in CLASSIFIERS)
     assert "Distort the training digits" not in [c.label for c in app.checkbox]
+    assert "Mirror the training images" in [c.label for c in app.checkbox]
     # Each (data set, model) pair opens with its own recipe: the CNN the shipped Fashion-MNIST one.
     model.set_value("cnn").run()
     assert app.number_input(key="fashion_mnist-cnn-epochs").value == FASHION[0].epochs

@@ -155,7 +155,7 @@ def test_config_module_does_not_import_tensorflow():
 
 def test_one_hash_names_every_entry():
     config = default_config("cnn")
-    assert config.key() == config_key(config) == config_key(config.__dict__)
+    assert config.key() == config_key(config) == config_key(config.hashed_fields())
     assert len(config.key()) == 12 and config.key() != default_config("cnn", seed=1).key()
 
 
