@@ -30,10 +30,18 @@ def test_walk_matches_keras_shapes_and_parameters(name, dataset):
     assert sum(r["parameters"] for r in rows) == total
 
 
-def test_the_labs_cnn_preset_has_the_cnns_parameters():
-    from core.models import cnn
+@pytest.mark.parametrize("kind", list(layers.NAMED_STACKS))
+def test_named_stacks_size_the_named_models(kind):
+    from core import models
 
-    assert sum(r["parameters"] for r in layers.walk(layers.PRESETS["The lab's CNN"])) == cnn().count_params()
+    model = getattr(models, kind)()
+    rows = layers.walk(layers.NAMED_STACKS[kind])
+    assert sum(r["parameters"] for r in rows) == model.count_params()
+    # The same output shapes of every convolution, pooling and dense layer, in order (the
+    # CNN drops out before its Flatten, the list after: the same numbers either way).
+    shapes = [tuple(layer.output.shape[1:]) for layer in model.layers
+              if type(layer).__name__ in ("Conv2D", "MaxPooling2D", "Dense")]
+    assert [r["output shape"] for r in rows if r["layer"].startswith(("Conv2D", "MaxPooling", "Dense"))] == shapes
 
 
 @pytest.mark.parametrize("stack, words", [
