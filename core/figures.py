@@ -44,19 +44,20 @@ def noise_curve_figure(rows: list[dict], noise_level: float) -> go.Figure:
     return fig
 
 
-def history_figure(history: dict) -> go.Figure:
+def history_figure(history: dict, images: str = "digits") -> go.Figure:
     """Accuracy in percent (classifiers) and loss per epoch, training and validation; the
     legend sits below the panels, where it cannot cover their titles on a phone.
 
-    ``history``: {metric: [one float per epoch]} as ``core.training.train`` records it.
+    ``history``: {metric: [one float per epoch]} as ``core.training.train`` records it;
+    ``images``: what the legend calls the data ("digits"; "images" for clothes or photos).
     """
     panels = [name for name in ("accuracy", "loss") if name in history]
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels)
     for col, name in enumerate(panels, start=1):
         # Percent, like the page's metrics above the figure.
         scale = 100 if name == "accuracy" else 1
-        for prefix, label, color, dash in (("", "training digits", "#1f77b4", "solid"),
-                                           ("val_", "validation digits", "#ff7f0e", "dash")):
+        for prefix, label, color, dash in (("", f"training {images}", "#1f77b4", "solid"),
+                                           ("val_", f"validation {images}", "#ff7f0e", "dash")):
             values = [scale * v for v in history.get(prefix + name, [])]
             fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=label,
                                      mode="lines+markers", line={"dash": dash, "color": color},
@@ -140,7 +141,8 @@ def sweep_figure(sweeps: dict, hinton_accuracy: float) -> go.Figure:
 COMPARE_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
 
-def comparison_figure(curves: list[tuple[str, dict]], loss: bool = False, zoom: bool = False) -> go.Figure:
+def comparison_figure(curves: list[tuple[str, dict]], loss: bool = False, zoom: bool = False,
+                      images: str = "digits") -> go.Figure:
     """Training (dashed) and validation (solid) accuracy per epoch of several runs overlaid,
     one colour per run (``COMPARE_COLORS``, at most 8 runs); with ``loss``, a second panel
     with the loss the same way. The legend names each run once, plus what dashed and
@@ -151,6 +153,7 @@ def comparison_figure(curves: list[tuple[str, dict]], loss: bool = False, zoom: 
             ({"accuracy", "val_accuracy", "loss", "val_loss": one float per epoch}).
         zoom: start the accuracy axis at the lowest value of the runs' second halves
             instead of the lowest of all, with a note on the figure saying so.
+        images: what the legend calls the data ("digits"; "images" when a run is not on MNIST).
 
     Raises:
         ValueError: for no runs or more than ``len(COMPARE_COLORS)``.
@@ -173,7 +176,7 @@ def comparison_figure(curves: list[tuple[str, dict]], loss: bool = False, zoom: 
                     showlegend=col == 1 and prefix == "val_",
                     hovertemplate=f"{label}<br>{what}, epoch %{{x}}: %{{y:.4g}}{unit}<extra></extra>"),
                     row=1, col=col)
-    for what, dash in (("validation digits (solid)", "solid"), ("training digits (dashed)", "dash")):
+    for what, dash in ((f"validation {images} (solid)", "solid"), (f"training {images} (dashed)", "dash")):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=what, hoverinfo="skip",
                                  line={"color": "#7f7f7f", "dash": dash}))
     fig.update_yaxes(ticksuffix="%", title_text="accuracy", row=1, col=1)

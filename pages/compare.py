@@ -155,7 +155,8 @@ c1, c2 = st.columns(2)
 loss = c1.toggle("Show the loss too", key="compare-loss")
 zoom = c2.toggle("Zoom in on the last epochs", key="compare-zoom")
 # Long names on more lines: plotly cuts a legend entry off at a phone's edge.
-fig = comparison_figure([(compare.wrapped(r.label), r.history) for r in picked], loss=loss, zoom=zoom)
+fig = comparison_figure([(compare.wrapped(r.label), r.history) for r in picked], loss=loss, zoom=zoom,
+                        images="digits" if all(r.config.dataset == "mnist" for r in picked) else "images")
 with first if projector() else st.container():
     st.plotly_chart(larger_type(fig) if projector() else fig, key="compare-curves")
 # Digits, or images when a run read clothes or photos.

@@ -21,18 +21,20 @@ st.title("Digit Lab")
 st.markdown(
     """
 An interactive lab for neural networks on **MNIST**, the 70,000 handwritten digits
-(60,000 for training, 10,000 for testing). Every model here was trained on the real
-MNIST set by the lab itself and comes with the lab, ready, so nothing needs training
-before you explore.
+(60,000 for training, 10,000 for testing), and on Fashion-MNIST's clothes. Every model
+here was trained on the real data by the lab itself and comes with the lab, ready, so
+nothing needs training before you explore.
 
 | page | what you can do |
 | --- | --- |
-| **Train** | pick a model and how it learns (epochs, batch size, learning rate), watch its accuracy and loss curves live |
+| **Train** | pick a data set, a model or your own list of layers, and how it learns (epochs, batch size, learning rate); watch its accuracy and loss curves live |
 | **Regularization** | see whether L2 weight decay helps a 500-300 dense net, on plain and on distorted digits, against Hinton's {hinton} |
 | **Denoising** | drag the noise level and watch two autoencoders and a median filter clean salt-and-pepper noise |
 | **Latent space** | walk a variational autoencoder's 2-D latent space; order new digits of a chosen class |
 | **Draw** | draw a digit and see two networks classify it live |
 | **Inside the CNN** | see what a convolutional network looks at and the pictures its layers make, on digits or on clothes |
+| **Mistakes** | click a cell of a network's confusion matrix to see the images it got wrong |
+| **Compare runs** | overlay runs' learning curves: with and without dropout, SGD against Adam, digits against clothes, … |
 """.format(hinton=f"{HINTON_ACCURACY:.2%}")
 )
 explain("mnist", "l2", "salt_and_pepper", "vae")
@@ -83,8 +85,10 @@ def side_by_side() -> None:
                 # Two rows of five: a row of ten wraps unevenly in half a laptop screen or on a phone.
                 for start in (0, 5):
                     # A fixed width: a long class name ("T-shirt/top") would otherwise widen its picture.
+                    # U+2011, a hyphen no line breaks at: "T-shirt/top" stays whole.
                     st.image([enlarge(image, 2) for image in images[start:start + 5]],
-                             caption=names[start:start + 5], clamp=True, width=56)
+                             caption=[n.replace("-", "\u2011") for n in names[start:start + 5]], clamp=True,
+                             width=56)
             except DataUnavailableError as exc:
                 st.info(str(exc))
             # Static: four short columns, every cell whole on a phone.

@@ -307,7 +307,7 @@ def show_result(history, m):
         cols[1].metric("Test loss", f"{m['test_loss']:.4f}", help=tip("loss"))
     cols[2].metric("Parameters", f"{m['param_count']:,}", help=tip("parameters"))
     cols[3].metric("Training time", f"{m['training_seconds']:.0f} s")
-    fig = history_figure(history)
+    fig = history_figure(history, "digits" if dataset == "mnist" else "images")
     st.plotly_chart(larger_type(fig) if projector() else fig, key="final-curves")
     explain("validation", "loss")
 
@@ -323,7 +323,8 @@ def queue_panel(state: dict) -> None:
                         text=f"epoch {min(int(done) + 1, state['epochs'])} of {state['epochs']}: "
                              f"{done - int(done):.0%} of it done" if done < state["epochs"] else "finishing")
             if state["history"].get("loss"):
-                st.plotly_chart(history_figure(state["history"]), key="live-curves")
+                st.plotly_chart(history_figure(state["history"], "digits" if dataset == "mnist" else "images"),
+                                key="live-curves")
         if mine and st.button("Cancel", key="cancel"):
             try:
                 jobs.cancel(state["id"], owner)

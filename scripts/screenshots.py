@@ -7,7 +7,8 @@ enough to hold it (Playwright's full_page misses Streamlit's own scroll containe
 Draw page, with a "7" drawn, also exactly as each screen a class uses shows it without
 scrolling: 1400x900 (a laptop), 1024x768 (a projector), 768x1024 (a tablet), 390x844
 (a phone), and at 1024x768 in projector mode. The Train page once more with "Your own
-network" chosen and the lab's CNN as its preset (train-custom).
+network" chosen and the lab's CNN as its preset (train-custom), and the Compare runs page
+on the dropout comparison (compare-dropout).
 """
 
 import sys
@@ -37,6 +38,12 @@ def own_network(tab) -> None:
     settle(tab, 500)
 
 
+def dropout(tab) -> None:
+    """On the Compare runs page: the ready-made "With and without dropout"."""
+    tab.get_by_role("button", name="With and without dropout").click()
+    settle(tab, 1500)
+
+
 def shoot(browser, url: str, path: Path, width: int, height: int, draw_seven: bool, then=None) -> None:
     tab = browser.new_page(viewport={"width": width, "height": height})
     tab.set_default_timeout(120_000)
@@ -63,6 +70,7 @@ def main():
                       width, height, name == "draw")
         for suffix, (width, height) in WHOLE.items():
             shoot(browser, f"{url}/train", OUT / f"train-custom{suffix}.png", width, height, False, own_network)
+            shoot(browser, f"{url}/compare", OUT / f"compare-dropout{suffix}.png", width, height, False, dropout)
         for width, height, query in SCREENS:
             mode = "-class" if query else ""
             shoot(browser, f"{url}/draw{query}", OUT / f"draw-{width}x{height}{mode}.png", width, height, True)
