@@ -77,6 +77,21 @@ def test_job_finished_unwatched_shows_done_and_is_collected(worker, queue_env):
     assert jobs.submit(config).get_status() == "finished"
 
 
+def test_your_own_network_on_fashion_mnist_trains_through_a_worker(worker, queue_env):
+    from core.config import TrainConfig
+
+    config = TrainConfig("custom", epochs=1, batch_size=50, train_size=300, dataset="fashion_mnist",
+                         layers=(("conv2d", 4, 3, "relu"), ("maxpool",), ("dropout", 0.2), ("dense", 16, "relu")))
+    jid = jobs.submit(config, owner="a").id
+    registry = FinishedJobRegistry(jobs.QUEUE_NAME, connection=jobs.connection())
+    wait_for(lambda: jid in registry.get_job_ids(), 240, "the job to finish")
+    assert jobs.collect() == [jid] and cache.is_cached(config, queue_env)
+    history, metrics = cache.load_records(config, queue_env)
+    # The worker rebuilt the layers and the data set from the job's JSON.
+    assert TrainConfig.from_fields(metrics["config"]) == config and metrics["dataset"] == "fashion_mnist"
+    assert len(history["val_accuracy"]) == 1 and jid == f"custom-{config.key()}"
+
+
 def test_cancel_queued_job_only_by_its_owner(queue_env):
     config = tiny()
     jid = jobs.submit(config, owner="alice").id
