@@ -110,7 +110,7 @@ def _phrase(field: str, value) -> str:
     if field == "lr_schedule":
         return "constant learning rate" if value == "constant" else "cosine schedule"
     if field == "train_size":
-        return "all 55,000 digits" if value is None else f"first {value:,} digits"
+        return "all training images" if value is None else f"first {value:,} training images"
     names = {"learning_rate": "learning rate", "momentum": "momentum", "batch_size": "batch", "seed": "seed",
              "noise_level": "noise", "latent_dim": "code size"}
     if field == "epochs":
@@ -327,10 +327,11 @@ def comparison_table(runs: list[Run]) -> tuple[pd.DataFrame, list[str]]:
 
 def shared_settings(runs: list[Run]) -> str:
     """The settings every picked run has in common, in words: "model: Dense 500-300;
-    data set: MNIST; training digits: plain; optimizer: Adam; ..."; empty for no runs.
+    data set: MNIST; training images: plain; optimizer: Adam; ..."; empty for no runs.
     Settings that do nothing for a classifier (noise level, code size) are left out, and
-    so are SGD momentum when every run uses Adam, which ignores it, the layers when every
-    run is a named model, and the digit distortions when no run trained on digits."""
+    so are SGD momentum when every run uses Adam, which ignores it, and the layers when
+    every run is a named model. Altered training images read "distorted" on MNIST and
+    "mirrored" elsewhere (``setting_text``)."""
     if not runs:
         return ""
     differing = set(differences([r.config for r in runs]))
@@ -400,7 +401,8 @@ PRESETS = (
     Preset("mnist_fashion", "The same CNN on MNIST and on Fashion-MNIST",
            "The same network reads handwritten digits and photos of clothes: compare how far each climbs and "
            f"the gap between training and validation accuracy. On clothes it trains {FASHION[0].epochs} epochs on "
-           "plain images (slant and stroke width are distortions of digits); on digits "
+           + ("images mirrored left to right at random" if FASHION[0].augment else "plain images")
+           + " (slant and stroke width are distortions of digits); on digits "
            f"{DEFAULTS['cnn'].epochs} epochs on distorted ones, whose training accuracy is therefore measured on "
            "harder images than its validation accuracy.",
            (DEFAULTS["cnn"], FASHION[0]), ("MNIST digits", "Fashion-MNIST clothes")),

@@ -12,13 +12,14 @@ import json
 import math
 from dataclasses import asdict, dataclass, replace
 
+from core.datasets import DATASETS  # the data sets' one list (core.datasets loads them)
+
 # "custom" is the visitor's own layer list (``TrainConfig.layers``, see ``core.layers``).
 CLASSIFIERS = ("dense_64_64", "dense_500_300", "cnn", "custom")
 AUTOENCODERS = ("denoising_autoencoder", "conv_denoiser", "vae", "cvae")
 KINDS = CLASSIFIERS + AUTOENCODERS
 OPTIMIZERS = ("sgd", "adam")
 LR_SCHEDULES = ("constant", "cosine")
-DATASETS = ("mnist", "fashion_mnist", "cifar10")  # core.datasets loads them
 # Fields added after the cache was built: left out of the hash while at these defaults,
 # so every entry built before them keeps its key (and its folder name).
 HASH_OPTIONAL = {"dataset": "mnist", "layers": ()}
@@ -116,6 +117,16 @@ class TrainConfig:
         fields = dict(fields)
         if "layers" in fields:
             fields["layers"] = tuple(tuple(layer) for layer in fields["layers"] or ())
+            # The checked form (64.0 -> 64, dropout 0 -> 0.0), so one network has one key
+            # however its JSON spelled the numbers; an invalid list is kept for validate().
+            from core import layers as stack
+            from core.datasets import INPUT_SHAPES
+
+            try:
+                fields["layers"] = stack.check(fields["layers"], INPUT_SHAPES.get(fields.get("dataset", "mnist"),
+                                                                                  (28, 28, 1)))
+            except stack.StackError:
+                pass
         return cls(**fields)
 
     def hashed_fields(self) -> dict:

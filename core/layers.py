@@ -293,7 +293,13 @@ def describe(stack) -> str:
     words = {"dense": lambda l: f"Dense {l[1]}", "conv2d": lambda l: f"Conv {l[1]} {l[2]}x{l[2]}",
              "maxpool": lambda l: "pool", "dropout": lambda l: f"dropout {l[1]:g}",
              "batchnorm": lambda l: "batch norm"}
-    return " · ".join(words[layer[0]](layer) if layer and layer[0] in words else "?" for layer in stack)
+    def word(layer) -> str:
+        try:
+            return words[layer[0]](layer)
+        except (KeyError, IndexError, TypeError, ValueError):  # a hand-edited entry's layer
+            return "?"
+
+    return " · ".join(word(layer) for layer in stack or ())
 
 
 def shape_text(shape: tuple) -> str:

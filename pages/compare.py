@@ -154,16 +154,16 @@ if not picked:
 c1, c2 = st.columns(2)
 loss = c1.toggle("Show the loss too", key="compare-loss")
 zoom = c2.toggle("Zoom in on the last epochs", key="compare-zoom")
-# Long names on more lines: plotly cuts a legend entry off at a phone's edge.
-fig = comparison_figure([(compare.wrapped(r.label), r.history) for r in picked], loss=loss, zoom=zoom,
-                        images="digits" if all(r.config.dataset == "mnist" for r in picked) else "images")
-with first if projector() else st.container():
-    st.plotly_chart(larger_type(fig) if projector() else fig, key="compare-curves")
 # Digits, or images when a run read clothes or photos.
 images = "digits" if all(r.config.dataset == "mnist" for r in picked) else "images"
+# Long names on more lines: plotly cuts a legend entry off at a phone's edge.
+fig = comparison_figure([(compare.wrapped(r.label), r.history) for r in picked], loss=loss, zoom=zoom,
+                        images=images)
+with first if projector() else st.container():
+    st.plotly_chart(larger_type(fig) if projector() else fig, key="compare-curves")
 caption(f"Solid: accuracy on the 5,000 validation {images} after each epoch. Dashed: accuracy on the training "
-        f"{images}, averaged over each epoch while the network still learns (on distorted digits for runs "
-        "trained on them).")
+        f"{images}, averaged over each epoch while the network still learns (on distorted digits, or mirrored "
+        "images, for runs trained on them).")
 
 table, shaded = compare.comparison_table(picked)
 if len(picked) > 1:

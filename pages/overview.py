@@ -11,6 +11,7 @@ from core.config import DATASETS, DEFAULTS
 from core.data import DataUnavailableError
 from core.datasets import TITLES, available
 from core.glossary import MODEL_NAMES, plain, tip
+from core.compare import setting_text
 from core.layers import describe
 from core.targets import HINTON_ACCURACY
 from pages.shared import caption, duration, enlarge, explain, use_app_navigation
@@ -154,7 +155,9 @@ else:
             "optimizer": [{"sgd": "SGD", "adam": "Adam"}.get(o, o) for o in (m["config"]["optimizer"] for m in rows)],
             "learning rate": [f"{m['config']['learning_rate']:g}" for m in rows],
             "L2 weight decay": [m["config"]["l2"] for m in rows],
-            "distorted digits": [m["config"]["augment"] for m in rows],
+            # Distorted digits on MNIST, mirrored images elsewhere (core.augment).
+            "altered training images": [setting_text("augment", m["config"]["augment"],
+                                                     m["config"].get("dataset", "mnist")) for m in rows],
         }
     )
     if not table["your layers"].any():  # no network of your own stored: no empty column
@@ -177,7 +180,9 @@ else:
             "optimizer": st.column_config.TextColumn(help=tip("optimizer")),
             "learning rate": st.column_config.TextColumn(help=tip("learning_rate")),
             "L2 weight decay": st.column_config.NumberColumn(format="%.2g", help=tip("l2")),
-            "distorted digits": st.column_config.CheckboxColumn(help=tip("distorted_digits")),
+            "altered training images": st.column_config.TextColumn(
+                help="Distorted digits (slanted, shifted, thinner or thicker strokes) on MNIST; mirrored left to "
+                     "right at random on Fashion-MNIST; plain: the images as they are."),
         },
     )
     caption("Accuracy and loss on the 10,000 test images of the model's data set, measured once after training "

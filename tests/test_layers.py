@@ -88,6 +88,21 @@ def test_new_fields_at_their_defaults_leave_every_shipped_key_as_it_was():
     assert DROPOUT_PAIR[0].key() != DROPOUT_PAIR[1].key()
 
 
+def test_one_network_has_one_key_however_its_json_spells_the_numbers():
+    spelled = {**asdict(DROPOUT_PAIR[1]), "layers": [["dense", 500.0, "relu"], ["dropout", 0.35],
+                                                      ["dense", 300, "relu"], ["dropout", 0.35]]}
+    assert TrainConfig.from_fields(spelled).key() == DROPOUT_PAIR[1].key()
+    assert TrainConfig.from_fields({**spelled, "layers": [["dropout", 0]]}).layers == (("dropout", 0.0),)
+    # A list that cannot be built is kept as given, for validate() to name.
+    bad = TrainConfig.from_fields({**spelled, "layers": [["maxpool"]] * 6})
+    with pytest.raises(ValueError, match="cannot pool"):
+        bad.validate()
+
+
+def test_describe_reads_damaged_layers_as_question_marks():
+    assert layers.describe([["dropout", "0.3"], ["dense"], ["conv2d", 8, 3, "relu"], None]) == "? · ? · Conv 8 3x3 · ?"
+
+
 def test_a_config_survives_json_with_its_layers():
     for config in DROPOUT_PAIR + FASHION:
         again = TrainConfig.from_fields(json.loads(json.dumps(asdict(config))))

@@ -156,6 +156,10 @@ def test_config_module_does_not_import_tensorflow():
 def test_one_hash_names_every_entry():
     config = default_config("cnn")
     assert config.key() == config_key(config) == config_key(config.hashed_fields())
+    # The fields added later are hashed only away from their defaults.
+    assert "dataset" not in config.hashed_fields() and "layers" not in config.hashed_fields()
+    fashion = default_config("cnn", dataset="fashion_mnist")
+    assert fashion.hashed_fields()["dataset"] == "fashion_mnist" and fashion.key() != config.key()
     assert len(config.key()) == 12 and config.key() != default_config("cnn", seed=1).key()
 
 
