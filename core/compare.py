@@ -19,6 +19,8 @@ import pandas as pd
 
 from core import cache
 from core.config import CLASSIFIERS, DATASETS, DEFAULTS, DROPOUT_PAIR, FASHION, HASH_OPTIONAL, SWEEPS, TrainConfig
+from core.datasets import NAMES
+from core.layers import describe, normalize
 from core.glossary import MODEL_NAMES
 
 # At most this many runs at once: beyond it the curves' colours can no longer be told
@@ -48,7 +50,6 @@ SETTINGS = {
 # 500-300 nets differ in exactly these, and the three CNNs in their seed.
 _ALWAYS_NAMED = {"dense_500_300": ("augment", "l2", "seed"), "cnn": ("seed",)}
 # A data set's short name in labels and table cells.
-DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 
 
 def layers_text(layers) -> str:
@@ -57,8 +58,6 @@ def layers_text(layers) -> str:
     "relu"), ("dropout", 0.35))`` -> "Dense 500 · dropout 0.35". ReLU, the usual
     activation, goes unsaid; another follows its layer ("Dense 64 tanh"), so two networks
     that differ only in it read differently. Empty for no layers."""
-    from core.layers import describe
-
     words = describe(layers).split(" · ") if layers else []
     for i, layer in enumerate(layers):
         activation = layer[-1] if layer and layer[0] in ("dense", "conv2d") else "relu"
@@ -81,7 +80,7 @@ def setting_text(field: str, value, dataset: str = "mnist") -> str:
     if field == "layers":
         return layers_text(value) or "its own (named model)"
     if field == "dataset":
-        return DATASET_NAMES.get(value, str(value))
+        return NAMES.get(value, str(value))
     if field == "augment":
         if dataset != "mnist":
             return "mirrored" if value else "as they are"
@@ -100,7 +99,7 @@ def setting_text(field: str, value, dataset: str = "mnist") -> str:
 def _phrase(field: str, value) -> str:
     # A setting as words inside a run's label ("L2 0.000178", "distorted digits").
     if field == "dataset":
-        return DATASET_NAMES.get(value, str(value))
+        return NAMES.get(value, str(value))
     if field == "augment":
         return "distorted digits" if value else "plain digits"
     if field == "l2":
@@ -244,7 +243,7 @@ def _as_dict(config) -> dict:
     # with the layers as lists of lists, which a set cannot hold.
     out = {**HASH_OPTIONAL, **config} if {"kind", "epochs"} <= set(config) else dict(config)
     if "layers" in out:
-        out["layers"] = tuple(tuple(layer) for layer in out["layers"] or ())
+        out["layers"] = normalize(out["layers"] or ())
     return out
 
 

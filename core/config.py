@@ -116,12 +116,12 @@ class TrainConfig:
         """
         fields = dict(fields)
         if "layers" in fields:
-            fields["layers"] = tuple(tuple(layer) for layer in fields["layers"] or ())
-            # The checked form (64.0 -> 64, dropout 0 -> 0.0), so one network has one key
-            # however its JSON spelled the numbers; an invalid list is kept for validate().
             from core import layers as stack
             from core.datasets import INPUT_SHAPES
 
+            fields["layers"] = stack.normalize(fields["layers"] or ())
+            # The checked form (64.0 -> 64, dropout 0 -> 0.0), so one network has one key
+            # however its JSON spelled the numbers; an invalid list is kept for validate().
             try:
                 fields["layers"] = stack.check(fields["layers"], INPUT_SHAPES.get(fields.get("dataset", "mnist"),
                                                                                   (28, 28, 1)))

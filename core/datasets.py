@@ -8,6 +8,8 @@ from __future__ import annotations
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
 TITLES = {"mnist": "MNIST digits", "fashion_mnist": "Fashion-MNIST clothes", "cifar10": "CIFAR-10 photos"}
+# The data sets' names alone, for labels and table cells.
+NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 # One image as the models see it: (height, width, channels).
 INPUT_SHAPES = {"mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
 

@@ -293,6 +293,7 @@ def describe(stack) -> str:
     words = {"dense": lambda l: f"Dense {l[1]}", "conv2d": lambda l: f"Conv {l[1]} {l[2]}x{l[2]}",
              "maxpool": lambda l: "pool", "dropout": lambda l: f"dropout {l[1]:g}",
              "batchnorm": lambda l: "batch norm"}
+
     def word(layer) -> str:
         try:
             return words[layer[0]](layer)

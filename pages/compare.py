@@ -2,30 +2,20 @@
 their numbers in one table with the differing settings shaded; the course's comparisons
 one click away."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from core import cache, compare, jobs
 from core.figures import comparison_figure, larger_type
-from pages.shared import (caption, collect_runs, duration, explain, job_status_text, projector, session_owner,
-                          use_app_navigation)
+from pages.shared import (caption, collect_runs, duration, explain, job_status_text, labelled_runs, projector,
+                          session_owner, use_app_navigation)
 
 use_app_navigation()
 owner = session_owner()
 DEFAULT_PRESET = "plain_distorted"
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def listing(shipped: str, here: str, signature: tuple) -> list[compare.Run]:
-    """``core.compare.comparable_runs`` of the two stores, read again when ``signature``
-    (both stores' ``core.compare.store_signature``) changes."""
-    return compare.comparable_runs(Path(shipped), Path(here))
-
-
 collect_runs()
-runs = listing(str(cache.cache_dir()), str(cache.runs_dir()),
-               compare.store_signature(cache.cache_dir()) + compare.store_signature(cache.runs_dir()))
+runs = labelled_runs()
 by_label = {run.label: run for run in runs}
 
 

@@ -16,7 +16,8 @@ from core.data import DataUnavailableError
 from core.datasets import TITLES, class_names
 from core.preprocess import NoInkError, ScribbleError, SpeckError, to_mnist
 from core.strokes import StrokeError, to_image
-from pages.shared import cached_model, caption, explain, require_model, test_set, use_app_navigation
+from pages.shared import (cached_model, caption, explain, require_model, stored_model, test_set,
+                          use_app_navigation)
 from pages.sketchpad import sketchpad
 
 use_app_navigation()
@@ -34,15 +35,6 @@ DRAW, CARRIED, TEST = "Draw here", "My drawing from the Draw page", "A test digi
 def choices(shipped: str, runs: str) -> list:
     """``core.inside.model_choices`` of the two stores (read again at most every 30 s)."""
     return inside.model_choices(shipped, runs)
-
-
-@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
-def stored_model(store: str, entry: str):
-    """A stored entry's ``CachedModel``, loaded once per server process (read-only).
-    Raises FileNotFoundError or CorruptEntryError (one sentence); errors are not cached."""
-    from core import mistakes
-
-    return mistakes.load_entry(cache.cache_dir() if store == "shipped" else cache.runs_dir(), entry)
 
 
 def model_of(choice: inside.Choice):

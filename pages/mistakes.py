@@ -1,26 +1,18 @@
 """Mistakes: each classifier's confusion matrix on the 10,000 test images of its data set
 (digits or clothes); a click on a cell shows its images."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import cache, compare, datasets, mistakes
+from core import cache, datasets, mistakes
 from core.config import default_config
 from core.data import DataUnavailableError
 from core.figures import larger_type
-from pages.shared import caption, collect_runs, explain, projector, test_analysis, test_set, use_app_navigation
+from pages.shared import (caption, collect_runs, explain, labelled_runs, projector, test_analysis, test_set,
+                          use_app_navigation)
 
 use_app_navigation()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def listing(shipped: str, here: str, signature: tuple) -> list[compare.Run]:
-    """``core.compare.comparable_runs`` of the two stores (the Compare runs page's list, so
-    a run has the same name on both pages), read again when ``signature`` changes."""
-    return compare.comparable_runs(Path(shipped), Path(here))
 
 
 st.title("Mistakes")
@@ -33,8 +25,7 @@ st.markdown(
 explain("confusion_matrix", "per_class_accuracy", "softmax")
 
 collect_runs()
-runs = listing(str(cache.cache_dir()), str(cache.runs_dir()),
-               compare.store_signature(cache.cache_dir()) + compare.store_signature(cache.runs_dir()))
+runs = labelled_runs()
 if not runs:
     st.warning("No classifier is in models_cache/ or the runs store: rebuild the shipped ones with "
                "`python -m core train --all`.")
@@ -80,7 +71,7 @@ shown_width = 168 if projector() else 128
 caption_names = tuple(n.replace("-", "\u2011") for n in names)
 total = int(analysis.matrix.sum())
 st.markdown(f"**{name}** reads **{analysis.accuracy:.2%}** of the {total:,} "
-            f"{compare.DATASET_NAMES.get(dataset, dataset)} test {noun}s right: **{analysis.errors}** mistakes.")
+            f"{datasets.NAMES.get(dataset, dataset)} test {noun}s right: **{analysis.errors}** mistakes.")
 
 
 def default_cell() -> tuple[int, int]:

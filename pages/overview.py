@@ -9,7 +9,7 @@ from core import data as data_mod
 from core import overview
 from core.config import DATASETS, DEFAULTS
 from core.data import DataUnavailableError
-from core.datasets import TITLES, available
+from core.datasets import NAMES, TITLES, available
 from core.glossary import MODEL_NAMES, plain, tip
 from core.compare import setting_text
 from core.layers import describe
@@ -142,7 +142,7 @@ else:
     table = pd.DataFrame(
         {
             "model": [MODEL_NAMES.get(m["kind"], m["kind"]) for m in rows],
-            "data set": [TITLES.get(dataset_of(m), dataset_of(m)).split()[0] for m in rows],
+            "data set": [NAMES.get(dataset_of(m), dataset_of(m)) for m in rows],
             # A column of its own: in the pinned model column a layer list was cut off.
             "your layers": [layers_of(m) for m in rows],
             "seed": [m["seed"] for m in rows],

@@ -98,8 +98,11 @@ def require_model(kind: str):
 
 
 def enlarge(image: np.ndarray, factor: int = 4) -> np.ndarray:
-    """Nearest-neighbour upscale of a (28, 28) digit so the browser shows crisp pixels."""
-    return np.clip(np.kron(np.asarray(image, np.float32), np.ones((factor, factor), np.float32)), 0, 1)
+    """Nearest-neighbour upscale of a (28, 28) digit so the browser shows crisp pixels
+    (``core.mistakes.enlarge`` of one image), clipped to [0, 1]."""
+    from core.mistakes import enlarge as enlarge_all
+
+    return np.clip(enlarge_all(np.asarray(image)[None], factor)[0], 0, 1)
 
 
 def digit_row(images, captions=None, factor: int = 3) -> None:
@@ -268,6 +271,41 @@ def warm_up() -> None:
     log.warning("warm-up done in %.1f s", time.perf_counter() - start)
 
 
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def stored_model(store: str, entry: str):
+    """A stored entry's ``CachedModel``, loaded once per server process for every page
+    (read-only).
+
+    Args:
+        store: "shipped" (models_cache/) or "here" (the runs store).
+        entry: the entry's folder name, ``<kind>-<key>``.
+
+    Raises FileNotFoundError or CorruptEntryError (one sentence); errors are not cached.
+    """
+    from core import mistakes
+
+    return mistakes.load_entry(cache.cache_dir() if store == "shipped" else cache.runs_dir(), entry)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _labelled_runs(shipped: str, here: str, signature: tuple) -> list:
+    from pathlib import Path
+
+    from core import compare
+
+    return compare.comparable_runs(Path(shipped), Path(here))
+
+
+def labelled_runs() -> list:
+    """``core.compare.comparable_runs`` of the two stores, the one list the Mistakes and
+    Compare runs pages pick from (a run has one name on both), read again when either
+    store's ``core.compare.store_signature`` changes."""
+    from core import compare
+
+    return _labelled_runs(str(cache.cache_dir()), str(cache.runs_dir()),
+                          compare.store_signature(cache.cache_dir()) + compare.store_signature(cache.runs_dir()))
+
+
 @st.cache_resource(show_spinner="Reading the 10,000 test digits with this model…", max_entries=32)
 def test_analysis(store: str, entry: str):
     """A classifier's ``core.mistakes.Analysis`` on the 10,000 test images of its data set (read-only
@@ -283,8 +321,7 @@ def test_analysis(store: str, entry: str):
     """
     from core import mistakes
 
-    root = cache.cache_dir() if store == "shipped" else cache.runs_dir()
-    loaded = mistakes.load_entry(root, entry)
+    loaded = stored_model(store, entry)
     data = test_set(loaded.metrics.get("config", {}).get("dataset", "mnist"))
     model = loaded.model
     return mistakes.analyse(mistakes.test_predictions(model, data["x_test"]), data["y_test"])
