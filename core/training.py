@@ -8,6 +8,7 @@ training, for the report in ``metrics.json``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
@@ -25,6 +26,10 @@ from core.config import CLASSIFIERS, TrainConfig
 from core.noise import salt_and_pepper
 
 EVAL_BATCH = 1000  # images per step when validating and testing: one pass, few steps
+# Training steps per call into TensorFlow: a small net spends more time between steps (in
+# Python) than in them; 16 steps a call trained the dense 64-64 twice as fast, with the
+# same weights (README.md, "Fast training").
+STEPS_PER_EXECUTION = 16
 
 
 @dataclass
@@ -73,8 +78,30 @@ def machine() -> dict:
             **library_versions()}
 
 
+@contextlib.contextmanager
+def precision(name: str):
+    """Keras' global dtype policy set to ``name`` ("float32" or "mixed_bfloat16") inside
+    the block, and restored after it (a worker trains one job after another)."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def float32_copy(config: TrainConfig, model: keras.Model) -> keras.Model:
+    """The same network and weights in float32: how a model trained in mixed precision is
+    evaluated, stored and served (its weights are float32 already)."""
+    with precision("float32"):
+        copy = build(config)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def build(config: TrainConfig) -> keras.Model:
-    """The uncompiled model for ``config`` (see ``core.models``)."""
+    """The uncompiled model for ``config`` (see ``core.models``), in Keras' current dtype
+    policy (``precision``)."""
     if config.kind == "dense_500_300":
         return models.dense_500_300(config.l2)
     if config.kind in ("vae", "cvae"):
@@ -84,24 +111,41 @@ def build(config: TrainConfig) -> keras.Model:
     return getattr(models, config.kind)()
 
 
+def _steady(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """``dataset`` with tf.data's autotuning off.
+
+    Why: with autotuning on (tf.data's default), a third to a half of the epochs after
+    the first ran on one core instead of two (1.1 cores busy, the same CPU seconds,
+    twice the wall time) on this lab's 2-core machine; with it off, none did in 23
+    epochs. Keras makes a new iterator each epoch, and each starts autotuning afresh.
+    The pipeline has nothing to tune (in-memory arrays, one map, a fixed prefetch).
+    Measured by ``benchmarks/profile_training.py``; README.md, "Fast training".
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
 def _batches(inputs, targets, config: TrainConfig, transform=None) -> tf.data.Dataset:
-    """Seeded, reshuffled batches of ``(transform(inputs, generator), targets)``."""
+    """Seeded, reshuffled batches of ``(transform(inputs, generator), targets)``: the whole
+    set held in memory, each batch transformed as one tensor, the next two prepared while
+    the model trains on this one."""
     size = len(targets)
     batches = (tf.data.Dataset.from_tensor_slices((inputs, targets))
                .shuffle(size, seed=config.seed).batch(config.batch_size))
     if transform is not None:
         generator = tf.random.Generator.from_seed(config.seed)
         batches = batches.map(lambda x, y: (transform(x, generator), y))
-    return batches.prefetch(2)
+    return _steady(batches).prefetch(2)
 
 
 def _fixed(inputs, targets) -> tf.data.Dataset:
-    return tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(EVAL_BATCH)
+    return _steady(tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(EVAL_BATCH))
 
 
 def _classifier(config, fit, validation, test) -> Pipeline:
-    # Digits get the affine and stroke distortions; clothes and photos random mirroring.
-    distort = (augment.distort if config.dataset == "mnist" else augment.mirror) if config.augment else None
+    # Digits get the affine and stroke distortions; clothes and photos random mirrors and shifts.
+    distort = (augment.distort if config.dataset == "mnist" else augment.mirror_and_shift) if config.augment else None
     return Pipeline(_batches(*fit, config, distort), _fixed(*validation), _fixed(*test), len(fit[1]),
                     "sparse_categorical_crossentropy", ("accuracy",))
 
@@ -136,6 +180,17 @@ def _autoencoder(config, fit, validation, test) -> Pipeline:
 
 PIPELINES = {**{kind: _classifier for kind in CLASSIFIERS}, "conv_denoiser": _conv_denoiser, "cvae": _cvae,
              "denoising_autoencoder": _autoencoder, "vae": _autoencoder}
+
+
+def smoothed_crossentropy(smoothing: float) -> Callable:
+    """Cross-entropy against integer labels (batch,) smoothed by ``smoothing``: the target
+    puts ``1 - smoothing + smoothing / 10`` on the true class and ``smoothing / 10`` on
+    each other (Szegedy et al., 2016). Keras' sparse cross-entropy has no smoothing."""
+    def loss(labels, probabilities):
+        one_hot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32"), 10)
+        return keras.losses.categorical_crossentropy(one_hot, probabilities, label_smoothing=smoothing)
+
+    return loss
 
 
 def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
@@ -214,7 +269,9 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
         library versions.
 
     Determinism: ``keras.utils.set_random_seed(seed)`` and TensorFlow op determinism,
-    so the same config on the same machine and versions gives the same weights.
+    so the same config on the same machine, library versions and thread counts gives the
+    same weights. A model trained in mixed precision is returned (and tested) as its
+    float32 copy.
 
     Raises:
         ValueError: if the config is invalid.
@@ -228,9 +285,11 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     pipeline = PIPELINES[config.kind](config, fit, validation, test)
-    model = build(config)
+    with precision(config.precision):
+        model = build(config)
+    loss = smoothed_crossentropy(config.label_smoothing) if config.label_smoothing else pipeline.loss
     model.compile(optimizer=_optimizer(config, math.ceil(pipeline.size / config.batch_size)),
-                  loss=pipeline.loss, metrics=list(pipeline.metrics))
+                  loss=loss, metrics=list(pipeline.metrics), steps_per_execution=STEPS_PER_EXECUTION)
     callbacks = ([EpochClock()] + ([EpochReporter(on_epoch, config.epochs)] if on_epoch else [])
                  + ([BatchProgress(on_progress)] if on_progress else []))
     start = time.perf_counter()
@@ -238,6 +297,11 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
                         callbacks=callbacks, verbose=0, shuffle=False).history
     seconds = time.perf_counter() - start
 
+    if config.precision != "float32":
+        model = float32_copy(config, model)
+    if config.precision != "float32" or config.label_smoothing:
+        # Tested as it is stored and served: in float32, scored by plain cross-entropy.
+        model.compile(loss=pipeline.loss, metrics=list(pipeline.metrics))
     # The test set, once, after every choice has been made.
     evaluation = model.evaluate(pipeline.test, verbose=0, return_dict=True)
     metrics = {
@@ -246,6 +310,9 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
         "data_source": mnist.source, "data_sha256": mnist.sha256,
         "test_loss": float(evaluation["loss"]), "param_count": int(model.count_params()),
         "epochs": config.epochs, "training_seconds": round(seconds, 2), "versions": library_versions(),
+        # Identical weights need the same thread counts too (0: TensorFlow's default, every core).
+        "threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                    "inter_op": tf.config.threading.get_inter_op_parallelism_threads()},
         "machine": machine(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     if "accuracy" in evaluation:
