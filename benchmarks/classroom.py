@@ -43,6 +43,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root: core/ and scripts/ import
 
+from core.config import DEFAULTS  # noqa: E402
 from scripts.serve import CHROMIUM, CHROMIUM_ARGS, lab_stack  # noqa: E402
 
 TARGETS = {
@@ -59,7 +60,7 @@ FIRST_LOAD_MS = 120_000                 # a new browser context fetches and comp
 ARRIVAL_S = 5.0                         # students arrive within this many seconds
 POLL_MS = 50                            # result polling in the page; Playwright's own waits poll every 500 ms
 THINK_S = (3.0, 8.0)                    # a person's pause between interactions
-SHIPPED_EPOCHS = 10                     # dense_64_64's shipped default: a job with it would not be new
+SHIPPED_EPOCHS = DEFAULTS["quick_cnn"].epochs  # the Train page's default model, shipped: not a new job
 # Strokes in 280ths of the pad's side (it was a 280-pixel canvas), scaled to the pad shown.
 STROKES = [[(140, 40), (140, 240)],                                    # 1
            [(130, 50), (250, 50), (170, 250)],                         # 7
@@ -415,7 +416,7 @@ class Student:
         return t0
 
     async def train(self, epochs: int) -> None:
-        """Queue dense_64_64 (the page's default model) for ``epochs`` epochs: a new job."""
+        """Queue the page's default model (the quick CNN) for ``epochs`` epochs: a new job."""
         if not await self.measure("train page", lambda: self.navigate("Train", "text", ["These settings are"])):
             return
         await self.think()

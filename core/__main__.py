@@ -1,10 +1,11 @@
 """Command line: ``python -m core train --all``, ``python -m core info``.
 
-    python -m core train --all             both sweeps, every default model (the CNN at each
-                                           of its seeds) and the noise curve
+    python -m core train --all             both sweeps, every default model (the CNNs at each
+                                           of their seeds) and the noise curve
     python -m core train cnn vae           named kinds (also: sweep, noise_curve, fashion: the
                                            CNN and 64-64 on Fashion-MNIST, dropout: 500-300
-                                           with and without dropout)
+                                           with and without dropout, presets: your own
+                                           network's other presets)
     python -m core train --config '{...}'  one TrainConfig given as JSON
     python -m core worker                  take training jobs from the queue (Redis at
                                            $DIGITLAB_REDIS_URL); see core.jobs
@@ -23,7 +24,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-EXPERIMENTS = ("sweep", "noise_curve", "fashion", "dropout")
+EXPERIMENTS = ("sweep", "noise_curve", "fashion", "dropout", "presets")
 
 
 def _print_epoch(epoch, epochs, logs):
@@ -69,7 +70,9 @@ def _run_sweeps(args) -> list:
                   f"final val {row['final_val_accuracy']:.4f}", flush=True)
 
         print(f"sweep on {config.name} digits ({config.key()}): {total} runs", flush=True)
-        results = run_sweep(config, on_run=on_run, on_epoch=_print_epoch, force=args.force)
+        # Two runs at once on two or more cores (core.experiments.run_sweep says why).
+        results = run_sweep(config, on_run=on_run, on_epoch=_print_epoch, force=args.force,
+                            processes=min(2, len(os.sched_getaffinity(0))))
         for row in results["summary"]:
             print(f"  l2 {row['l2']:.2e}: final val {row['final_val_accuracy_mean']:.4f} "
                   f"± {row['final_val_accuracy_std']:.4f}", flush=True)
@@ -89,7 +92,7 @@ def _run_noise_curve(force):
 
 def cmd_train(args) -> int:
     from core import cache
-    from core.config import DROPOUT_PAIR, FASHION, KINDS, NAMED_KINDS, TrainConfig, cnn_configs, default_config
+    from core.config import DROPOUT_PAIR, FASHION, KINDS, NAMED_KINDS, PRESET_RUNS, TrainConfig, seeded_configs
     from core.experiments import kept_configs, load_sweep
 
     start = time.perf_counter()
@@ -110,9 +113,9 @@ def cmd_train(args) -> int:
             # dense_500_300's, which then needs no second training.
             for sweep in _run_sweeps(args):
                 built.update(config.key() for config in kept_configs(load_sweep(sweep)))
-        configs = [config for n in names if n in KINDS
-                   for config in (cnn_configs() if n == "cnn" else [default_config(n)])]
-        configs += [*(FASHION if "fashion" in names else ()), *(DROPOUT_PAIR if "dropout" in names else ())]
+        configs = [config for n in names if n in KINDS for config in seeded_configs(n)]
+        configs += [*(FASHION if "fashion" in names else ()), *(DROPOUT_PAIR if "dropout" in names else ()),
+                    *(PRESET_RUNS if "presets" in names else ())]
         _train_models([c for c in configs if c.key() not in built], args.force)
         if "noise_curve" in names:
             _run_noise_curve(args.force)
@@ -145,7 +148,7 @@ def cmd_bench(args) -> int:
     from core.bench import RESULTS, markdown, run
 
     args.json = args.json or RESULTS
-    rows, info = run(args.json, repeats=args.repeats)
+    rows, info = run(args.json, repeats=args.repeats, train=not args.no_training)
     print(markdown(rows, info))
     print(f"\nwritten to {args.json}")
     return 0 if all(row.passed is not False for row in rows) else 1
@@ -169,15 +172,15 @@ def cmd_info(args) -> int:
 def cmd_report(args) -> int:
     """Markdown tables of the cached defaults, the sweep and the noise curve (for README.md)."""
     from core import cache
-    from core.config import DEFAULTS, DROPOUT_PAIR, FASHION, NAMED_KINDS, SWEEPS, cnn_configs
+    from core.config import DROPOUT_PAIR, FASHION, NAMED_KINDS, PRESET_RUNS, SWEEPS, seeded_configs
     from core.experiments import load_noise_curve, load_sweep
     from core.sweeps import sweep_verdict
 
     print("| model | data set | seed | parameters | validation accuracy | test accuracy | test loss | epochs "
           "| training time |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    configs = [c for kind in NAMED_KINDS for c in (cnn_configs() if kind == "cnn" else [DEFAULTS[kind]])]
-    for config in configs + list(FASHION) + list(DROPOUT_PAIR):
+    configs = [c for kind in NAMED_KINDS for c in seeded_configs(kind)]
+    for config in configs + list(FASHION) + list(DROPOUT_PAIR) + list(PRESET_RUNS):
         if cache.is_cached(config):
             h, m = cache.load_records(config)
             val = f"{h['val_accuracy'][-1]:.2%}" if "val_accuracy" in h else "-"
@@ -233,6 +236,8 @@ def main(argv=None) -> int:
     p_bench = sub.add_parser("bench", help="measure every target; markdown table and JSON")
     p_bench.add_argument("--json", help="where to write the JSON (default: benchmarks/results.json)")
     p_bench.add_argument("--repeats", type=int, default=200, help="interactions timed per latency row")
+    p_bench.add_argument("--no-training", action="store_true",
+                         help="skip training the shipped classifiers again (their times are then as recorded)")
     p_worker = sub.add_parser("worker", help="take training jobs from the queue until stopped")
     p_worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     p_worker.add_argument("--nice", type=int, default=19,

@@ -90,6 +90,37 @@ def mirror(images: tf.Tensor, generator: tf.random.Generator) -> tf.Tensor:
     return tf.where(flip, tf.reverse(images, axis=[2]), images)
 
 
+MAX_SHIFT_CLOTHES_PX = 2  # whole pixels, up and down and sideways
+
+
+def mirror_and_shift(images: tf.Tensor, generator: tf.random.Generator) -> tf.Tensor:
+    """Mirror a random half of a batch left to right (``mirror``), then shift each image
+    by a whole number of pixels, up to ``MAX_SHIFT_CLOTHES_PX`` each way, filling with
+    black: the augmentation off MNIST (clothes, photos), the flips and translations of
+    the usual CIFAR-10 recipe (He et al., "Deep residual learning", 2016). Chosen on
+    validation for the Fashion-MNIST CNN over mirroring alone (93.14% against 93.04%;
+    README.md, "Fast training").
+
+    Args:
+        images: float32 tensor (batch, height, width) or (batch, height, width, channels),
+            values in [0, 1].
+        generator: a ``tf.random.Generator``; the same seed gives the same flips and shifts.
+
+    Returns:
+        float32 tensor of the same shape.
+    """
+    grey = len(images.shape) == 3
+    x = mirror(images, generator)
+    batch = tf.shape(x)[0]
+    shift = tf.round(generator.uniform((2, batch), -MAX_SHIFT_CLOTHES_PX, MAX_SHIFT_CLOTHES_PX))
+    one, zero = tf.ones_like(shift[0]), tf.zeros_like(shift[0])
+    # Output pixel (x, y) takes input pixel (x + dx, y + dy).
+    transforms = tf.stack([one, zero, shift[0], zero, one, shift[1], zero, zero], axis=1)
+    shifted = keras.ops.image.affine_transform(x[..., None] if grey else x, transforms, interpolation="nearest",
+                                               fill_mode="constant", fill_value=0.0, data_format="channels_last")
+    return shifted[..., 0] if grey else shifted
+
+
 def _max3x3(x: tf.Tensor) -> tf.Tensor:
     """Maximum over each pixel's 3x3 neighbourhood of (batch, 28, 28), zero outside.
 

@@ -54,6 +54,8 @@ NAMED_STACKS = {
     "dense_64_64": PRESETS["Dense 64-64 (the course's small net)"],
     "dense_500_300": PRESETS["Dense 500-300 (Hinton's 98.47% shape)"],
     "cnn": PRESETS["The lab's CNN"],
+    "quick_cnn": (("conv2d", 24, 5, "relu"), ("maxpool",), ("conv2d", 32, 3, "relu"), ("maxpool",),
+                  ("dense", 256, "relu")),
 }
 
 

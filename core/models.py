@@ -23,7 +23,7 @@ def dense_64_64() -> keras.Model:
             layers.Flatten(),
             layers.Dense(64, activation="relu"),
             layers.Dense(64, activation="relu"),
-            layers.Dense(10, activation="softmax"),
+            _output(),
         ],
         name="dense_64_64",
     )
@@ -47,7 +47,7 @@ def dense_500_300(l2: float = 0.0) -> keras.Model:
             layers.Flatten(),
             layers.Dense(500, activation="relu", kernel_regularizer=decay),
             layers.Dense(300, activation="relu", kernel_regularizer=decay),
-            layers.Dense(10, activation="softmax"),
+            _output(),
         ],
         name="dense_500_300",
     )
@@ -76,13 +76,27 @@ def cnn() -> keras.Model:
             layers.Dropout(0.3),
             layers.Dense(128, activation="relu"),
             layers.Dropout(0.3),
-            layers.Dense(10, activation="softmax"),
+            _output(),
         ],
         name="cnn",
     )
 
 
-def custom(stack, input_shape=(28, 28, 1)) -> keras.Model:
+def quick_cnn() -> keras.Model:
+    """The quick CNN, a narrow net a class can train many times: Conv 24 5x5, 2x2 max
+    pooling, Conv 32 3x3, 2x2 max pooling (relu), Dense 256 relu, Dense 10 softmax.
+
+    215,194 parameters, 1.24 million multiply-adds per image (the lab's CNN: 4.8 million).
+    The shape of tuomaso/train_mnist_fast, whose one epoch at batch 256 with a one-cycle
+    learning rate reaches 99.04% mean test accuracy over 30 seeds; here it is the layer
+    list ``core.layers.NAMED_STACKS["quick_cnn"]``.
+    """
+    from core.layers import NAMED_STACKS
+
+    return custom(NAMED_STACKS["quick_cnn"], name="quick_cnn")
+
+
+def custom(stack, input_shape=(28, 28, 1), name: str = "custom") -> keras.Model:
     """Your own network: the layer list ``stack`` (``core.layers``) between the input and
     a 10-way softmax.
 
@@ -120,8 +134,14 @@ def custom(stack, input_shape=(28, 28, 1)) -> keras.Model:
             model.append(layers.BatchNormalization())
     if not flat:
         model.append(layers.Flatten())
-    model.append(layers.Dense(10, activation="softmax"))
-    return keras.Sequential(model, name="custom")
+    model.append(_output())
+    return keras.Sequential(model, name=name)
+
+
+def _output() -> layers.Layer:
+    # The softmax in float32 even when the layers before it compute in bfloat16: the
+    # probabilities and the loss need float32's precision (Keras' mixed-precision guide).
+    return layers.Dense(10, activation="softmax", dtype="float32")
 
 
 def denoising_autoencoder() -> keras.Model:
@@ -226,7 +246,8 @@ def conv_denoiser(width: int = 32) -> keras.Model:
     x = layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="relu")(code_in)
     x = layers.Conv2D(width, 3, padding="same", activation="relu")(x)
     x = layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="relu")(x)
-    x = layers.Conv2D(1, 3, padding="same", activation="sigmoid")(x)
+    # The output in float32, as a classifier's softmax (``_output``).
+    x = layers.Conv2D(1, 3, padding="same", activation="sigmoid", dtype="float32")(x)
     decoder = keras.Model(code_in, layers.Reshape((28, 28))(x), name="decoder")
 
     return keras.Model(inputs, decoder(encoder(inputs)), name="conv_denoiser")
