@@ -19,7 +19,7 @@ import numpy as np
 
 from core import cache
 from core import data as data_mod
-from core.config import SWEEPS, cnn_configs, default_config
+from core.config import SWEEPS, cnn_configs, default_config, seeded_configs
 from core.targets import TARGETS, Target
 from core.training import machine
 
@@ -53,6 +53,8 @@ class Row:
     def shown(self, value) -> str:
         if value is None:
             return "not measured"
+        if self.unit == "yes/no":
+            return "yes" if value else "no"
         return f"{100 * value:.2f}%" if self.unit == "%" else f"{value:.1f} {self.unit}"
 
 
@@ -194,16 +196,9 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
         rows.append(Row(f"CNN seed {entry.metrics['seed']}, test accuracy", score, "%", TARGETS["cnn_each"]))
     rows.append(Row(f"CNN, mean test accuracy of {len(cnns)} seeds", float(np.mean(scores)), "%",
                     TARGETS["cnn_mean"]))
-    for entry in cnns:
-        config = default_config("cnn", seed=entry.metrics["seed"])
-        where = _recorded_in(cache.entry_path(config) / "metrics.json", entry.metrics.get("machine"))
-        history = entry.history
-        reached = [s for s, a in zip(history["seconds"], history["val_accuracy"]) if a >= 0.99]
-        rows.append(Row(f"CNN seed {config.seed}, training time (validation passes included)",
-                        entry.metrics["training_seconds"] / 60, "min", TARGETS["cnn_training_minutes"],
-                        recorded=where))
-        rows.append(Row(f"CNN seed {config.seed}, time to 99.0% validation accuracy",
-                        reached[0] if reached else None, "s", TARGETS["cnn_seconds_to_99_val"], recorded=where))
+    quick = [(c, accuracy(cache.load(c).model, x_test, y_test)) for c in seeded_configs("quick_cnn")]
+    rows += [Row(f"quick_cnn seed {c.seed}, test accuracy", score, "%", TARGETS["quick_cnn_each"]) for c, score in quick]
+    rows.append(Row(f"quick_cnn, mean test accuracy of {len(quick)} seeds", float(np.mean([a for _, a in quick])), "%"))
     try:
         rows += fashion_and_dropout_rows(x_test, y_test)
     except (FileNotFoundError, data_mod.DataUnavailableError) as exc:
@@ -256,6 +251,7 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
 
     rows += browser_rows()
 
+    rows.append(estimate_row())
     rebuild_file = cache.cache_dir() / "rebuild.json"
     rebuild = cache.read_json(rebuild_file) if rebuild_file.exists() else None
     rows.append(Row("full rebuild, wall time of one python -m core train --all --force",
@@ -281,11 +277,8 @@ def fashion_and_dropout_rows(x_test: np.ndarray, y_test: np.ndarray) -> list[Row
 
     _, _, (x_fashion, y_fashion) = load("fashion_mnist").splits()
     cnn, dense = (cache.load(config) for config in FASHION)
-    where = _recorded_in(cache.entry_path(FASHION[0]) / "metrics.json", cnn.metrics.get("machine"))
     rows = [Row(f"Fashion-MNIST: CNN ({FASHION[0].epochs} epochs, chosen on validation), test accuracy",
                 accuracy(cnn.model, x_fashion, y_fashion), "%", TARGETS["fashion_cnn"]),
-            Row("Fashion-MNIST: CNN, training time (validation passes included)",
-                cnn.metrics["training_seconds"] / 60, "min", TARGETS["fashion_cnn_training_minutes"], recorded=where),
             Row("Fashion-MNIST: dense_64_64 (the MNIST recipe), test accuracy",
                 accuracy(dense.model, x_fashion, y_fashion), "%")]
     for config, name in zip(DROPOUT_PAIR, ("without dropout", "with dropout 0.35")):
@@ -296,6 +289,62 @@ def fashion_and_dropout_rows(x_test: np.ndarray, y_test: np.ndarray) -> list[Row
                         history["accuracy"][-1] - history["val_accuracy"][-1], "%",
                         recorded=_recorded_in(cache.entry_path(config) / "history.json", entry.metrics.get("machine"))))
     return rows
+
+
+def estimate_row() -> Row:
+    """The Train page's time estimates against the training times recorded in the shipped
+    classifier entries: the worst relative error, each entry estimated from a fit to the
+    others (``core.timing.leave_one_out``)."""
+    from core.timing import leave_one_out, observations
+
+    errors = leave_one_out(observations())
+    return Row(f"Train page's time estimate, worst error over {len(errors)} shipped classifier runs (each estimated "
+               "from the others' times)", max((e["error"] for e in errors), default=None), "%",
+               TARGETS["estimate_error"])
+
+
+def training_rows(speeds: list) -> list[Row]:
+    """The training-time targets: measured now where ``speeds`` (``core.speed.measure_all``)
+    holds a recipe trained by this run, else as recorded in the shipped entry (the CNN's
+    seeds after the first, or every recipe when the benchmark ran without training)."""
+    from core.config import FASHION
+    from core.speed import seconds_to
+
+    trained = {(s.config.kind, s.config.dataset, s.config.seed): s for s in speeds}
+    rows = []
+    targets = [(c, "quick_cnn", "s", TARGETS["quick_cnn_training_seconds"]) for c in seeded_configs("quick_cnn")]
+    targets += [(c, "CNN", "min", TARGETS["cnn_training_minutes"]) for c in cnn_configs()]
+    targets.append((FASHION[0], "Fashion-MNIST: CNN", "min", TARGETS["fashion_cnn_training_minutes"]))
+    for config, name, unit, target in targets:
+        scale = 60 if unit == "min" else 1
+        label = name if config.dataset != "mnist" else f"{name} seed {config.seed}"
+        now = trained.get((config.kind, config.dataset, config.seed))
+        if now is not None:
+            rows.append(Row(f"{label}, training time measured now (validation passes included)",
+                            now.training_seconds / scale, unit, target))
+            if config.kind == "cnn" and config.dataset == "mnist":
+                rows.append(Row(f"{label}, time to 99.0% validation accuracy, measured now", now.seconds_to_99, "s",
+                                TARGETS["cnn_seconds_to_99_val"]))
+            if now.same_weights is not None:
+                rows.append(Row(f"{label}, retrained now: weights identical to the shipped entry", now.same_weights,
+                                "yes/no"))
+            continue
+        history, metrics = cache.load_records(config)
+        where = _recorded_in(cache.entry_path(config) / "metrics.json", metrics.get("machine"))
+        rows.append(Row(f"{label}, training time (validation passes included)", metrics["training_seconds"] / scale,
+                        unit, target, recorded=where))
+        if config.kind == "cnn" and config.dataset == "mnist":
+            rows.append(Row(f"{label}, time to 99.0% validation accuracy", seconds_to(history), "s",
+                            TARGETS["cnn_seconds_to_99_val"], recorded=where))
+    return rows
+
+
+def speed_table(speeds: list, matmul: float) -> list[dict]:
+    """``core.speed.Speed`` rows as JSON-ready dicts, with the machine's matmul rate."""
+    return [{"name": s.name, "training_seconds": s.training_seconds, "epoch_seconds": s.epoch_seconds,
+             "images_per_second": s.images_per_second, "gflops": s.gflops, "roofline": s.roofline,
+             "seconds_to_99": s.seconds_to_99, "same_weights": s.same_weights, "precision": s.config.precision,
+             "matmul_gflops": matmul} for s in speeds]
 
 
 def confusion_click_row(classifier, x_test: np.ndarray, y_test: np.ndarray) -> Row:
@@ -339,8 +388,28 @@ def describe_machine(info: dict) -> str:
             f"Keras {info['keras']}")
 
 
+def speed_markdown(table: list[dict]) -> str:
+    """The training-speed table (``speed_table``) as markdown."""
+    if not table:
+        return ""
+    lines = [f"\nTraining speed, each recipe trained now (this machine's float32 matmul rate, NumPy: "
+             f"{table[0]['matmul_gflops']:.0f} GFLOP/s):\n",
+             "| classifier | training time | seconds per epoch | training images per second | GFLOP/s "
+             "| share of the matmul rate | time to 99.0% validation accuracy | same weights as shipped |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in table:
+        bf16 = " (bfloat16)" if r["precision"] == "mixed_bfloat16" else ""
+        reached = f"{r['seconds_to_99']:.1f} s" if r["seconds_to_99"] is not None else "-"
+        same = {True: "yes", False: "no", None: "-"}[r["same_weights"]]
+        lines.append(f"| {r['name']}{bf16} | {r['training_seconds']:.1f} s | {r['epoch_seconds']:.2f} s "
+                     f"| {r['images_per_second']:,.0f} | {r['gflops']:.1f} | {100 * r['roofline']:.1f}% "
+                     f"| {reached} | {same} |")
+    return "\n".join(lines)
+
+
 def markdown(rows: list[Row], info: dict) -> str:
-    """The table as markdown, with the date and machine underneath."""
+    """The table as markdown, with the date and machine underneath (and the training-speed
+    table, when the run trained)."""
     lines = ["| what | measured | median | target | course | |", "| --- | ---: | ---: | ---: | --- | --- |"]
     for row in rows:
         target = ""
@@ -353,17 +422,29 @@ def markdown(rows: list[Row], info: dict) -> str:
         course = row.target.course if row.target else ""
         lines.append(f"| {row.what} | {row.shown(row.value)} | {median} | {target} | {course} | {mark} |")
     lines.append(f"\nMeasured {info['date']} on {describe_machine(info)}.")
-    return "\n".join(lines)
+    return "\n".join(lines) + speed_markdown(info.get("training") or [])
 
 
-def run(json_path=None, repeats: int = 200) -> tuple[list[Row], dict]:
-    """Measure, then write ``{"date", "machine", "rows"}`` to ``json_path`` if given."""
+def run(json_path=None, repeats: int = 200, train: bool = True) -> tuple[list[Row], dict]:
+    """Measure, then write ``{"date", "machine", "rows", "training"}`` to ``json_path`` if
+    given. ``train``: also train every shipped classifier recipe again (``core.speed``;
+    about 10 minutes here), for the training-time rows and the speed table."""
     rows = measure(repeats=repeats)
-    info = {"date": time.strftime("%Y-%m-%d"), **machine()}
+    info = {"date": time.strftime("%Y-%m-%d"), **machine(), "training": []}
+    speeds = []
+    if train:
+        from core.speed import matmul_gflops, measure_all
+
+        matmul = matmul_gflops()
+        speeds = measure_all(matmul)
+        info["training"] = speed_table(speeds, matmul)
+    # Before the rebuild row, which stays last.
+    rows[-1:-1] = training_rows(speeds)
     if json_path:
         json_path = Path(json_path)
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_json(json_path, {"date": info["date"], "machine": info,
+        cache.write_json(json_path, {"date": info["date"], "machine": {k: v for k, v in info.items() if k != "training"},
+                                     "training": info["training"],
                                      "rows": [{**asdict(r), "target": asdict(r.target) if r.target else None,
                                                "passed": r.passed} for r in rows]})
     return rows, info

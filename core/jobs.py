@@ -34,7 +34,7 @@ from core.config import SweepConfig, TrainConfig
 
 REDIS_ENV_VAR = "DIGITLAB_REDIS_URL"
 QUEUE_NAME = "digitlab"
-JOB_TIMEOUT = 6 * 3600  # seconds; the longest default (the CNN) takes 10 min here
+JOB_TIMEOUT = 6 * 3600  # seconds; the longest default (the conv denoiser) takes about 6 min here
 RESULT_TTL = 30 * 86400  # a finished job's files stay in Redis until collected, up to 30 days
 FAILURE_TTL = 7 * 86400
 ENDED = (JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED)
@@ -95,34 +95,10 @@ def sweep_job_id(sweep: SweepConfig) -> str:
 
 
 def estimate_seconds(config: TrainConfig) -> float:
-    """About how long ``config`` trains here, in seconds: the shipped default of its kind's
-    seconds per epoch (from its metrics.json), times epochs and the share of the 55,000
-    training images; 10 s per epoch when nothing of the kind is shipped. Your own network
-    (kind "custom") is estimated from its multiply-adds per image (``core.layers.walk``)
-    at ``CUSTOM_MULTIPLY_ADDS_PER_S``, three per forward one (forward, two backward), plus
-    a second per epoch."""
-    from core.config import default_config
+    """About how long ``config`` trains here, in seconds (``core.timing``)."""
+    from core.timing import estimate_seconds as estimate
 
-    # CIFAR-10 trains on 45,000 images an epoch, MNIST and Fashion-MNIST on 55,000.
-    size = (config.train_size or (45_000 if config.dataset == "cifar10" else 55_000)) / 55_000
-    if config.kind == "custom":
-        from core.datasets import INPUT_SHAPES
-        from core.layers import walk
-
-        macs = sum(row["multiply_adds"] for row in walk(config.layers, INPUT_SHAPES[config.dataset]))
-        return config.epochs * (1.0 + 3 * macs * 55_000 * size / CUSTOM_MULTIPLY_ADDS_PER_S)
-    per_epoch = 10.0
-    try:
-        metrics = cache.load_records(default_config(config.kind))[1]
-        per_epoch = metrics["training_seconds"] / metrics["epochs"]
-    except (FileNotFoundError, cache.CorruptEntryError, KeyError, ZeroDivisionError):
-        pass
-    return per_epoch * config.epochs * size
-
-
-# Measured here (2 cores): the lab's CNN, 4.8 million multiply-adds per image, trains an
-# epoch of 55,000 Fashion-MNIST images in about 22 s: 3 x 4.8e6 x 55,000 / 22 s.
-CUSTOM_MULTIPLY_ADDS_PER_S = 3.6e10
+    return estimate(config)
 
 
 def _stuck(job: Job) -> bool:

@@ -34,19 +34,26 @@ TARGETS = {
     "dense_500_300_plain": Target(0.985, "%", course=f"best 98.33%; Hinton {HINTON_ACCURACY:.2%}"),
     "cnn_each": Target(0.996, "%", course="98.8–99.26%"),
     "cnn_mean": Target(0.9962, "%"),
-    "cnn_training_minutes": Target(6.0, "min", higher_is_better=False),
-    "cnn_seconds_to_99_val": Target(40.0, "s", higher_is_better=False),
+    # Issue 16, fast training: the lab's CNN in minutes, not ten; 99% validation accuracy
+    # within half a minute; times are training seconds with every validation pass included.
+    "cnn_training_minutes": Target(4.0, "min", higher_is_better=False),
+    "cnn_seconds_to_99_val": Target(30.0, "s", higher_is_better=False),
+    # The quick CNN a class trains many times: each seed past 99% in at most 20 s.
+    "quick_cnn_each": Target(0.99, "%"),
+    "quick_cnn_training_seconds": Target(20.0, "s", higher_is_better=False),
+    # The Train page's estimate of a run's time, against the time recorded (a fraction).
+    "estimate_error": Target(0.30, "%", higher_is_better=False),
     "conv_denoiser_0.0": Target(0.99, "%", course="95.4%"),
     "conv_denoiser_0.5": Target(0.96, "%", course="86.2%"),
     "conv_denoiser_0.7": Target(0.85, "%", course="51.4%"),
     "cvae_agreement": Target(0.98, "%"),
     "draw_ms": Target(50.0, "ms", higher_is_better=False),
     "slider_ms": Target(150.0, "ms", higher_is_better=False),
-    "rebuild_minutes": Target(60.0, "min", higher_is_better=False),
+    "rebuild_minutes": Target(45.0, "min", higher_is_better=False),
     # Issue 10: the same CNN on a harder data set, Fashion-MNIST (fractions of its 10,000
-    # test images), its recipe chosen on validation and trained within 6 minutes here.
+    # test images), its recipe chosen on validation; issue 16: trained within 4 minutes here.
     "fashion_cnn": Target(0.93, "%"),
-    "fashion_cnn_training_minutes": Target(6.0, "min", higher_is_better=False),
+    "fashion_cnn_training_minutes": Target(4.0, "min", higher_is_better=False),
     # Issue 10, server side: a new drawing on the Inside page (feature maps, occlusion and
     # gradient maps, probabilities) and a click on a confusion-matrix cell.
     "inside_ms": Target(300.0, "ms", higher_is_better=False),
