@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from core import cache
-from core.config import CLASSIFIERS, DATASETS, DEFAULTS, DROPOUT_PAIR, FASHION, HASH_OPTIONAL, SWEEPS, TrainConfig
+from core.config import (CLASSIFIERS, DATASETS, DEFAULTS, DROPOUT_PAIR, FASHION, HASH_OPTIONAL, QUICK_LOOK_SIZE, SWEEPS,
+                         TrainConfig)
 from core.datasets import NAMES
 from core.layers import describe, normalize
 from core.glossary import MODEL_NAMES
@@ -42,13 +43,15 @@ SETTINGS = {
     "batch_size": "batch size",
     "epochs": "epochs",
     "train_size": "training images used",
+    "precision": "arithmetic",
+    "label_smoothing": "label smoothing",
     "noise_level": "training noise level",
     "latent_dim": "code size",
     "seed": "seed",
 }
 # Settings a run's label always names for its kind, even at the default: the shipped
 # 500-300 nets differ in exactly these, and the three CNNs in their seed.
-_ALWAYS_NAMED = {"dense_500_300": ("augment", "l2", "seed"), "cnn": ("seed",)}
+_ALWAYS_NAMED = {"dense_500_300": ("augment", "l2", "seed"), "cnn": ("seed",), "quick_cnn": ("seed",)}
 # A data set's short name in labels and table cells.
 
 
@@ -68,7 +71,7 @@ def layers_text(layers) -> str:
 
 def setting_text(field: str, value, dataset: str = "mnist") -> str:
     """A setting's value as a table cell shows it: ``("l2", 0.0)`` -> "none",
-    ``("augment", True)`` -> "distorted" (digits; "mirrored" off MNIST, ``dataset``),
+    ``("augment", True)`` -> "distorted" (digits; "mirrored and shifted" off MNIST, ``dataset``),
     ``("learning_rate", 0.003)`` -> "0.003".
 
     Raises:
@@ -83,14 +86,20 @@ def setting_text(field: str, value, dataset: str = "mnist") -> str:
         return NAMES.get(value, str(value))
     if field == "augment":
         if dataset != "mnist":
-            return "mirrored" if value else "as they are"
+            return "mirrored and shifted" if value else "as they are"
         return "distorted" if value else "plain"
     if field == "l2":
         return f"{value:.2g}" if value else "none"
     if field == "optimizer":
         return {"sgd": "SGD", "adam": "Adam"}.get(value, str(value))
     if field == "train_size":
+        if value == QUICK_LOOK_SIZE:
+            return f"quick look: first {value:,}"
         return "all 55,000" if value is None else f"first {value:,}"
+    if field == "precision":
+        return "bfloat16" if value == "mixed_bfloat16" else str(value)
+    if field == "label_smoothing":
+        return f"{value:g}" if value else "none"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -109,7 +118,13 @@ def _phrase(field: str, value) -> str:
     if field == "lr_schedule":
         return "constant learning rate" if value == "constant" else "cosine schedule"
     if field == "train_size":
+        if value == QUICK_LOOK_SIZE:
+            return f"quick look on the first {value:,} training images"
         return "all training images" if value is None else f"first {value:,} training images"
+    if field == "precision":
+        return "in bfloat16" if value == "mixed_bfloat16" else f"in {value}"
+    if field == "label_smoothing":
+        return f"label smoothing {value:g}" if value else "no label smoothing"
     names = {"learning_rate": "learning rate", "momentum": "momentum", "batch_size": "batch", "seed": "seed",
              "noise_level": "noise", "latent_dim": "code size"}
     if field == "epochs":
@@ -133,13 +148,13 @@ def run_label(config: TrainConfig, store: str = "shipped") -> str:
     name = MODEL_NAMES.get(config.kind, config.kind)
     parts = [f"{name}: {layers_text(config.layers)}" if config.layers else name]
     for field in SETTINGS:
-        # The layers are in the name. Off MNIST the images are mirrored or left as they
-        # are, whatever the (digits') default recipe says: named only when mirrored.
+        # The layers are in the name. Off MNIST the images are mirrored and shifted or left
+        # as they are, whatever the (digits') default recipe says: named only when altered.
         if field in ("kind", "layers"):
             continue
         if field == "augment" and config.dataset != "mnist":
             if config.augment:
-                parts.append("mirrored images")
+                parts.append("mirrored and shifted images")
             continue
         value = getattr(config, field)
         if field in always or default is None or value != getattr(default, field):
@@ -258,7 +273,7 @@ def differences(configs) -> list[str]:
     if len(dicts) < 2:
         return []
     names = set().union(*dicts)
-    # Augmenting means distorting digits but mirroring clothes: across data sets it is a
+    # Augmenting means distorting digits but mirroring and shifting clothes: across data sets it is a
     # different setting even where the flag is the same.
     seen = {field: {d[field] for d in dicts} for field in SETTINGS if field in names}
     if len(seen.get("dataset", ())) > 1 and True in seen.get("augment", ()):
@@ -330,7 +345,7 @@ def shared_settings(runs: list[Run]) -> str:
     Settings that do nothing for a classifier (noise level, code size) are left out, and
     so are SGD momentum when every run uses Adam, which ignores it, and the layers when
     every run is a named model. Altered training images read "distorted" on MNIST and
-    "mirrored" elsewhere (``setting_text``)."""
+    "mirrored and shifted" elsewhere (``setting_text``)."""
     if not runs:
         return ""
     differing = set(differences([r.config for r in runs]))
@@ -400,7 +415,8 @@ PRESETS = (
     Preset("mnist_fashion", "The same CNN on MNIST and on Fashion-MNIST",
            "The same network reads handwritten digits and photos of clothes: compare how far each climbs and "
            f"the gap between training and validation accuracy. On clothes it trains {FASHION[0].epochs} epochs on "
-           + ("images mirrored left to right at random" if FASHION[0].augment else "plain images")
+           + ("images mirrored left to right and shifted by up to 2 pixels at random" if FASHION[0].augment
+              else "plain images")
            + " (slant and stroke width are distortions of digits); on digits "
            f"{DEFAULTS['cnn'].epochs} epochs on distorted ones, whose training accuracy is therefore measured on "
            "harder images than its validation accuracy.",

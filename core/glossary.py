@@ -56,6 +56,28 @@ GLOSSARY: dict[str, Term] = {
         "A convolutional network slides small learned 3 × 3 filters over the picture to find "
         "strokes and curves wherever they are, then combines what they found into a digit.",
         "LeCun, Bottou, Bengio and Haffner (1998), Gradient-based learning applied to document recognition"),
+    "quick_cnn": Term(
+        "the quick CNN",
+        "The quick CNN is a narrow convolutional network, two layers of filters and one of 256 "
+        "neurons, that reads 99% of the test digits right after a quarter of a minute of training, "
+        "so a class can try many settings.",
+        "the shape of tuomaso/train_mnist_fast (99.04% mean test accuracy after one epoch, 30 seeds)"),
+    "quick_look": Term(
+        "a quick look",
+        "A quick look trains on the first 10,000 of the 55,000 training digits, in about a fifth of "
+        "the time, which is enough to compare settings but scores a little lower than the full run."),
+    "label_smoothing": Term(
+        "label smoothing",
+        "Label smoothing trains a network towards 91% on the right answer and 1% on each other "
+        "digit instead of 100% and 0%, which keeps it from becoming overconfident and here helped "
+        "the CNN learn faster.",
+        "Szegedy et al. (2016), Rethinking the Inception architecture for computer vision"),
+    "bfloat16": Term(
+        "bfloat16",
+        "Bfloat16 is a short way of writing numbers (8 significant bits instead of 24) that this "
+        "server's processor multiplies faster, so the lab's CNNs learn in it while "
+        "their weights are kept, and their answers computed, in full precision.",
+        "Kalamkar et al. (2019), A study of bfloat16 for deep learning training"),
     "parameters": Term(
         "a parameter",
         "The parameters are the numbers a network adjusts while it learns (the weight of every "
@@ -237,9 +259,10 @@ GLOSSARY: dict[str, Term] = {
         "Ioffe and Szegedy (2015), Batch normalization: accelerating deep network training by "
         "reducing internal covariate shift"),
     "mirroring": Term(
-        "mirrored training images",
-        "Mirrored training images are flipped left to right at random, a fresh choice for every "
-        "picture of every batch, so a network learns that a shoe pointing left is still a shoe."),
+        "mirrored and shifted training images",
+        "Mirrored and shifted training images are flipped left to right and moved up to two pixels at "
+        "random, afresh for every picture of every batch, so a network learns that a shoe pointing left "
+        "or sitting lower is still a shoe."),
     "layer_list": Term(
         "your own network",
         "Your own network is a list of layers you choose, from the picture to the ten answers, and "
@@ -259,6 +282,7 @@ MODEL_NAMES = {
     "dense_64_64": "Dense 64-64",
     "dense_500_300": "Dense 500-300",
     "cnn": "CNN",
+    "quick_cnn": "Quick CNN",
     "denoising_autoencoder": "Dense denoising autoencoder",
     "conv_denoiser": "Convolutional denoising autoencoder",
     "vae": "VAE",

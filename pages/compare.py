@@ -152,8 +152,8 @@ fig = comparison_figure([(compare.wrapped(r.label), r.history) for r in picked],
 with first if projector() else st.container():
     st.plotly_chart(larger_type(fig) if projector() else fig, key="compare-curves")
 caption(f"Solid: accuracy on the 5,000 validation {images} after each epoch. Dashed: accuracy on the training "
-        f"{images}, averaged over each epoch while the network still learns (on distorted digits, or mirrored "
-        "images, for runs trained on them).")
+        f"{images}, averaged over each epoch while the network still learns (on distorted digits, or mirrored and "
+        "shifted images, for runs trained on them).")
 
 table, shaded = compare.comparison_table(picked)
 if len(picked) > 1:

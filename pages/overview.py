@@ -103,11 +103,11 @@ def side_by_side() -> None:
     differences = [f"{row['network']}: {row['mnist']['epochs']} epochs on digits, "
                    f"{row['fashion_mnist']['epochs']} on clothes" for row in found
                    if row["mnist"]["epochs"] != row["fashion_mnist"]["epochs"]]
-    # Read from the entries, not assumed: the Fashion-MNIST recipe may take mirrored copies.
+    # Read from the entries, not assumed: the Fashion-MNIST recipe may take altered copies.
     copies = {d: cnn[d]["augment"] for d in overview.SIDE_BY_SIDE}
     if copies["mnist"] and copies["fashion_mnist"]:
         augmented = ("the CNN trains on altered copies of both: slanted, thicker or thinner digits, and clothes "
-                     "mirrored left to right (a slanted stroke suits handwriting, not clothes)")
+                     "mirrored left to right and shifted (a slanted stroke suits handwriting, not clothes)")
     elif copies["mnist"]:
         augmented = ("only on digits does the CNN train on distorted copies (slanted, thicker, thinner strokes "
                      "suit handwriting, not clothes)")
@@ -151,11 +151,13 @@ else:
             "test accuracy": [f"{m['test_accuracy']:.2%}" if "test_accuracy" in m else "–" for m in rows],
             "test loss": [m["test_loss"] for m in rows],
             "epochs": [m["epochs"] for m in rows],
+            # A quick look trained on the first 10,000 images: said here, as wherever it appears.
+            "training images": [setting_text("train_size", m["config"].get("train_size")) for m in rows],
             "training time (s)": [m["training_seconds"] for m in rows],
             "optimizer": [{"sgd": "SGD", "adam": "Adam"}.get(o, o) for o in (m["config"]["optimizer"] for m in rows)],
             "learning rate": [f"{m['config']['learning_rate']:g}" for m in rows],
             "L2 weight decay": [m["config"]["l2"] for m in rows],
-            # Distorted digits on MNIST, mirrored images elsewhere (core.augment).
+            # Distorted digits on MNIST, mirrored and shifted images elsewhere (core.augment).
             "altered training images": [setting_text("augment", m["config"]["augment"],
                                                      m["config"].get("dataset", "mnist")) for m in rows],
         }
@@ -176,20 +178,21 @@ else:
             "test accuracy": st.column_config.TextColumn(help=tip("test_accuracy")),
             "test loss": st.column_config.NumberColumn(format="%.4f", help=tip("loss")),
             "epochs": st.column_config.NumberColumn(help=tip("epoch")),
+            "training images": st.column_config.TextColumn(help=tip("quick_look")),
             "training time (s)": st.column_config.NumberColumn(format="%.0f"),
             "optimizer": st.column_config.TextColumn(help=tip("optimizer")),
             "learning rate": st.column_config.TextColumn(help=tip("learning_rate")),
             "L2 weight decay": st.column_config.NumberColumn(format="%.2g", help=tip("l2")),
             "altered training images": st.column_config.TextColumn(
                 help="Distorted digits (slanted, shifted, thinner or thicker strokes) on MNIST; mirrored left to "
-                     "right at random on Fashion-MNIST; plain: the images as they are."),
+                     "right and shifted by up to 2 pixels at random on Fashion-MNIST; plain: the images as they are."),
         },
     )
     caption("Accuracy and loss on the 10,000 test images of the model's data set, measured once after training "
             "(every choice was made on the 5,000 validation images); an autoencoder names no digit, so it has "
             "a loss (how far its pictures are from the clean digits) but no accuracy. Training time on "
-            "the machine that built the models. The CNN is trained at three seeds; the weight-decay "
-            "sweeps keep their runs at the chosen factor and without weight decay.")
+            "the machine that built the models. The CNN and the quick CNN are trained at three seeds; the "
+            "weight-decay sweeps keep their runs at the chosen factor and without weight decay.")
     explain("validation", "test_accuracy", "autoencoder")
 
 st.subheader("Benchmark")
@@ -201,6 +204,8 @@ if bench_file.exists():
     def shown(unit, value):
         if value is None:
             return ""
+        if unit == "yes/no":
+            return "yes" if value else "no"
         return f"{100 * value:.2f}%" if unit == "%" else f"{value:.1f}\u00a0{unit}"
 
     def target(row):

@@ -11,7 +11,7 @@ import streamlit as st
 
 from core import cache, datasets, jobs, layers
 from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, FASHION, KINDS, L2_CHOICES, LEARNING_RATES,
-                         TrainConfig)
+                         QUICK_LOOK_SIZE, TrainConfig)
 from core.figures import history_figure, larger_type
 from core.glossary import tip
 from core.leaderboard import diverged, leaderboard
@@ -23,6 +23,7 @@ use_app_navigation()
 LABELS = {
     "dense_64_64": "Dense 64-64 (the course's small net)",
     "dense_500_300": "Dense 500-300 with L2 weight decay",
+    "quick_cnn": "Quick CNN (trains in seconds: the one for a class)",
     "cnn": "Convolutional network (CNN)",
     "custom": "Your own network",
     "denoising_autoencoder": "Denoising autoencoder 784-128-96-128-784",
@@ -31,7 +32,11 @@ LABELS = {
     "cvae": "Conditional VAE (digits to order)",
 }
 FIELDS = ("epochs", "batch_size", "optimizer", "learning_rate", "momentum", "lr_schedule", "seed", "augment",
-          "l2", "noise_level", "latent_dim")
+          "l2", "noise_level", "latent_dim", "label_smoothing")
+LABEL_SMOOTHING = (0.0, 0.05, 0.1, 0.2)
+# The model a class is offered first: it trains in seconds, so thirty students can each
+# try several settings (README.md, "Fast training").
+SUGGESTED = "quick_cnn"
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
 # What one epoch trains on: the lab keeps the last 5,000 training images of each set for validation.
 TRAINING_IMAGES = {"mnist": "55,000 digits", "fashion_mnist": "55,000 pictures of clothes",
@@ -102,6 +107,8 @@ def show_settings(fields: dict) -> None:
     ns = namespace(config.dataset, config.kind)
     for field in FIELDS:
         st.session_state[widget_key(ns, field)] = getattr(config, field)
+    st.session_state[widget_key(ns, "quick_look")] = config.train_size == QUICK_LOOK_SIZE
+    st.session_state[widget_key(ns, "bfloat16")] = config.precision == "mixed_bfloat16"
     if config.kind == "custom":
         load_stack(ns, config.layers)
 
@@ -113,7 +120,15 @@ def run_name(fields: dict) -> str:
     if fields.get("kind") == "custom":
         name += f" ({layers.describe(fields.get('layers') or ())})"
     dataset = fields.get("dataset", "mnist")
-    return name if dataset == "mnist" else f"{name} on {datasets.TITLES.get(dataset, dataset)}"
+    name = name if dataset == "mnist" else f"{name} on {datasets.TITLES.get(dataset, dataset)}"
+    return name + (f", {subset_text(fields.get('train_size'))}" if fields.get("train_size") else "")
+
+
+def subset_text(train_size: int) -> str:
+    """A run on part of the training set, as every list names it: "a quick look (first
+    10,000 images)"."""
+    what = "a quick look" if train_size == QUICK_LOOK_SIZE else "a subset"
+    return f"{what} (first {train_size:,} images)"
 
 
 def layer_table(rows: list[dict]) -> None:
@@ -221,9 +236,9 @@ if "cifar10" not in DATASET_CHOICES:
 explain("cifar10")
 offered = models_for(dataset)
 if st.session_state.get("train-kind") not in offered:
-    st.session_state["train-kind"] = offered[0]
+    st.session_state["train-kind"] = SUGGESTED if SUGGESTED in offered else offered[0]
 kind = st.selectbox("Model", offered, format_func=LABELS.get, key="train-kind")
-explain("dense", "cnn", "autoencoder", "vae")
+explain("dense", "cnn", "quick_cnn", "autoencoder", "vae")
 # Projector mode: the result (metrics and curves) above the settings, as the page's key figure.
 first = st.container()
 ns = namespace(dataset, kind)
@@ -231,6 +246,8 @@ start = starting_config(dataset, kind)
 for field in FIELDS:
     # Widgets take their first value from here, so "Show" in the job list can set them.
     st.session_state.setdefault(widget_key(ns, field), getattr(start, field))
+st.session_state.setdefault(widget_key(ns, "quick_look"), False)
+st.session_state.setdefault(widget_key(ns, "bfloat16"), start.precision == "mixed_bfloat16")
 
 
 def k(field):
@@ -276,8 +293,18 @@ if kind in CLASSIFIERS and dataset == "mnist":
     # A row of its own: in a quarter column its label was cut short at 1024 px.
     extra["augment"] = st.checkbox("Distort the training digits", key=k("augment"), help=tip("distorted_digits"))
 elif kind in CLASSIFIERS:
-    # Slants and stroke widths are a digit's; clothes and photos are mirrored instead.
-    extra["augment"] = st.checkbox("Mirror the training images", key=k("augment"), help=tip("mirroring"))
+    # Slants and stroke widths are a digit's; clothes and photos are mirrored and shifted instead.
+    extra["augment"] = st.checkbox("Mirror and shift the training images", key=k("augment"), help=tip("mirroring"))
+c1, c2, c3 = st.columns(3)
+quick_look = c1.checkbox(f"Quick look: train on the first {QUICK_LOOK_SIZE:,} images", key=k("quick_look"),
+                         help=tip("quick_look"))
+precision = start.precision
+if kind in CLASSIFIERS:
+    precision = "mixed_bfloat16" if c2.checkbox("Compute in bfloat16 (faster here)", key=k("bfloat16"),
+                                                help=tip("bfloat16")) else "float32"
+    extra["label_smoothing"] = c3.select_slider(
+        "Label smoothing", sorted({*LABEL_SMOOTHING, st.session_state[k("label_smoothing")]}),
+        format_func=lambda v: f"{v:g}" if v else "none", key=k("label_smoothing"), help=tip("label_smoothing"))
 explain("epoch")
 
 # None while the settings cannot be trained: the page then shows why (a layer list's one
@@ -289,7 +316,8 @@ if stack is not None:
         config = TrainConfig(kind, epochs=int(epochs), batch_size=int(batch_size), optimizer=optimizer,
                              learning_rate=float(learning_rate),
                              momentum=float(momentum) if optimizer == "sgd" else 0.0,
-                             lr_schedule=lr_schedule, seed=int(seed), dataset=dataset, layers=stack, **extra)
+                             lr_schedule=lr_schedule, seed=int(seed), dataset=dataset, layers=stack,
+                             train_size=QUICK_LOOK_SIZE if quick_look else None, precision=precision, **extra)
         config.validate()
     except ValueError as exc:
         st.error(f"These settings cannot be trained: {exc}")
@@ -297,6 +325,10 @@ if stack is not None:
 
 
 def show_result(history, m):
+    size = m.get("config", {}).get("train_size")
+    if size:
+        st.markdown(f"**{subset_text(size).capitalize()}**: trained on {size:,} images, not the whole training set, "
+                    "so it scores a little lower than the same settings on all of them.")
     cols = st.columns(4)
     if "val_accuracy" in history:
         # No "?" here: it would cut the label short; the expander under the curves explains it.
@@ -340,7 +372,11 @@ def queue_panel(state: dict) -> None:
     elif state.get("state") == "cancelled":
         st.info("The last run of these settings was cancelled.")
     what = "your own network" if kind == "custom" else f"the {LABELS[kind]}"
-    st.info(f"Not trained yet: {config.epochs} epochs of {what} on {TRAINING_IMAGES[dataset]}, about "
+    images = TRAINING_IMAGES[dataset]
+    if config.train_size:
+        images = f"the first {config.train_size:,} images" + (" (a quick look)"
+                                                              if config.train_size == QUICK_LOOK_SIZE else "")
+    st.info(f"Not trained yet: {config.epochs} epochs of {what} on {images}, about "
             f"{duration(jobs.estimate_seconds(config))} of a worker's time here. It joins the server's "
             "training queue; the result is kept under \"trained here\".")
     if st.button("Train", type="primary"):
@@ -459,7 +495,9 @@ def leaderboard_table(board: list[dict]) -> None:
                                        if r["kind"] == "custom" else "") for r in board],
         "settings": [f"{r['config']['epochs']} epochs, batch {r['config']['batch_size']}, "
                      f"{OPTIMIZERS.get(r['config']['optimizer'])}, learning rate {r['config']['learning_rate']:g}, "
-                     f"seed {r['config']['seed']}" for r in board],
+                     f"seed {r['config']['seed']}"
+                     + (f", {subset_text(r['config']['train_size'])}" if r["config"].get("train_size") else "")
+                     for r in board],
         "validation accuracy": [100 * r["val_accuracy"] for r in board],
         "test accuracy": [100 * (r["test_accuracy"] or 0) for r in board],
         "training time (s)": [r["training_seconds"] for r in board],
