@@ -63,6 +63,7 @@ def test_train_button_queues_one_job_and_shows_it_to_everyone(app):
     # The page alone: AppTest loses a button's click after switch_page in a multipage app.
     app = AppTest.from_file("../pages/train.py", default_timeout=120)
     app.run()
+    app.selectbox(key="train-kind").set_value("dense_64_64").run()
     app.number_input(key="dense_64_64-epochs").set_value(3).run()
     app.button[0].click().run()
     assert not app.exception
@@ -71,6 +72,7 @@ def test_train_button_queues_one_job_and_shows_it_to_everyone(app):
     # Another student, with the same settings, sees the same job, without a Cancel button.
     other = AppTest.from_file("../pages/train.py", default_timeout=120)
     other.run()
+    other.selectbox(key="train-kind").set_value("dense_64_64").run()
     other.number_input(key="dense_64_64-epochs").set_value(3).run()
     assert any("Queued by someone else" in i.value for i in other.info)
     assert "Cancel" not in [b.label for b in other.button]
@@ -96,6 +98,7 @@ def test_train_page_without_the_queue_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv("DIGITLAB_RUNS", str(tmp_path / "runs"))
     at = AppTest.from_file("../pages/train.py", default_timeout=120)
     at.run()
+    at.selectbox(key="train-kind").set_value("dense_64_64").run()
     at.number_input(key="dense_64_64-epochs").set_value(3).run()
     assert not at.exception
     assert any("The training queue is not running" in w.value for w in at.warning)

@@ -61,3 +61,27 @@ def test_canvas_images_look_like_the_draw_page_canvas(test_set):
 def test_encode_image_is_a_jpeg():
     data = bench.encode_image(np.linspace(0, 1, 84 * 84, dtype=np.float32).reshape(84, 84))
     assert data[:3] == b"\xff\xd8\xff"
+
+
+def test_a_yes_no_row_and_the_training_speed_table():
+    assert Row("same weights", True, "yes/no").shown(True) == "yes" and Row("x", 0, "yes/no").shown(False) == "no"
+    table = [{"name": "cnn seed 0", "training_seconds": 150.0, "epoch_seconds": 9.1, "images_per_second": 6044.0,
+              "gflops": 120.0, "roofline": 0.8, "seconds_to_99": 21.3, "same_weights": True,
+              "precision": "mixed_bfloat16", "matmul_gflops": 150.0}]
+    text = bench.speed_markdown(table)
+    assert "float32 matmul rate, NumPy: 150 GFLOP/s" in text
+    assert "| cnn seed 0 (bfloat16) | 150.0 s | 9.10 s | 6,044 | 120.0 | 80.0% | 21.3 s | yes |" in text
+    assert bench.speed_markdown([]) == ""
+
+
+def test_without_training_the_time_rows_are_as_recorded():
+    rows = bench.training_rows([])
+    assert rows and all(row.recorded and row.passed is None for row in rows)
+    assert any(row.what.startswith("quick_cnn seed 0, training time") for row in rows)
+    assert any("time to 99.0% validation accuracy" in row.what for row in rows)
+
+
+def test_the_machines_matmul_rate_is_measured():
+    from core.speed import matmul_gflops
+
+    assert 1 < matmul_gflops(size=256, repeats=2) < 100_000

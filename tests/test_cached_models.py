@@ -8,8 +8,8 @@ import pytest
 from scipy.spatial import cKDTree
 
 from core import cache
-from core.config import (DEFAULTS, DROPOUT_PAIR, FASHION, NAMED_KINDS, NOISE_LEVELS, SWEEP_FACTORS, SWEEPS, TrainConfig,
-                         cnn_configs)
+from core.config import (DEFAULTS, DROPOUT_PAIR, FASHION, NAMED_KINDS, NOISE_LEVELS, PRESET_RUNS, SEEDS, SWEEP_FACTORS,
+                         SWEEPS, TrainConfig, cnn_configs, seeded_configs)
 from core.data import BUNDLED_SHA256
 from core.experiments import accuracy, best_classifier_config, load_noise_curve, load_sweep
 from core.latent import encode, generate
@@ -18,9 +18,10 @@ from core.sweeps import kept_configs, sweep_best, sweep_verdict
 from core.targets import TARGETS
 
 CONFIGS = {**{kind: DEFAULTS[kind] for kind in NAMED_KINDS},
-           **{f"cnn seed {c.seed}": c for c in cnn_configs()},
+           **{f"{kind} seed {c.seed}": c for kind in SEEDS for c in seeded_configs(kind)},
            "fashion cnn": FASHION[0], "fashion dense_64_64": FASHION[1],
-           "500-300 without dropout": DROPOUT_PAIR[0], "500-300 with dropout": DROPOUT_PAIR[1]}
+           "500-300 without dropout": DROPOUT_PAIR[0], "500-300 with dropout": DROPOUT_PAIR[1],
+           **{f"preset {c.key()}": c for c in PRESET_RUNS}}
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +50,30 @@ def test_every_cnn_seed_and_their_mean(models, cnn_scores):
     assert TARGETS["cnn_mean"].met(float(np.mean(cnn_scores))), cnn_scores
 
 
+def test_every_quick_cnn_seed_reads_99_percent(models, test_set):
+    for config in seeded_configs("quick_cnn"):
+        score = accuracy(models[f"quick_cnn seed {config.seed}"].model, *test_set)
+        assert TARGETS["quick_cnn_each"].met(score), (config.seed, score)
+        assert score == pytest.approx(models[f"quick_cnn seed {config.seed}"].metrics["test_accuracy"], abs=1e-4)
+
+
+def reached_99(history: dict):
+    return next((s for s, a in zip(history["seconds"], history["val_accuracy"]) if a >= 0.99), None)
+
+
+def test_recorded_training_times_meet_the_speed_targets(models):
+    # Recorded by `python -m core train` (validation passes included); the benchmark
+    # measures them again (python -m core bench).
+    for config in seeded_configs("quick_cnn"):
+        entry = models[f"quick_cnn seed {config.seed}"]
+        assert TARGETS["quick_cnn_training_seconds"].met(entry.metrics["training_seconds"]), config.seed
+    for config in cnn_configs():
+        entry = models[f"cnn seed {config.seed}"]
+        assert TARGETS["cnn_training_minutes"].met(entry.metrics["training_seconds"] / 60), config.seed
+        assert TARGETS["cnn_seconds_to_99_val"].met(reached_99(entry.history)), config.seed
+    assert TARGETS["fashion_cnn_training_minutes"].met(models["fashion cnn"].metrics["training_seconds"] / 60)
+
+
 @pytest.fixture(scope="module")
 def fashion():
     from core.fashion import load_fashion_mnist
@@ -66,6 +91,8 @@ def test_entries_record_provenance_and_no_test_metric_per_epoch(models, fashion)
         assert m["training_seconds"] > 0 and m["param_count"] == entry.model.count_params()
         assert len(entry.history["loss"]) == m["epochs"] and len(entry.history["val_loss"]) == m["epochs"]
         assert not [k for k in entry.history if "test" in k], name
+        # The thread counts that identical weights also depend on (README.md, "Fast training").
+        assert set(m["threads"]) == {"intra_op", "inter_op"}, name
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +101,10 @@ def fashion_scores(models, fashion):
     return {name: accuracy(models[name].model, x, y) for name in ("fashion cnn", "fashion dense_64_64")}
 
 
-# Missed and reported (README.md, "How each recipe was chosen"): the recipe chosen on
-# validation reaches 92.01%. Strict: meeting the target fails this mark, so the mark goes
-# when the target is met.
-@pytest.mark.xfail(strict=True, reason="Fashion-MNIST CNN target missed: 92.01% test, target 93.0%")
+# Missed and reported (README.md, "Fast training"): the recipe chosen on validation
+# (92.96%) reaches 92.15% on the test images. Strict: meeting the target fails this mark,
+# so the mark goes when the target is met.
+@pytest.mark.xfail(strict=True, reason="Fashion-MNIST CNN target missed: 92.15% test, target 93.0%")
 def test_fashion_mnist_cnn_meets_its_target(fashion_scores):
     assert TARGETS["fashion_cnn"].met(fashion_scores["fashion cnn"]), fashion_scores
 

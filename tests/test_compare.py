@@ -128,7 +128,8 @@ def test_labels_name_the_data_set_and_your_own_layers():
     assert compare.run_label(on) == ("Your own network: Dense 500 · dropout 0.35 · Dense 300 · dropout 0.35, "
                                      "learning rate 0.002, batch 256, 20 epochs")
     assert compare.run_label(off).startswith("Your own network: Dense 500 · Dense 300, ")
-    assert compare.run_label(FASHION[0]) == f"CNN, Fashion-MNIST, mirrored images, {FASHION[0].epochs} epochs, seed 0"
+    assert compare.run_label(FASHION[0]) == (f"CNN, Fashion-MNIST, mirrored and shifted images, {FASHION[0].epochs} "
+                                             "epochs, seed 0")
     assert compare.run_label(FASHION[1], "here") == "Dense 64-64, Fashion-MNIST, trained here"
     assert compare.run_label(default_config("cnn")) == "CNN, seed 0"  # MNIST goes unsaid
     assert compare.layers_text((("conv2d", 32, 3, "relu"), ("batchnorm",), ("maxpool",), ("dense", 64, "tanh"))) \

@@ -13,13 +13,14 @@ def test_course_parameter_counts():
 
 def test_new_model_parameter_counts():
     assert models.cnn().count_params() == 188_746
+    assert models.quick_cnn().count_params() == 215_194
     assert models.conv_denoiser().count_params() == 56_097
     assert models.cvae(latent_dim=8).count_params() == 1_081_120
 
 
 def test_output_shapes():
     x = np.zeros((3, 28, 28), np.float32)
-    for build in (models.dense_64_64, models.dense_500_300, models.cnn):
+    for build in (models.dense_64_64, models.dense_500_300, models.quick_cnn, models.cnn):
         p = np.asarray(build()(x))
         assert p.shape == (3, 10)
         assert np.allclose(p.sum(axis=1), 1.0, atol=1e-5)

@@ -120,6 +120,6 @@ def test_caption_says_which_cnn_trained_on_altered_copies(fashion_root, monkeypa
     text = " ".join(c.value for c in at.caption)
     rows = overview.side_by_side(fashion_root)
     if rows[0]["fashion_mnist"]["augment"]:
-        assert "clothes mirrored left to right" in text
+        assert "clothes mirrored left to right and shifted" in text
     else:
         assert "only on digits does the CNN train on distorted copies" in text

@@ -173,3 +173,49 @@ def test_batch_progress_reports_fractions_of_epochs():
     callback.on_train_batch_end(1)
     callback.on_train_batch_end(3)
     assert seen == [1.5, 2.0]
+
+
+def test_mixed_precision_trains_in_bfloat16_and_returns_a_float32_model(mnist, test_set):
+    from core.experiments import accuracy
+
+    config = default_config("quick_cnn", train_size=1000, epochs=1)
+    assert config.precision == "mixed_bfloat16"
+    result = train(config, mnist=mnist)
+    assert {layer.dtype_policy.name for layer in result.model.layers} == {"float32"}
+    # The recorded test accuracy is the float32 model's, the one stored and served.
+    assert accuracy(result.model, *test_set) == pytest.approx(result.metrics["test_accuracy"], abs=1e-4)
+    # The global policy is restored: the next model builds in float32.
+    import keras
+
+    assert keras.config.dtype_policy().name == "float32"
+    again = train(config, mnist=mnist)
+    for a, b in zip(result.model.get_weights(), again.model.get_weights()):
+        assert np.array_equal(a, b)
+
+
+def test_label_smoothing_trains_towards_softer_targets(mnist):
+    import keras
+
+    from core.training import smoothed_crossentropy
+
+    labels = np.array([3, 0])
+    sure = np.eye(10, dtype=np.float32)[labels]
+    loss = smoothed_crossentropy(0.1)
+    # A network 100% sure of the right answer is penalised; the smoothed target is not.
+    target = np.full((2, 10), 0.01, np.float32)
+    target[np.arange(2), labels] = 0.91
+    assert float(keras.ops.mean(loss(labels, sure))) > float(keras.ops.mean(loss(labels, target)))
+    result = train(default_config("dense_64_64", train_size=500, epochs=1, label_smoothing=0.1), mnist=mnist)
+    assert result.metrics["config"]["label_smoothing"] == 0.1 and 0 < result.metrics["test_loss"] < 3
+    with pytest.raises(ValueError, match="label_smoothing applies to classifiers only"):
+        default_config("vae", label_smoothing=0.1)
+
+
+def test_the_input_pipeline_does_not_autotune(mnist):
+    # tf.data's autotuning made a third of the epochs run on one core (README.md, "Fast training").
+    from core.training import PIPELINES
+
+    config = default_config("cnn", train_size=256)
+    pipeline = PIPELINES["cnn"](config, *mnist.splits())
+    for dataset in (pipeline.fit, pipeline.validation, pipeline.test):
+        assert dataset.options().autotune.enabled is False
