@@ -72,7 +72,7 @@ def _run_sweeps(args) -> list:
         print(f"sweep on {config.name} digits ({config.key()}): {total} runs", flush=True)
         # Two runs at once on two or more cores (core.experiments.run_sweep says why).
         results = run_sweep(config, on_run=on_run, on_epoch=_print_epoch, force=args.force,
-                            processes=min(2, len(os.sched_getaffinity(0))))
+                            processes=min(2, _cores()))
         for row in results["summary"]:
             print(f"  l2 {row['l2']:.2e}: final val {row['final_val_accuracy_mean']:.4f} "
                   f"± {row['final_val_accuracy_std']:.4f}", flush=True)
@@ -219,6 +219,11 @@ def cmd_report(args) -> int:
 def _db(psnr: float) -> str:
     # core.denoise.psnr caps identical images at 100 dB: their PSNR is infinite.
     return "identical" if psnr >= 100 else f"{psnr:.1f} dB"
+
+
+def _cores() -> int:
+    """CPUs this process may use (all of the machine's where the OS cannot say)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def main(argv=None) -> int:

@@ -19,8 +19,8 @@ import numpy as np
 
 from core import cache
 from core import data as data_mod
-from core.config import SWEEPS, cnn_configs, default_config, seeded_configs
-from core.targets import TARGETS, Target
+from core.config import SWEEPS, default_config, seeded_configs
+from core.targets import TARGETS, Target, shown
 from core.training import machine
 
 RESULTS = data_mod.ROOT / "benchmarks" / "results.json"  # shown by README.md and the Overview page
@@ -51,11 +51,7 @@ class Row:
         return self.target.met(self.value)
 
     def shown(self, value) -> str:
-        if value is None:
-            return "not measured"
-        if self.unit == "yes/no":
-            return "yes" if value else "no"
-        return f"{100 * value:.2f}%" if self.unit == "%" else f"{value:.1f} {self.unit}"
+        return shown(self.unit, value) if value is not None else "not measured"
 
 
 def timings_ms(function, inputs, warmup: int = 3) -> tuple[float, float]:
@@ -189,7 +185,7 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
                         f"accuracy of {len(control)} replicates", _mean_test_accuracy(control, x_test, y_test),
                         "%", target if chosen["l2"] == 0 else None))
 
-    cnns = [cache.load(config) for config in cnn_configs()]
+    cnns = [cache.load(config) for config in seeded_configs("cnn")]
     cnn = cnns[0].model
     scores = [accuracy(entry.model, x_test, y_test) for entry in cnns]
     for entry, score in zip(cnns, scores):
@@ -310,15 +306,15 @@ def training_rows(speeds: list) -> list[Row]:
     from core.config import FASHION
     from core.speed import seconds_to
 
-    trained = {(s.config.kind, s.config.dataset, s.config.seed): s for s in speeds}
+    trained = {s.config: s for s in speeds}
     rows = []
     targets = [(c, "quick_cnn", "s", TARGETS["quick_cnn_training_seconds"]) for c in seeded_configs("quick_cnn")]
-    targets += [(c, "CNN", "min", TARGETS["cnn_training_minutes"]) for c in cnn_configs()]
+    targets += [(c, "CNN", "min", TARGETS["cnn_training_minutes"]) for c in seeded_configs("cnn")]
     targets.append((FASHION[0], "Fashion-MNIST: CNN", "min", TARGETS["fashion_cnn_training_minutes"]))
     for config, name, unit, target in targets:
         scale = 60 if unit == "min" else 1
         label = name if config.dataset != "mnist" else f"{name} seed {config.seed}"
-        now = trained.get((config.kind, config.dataset, config.seed))
+        now = trained.get(config)
         if now is not None:
             rows.append(Row(f"{label}, training time measured now (validation passes included)",
                             now.training_seconds / scale, unit, target))
@@ -340,7 +336,9 @@ def training_rows(speeds: list) -> list[Row]:
 
 
 def speed_table(speeds: list, matmul: float) -> list[dict]:
-    """``core.speed.Speed`` rows as JSON-ready dicts, with the machine's matmul rate."""
+    """``core.speed.Speed`` rows as JSON-ready dicts, with the machine's matmul rate:
+    seconds (training, mean epoch after the first, to 99.0% validation accuracy), training
+    images per second, GFLOP/s, roofline as a fraction of ``matmul`` (GFLOP/s)."""
     return [{"name": s.name, "training_seconds": s.training_seconds, "epoch_seconds": s.epoch_seconds,
              "images_per_second": s.images_per_second, "gflops": s.gflops, "roofline": s.roofline,
              "seconds_to_99": s.seconds_to_99, "same_weights": s.same_weights, "precision": s.config.precision,

@@ -105,6 +105,13 @@ def setting_text(field: str, value, dataset: str = "mnist") -> str:
     return str(value)
 
 
+def subset_text(train_size: int) -> str:
+    """A run on part of the training set, as every list and label names it: "a quick look
+    (first 10,000 images)" for ``QUICK_LOOK_SIZE``, else "a subset (first N images)"."""
+    what = "a quick look" if train_size == QUICK_LOOK_SIZE else "a subset"
+    return f"{what} (first {train_size:,} images)"
+
+
 def _phrase(field: str, value) -> str:
     # A setting as words inside a run's label ("L2 0.000178", "distorted digits").
     if field == "dataset":
@@ -118,9 +125,7 @@ def _phrase(field: str, value) -> str:
     if field == "lr_schedule":
         return "constant learning rate" if value == "constant" else "cosine schedule"
     if field == "train_size":
-        if value == QUICK_LOOK_SIZE:
-            return f"quick look on the first {value:,} training images"
-        return "all training images" if value is None else f"first {value:,} training images"
+        return "all training images" if value is None else subset_text(value)
     if field == "precision":
         return "in bfloat16" if value == "mixed_bfloat16" else f"in {value}"
     if field == "label_smoothing":

@@ -81,12 +81,14 @@ def _run_sweep_in_processes(config: SweepConfig, runs, processes: int, on_run, m
     from concurrent.futures import ProcessPoolExecutor
     from dataclasses import asdict
 
-    staging = cache.cache_dir() / f".tmp-sweep-{config.key()}"
-    staging.mkdir(parents=True, exist_ok=True)
+    import tempfile
+
+    cache.cache_dir().mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".tmp-sweep-{config.key()}-", dir=cache.cache_dir()))
     rows = []
     try:
         with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_sweep_worker) as pool:
+                                 initializer=_sweep_worker, initargs=(mnist,)) as pool:
             done = pool.map(_train_sweep_run, [asdict(run) for run in runs], [str(staging)] * len(runs))
             for i, (run, (history, metrics)) in enumerate(zip(runs, done)):
                 rows.append(sweep_row(config, run, history, metrics))
@@ -105,15 +107,16 @@ def _run_sweep_in_processes(config: SweepConfig, runs, processes: int, on_run, m
 _WORKER_DATA = None
 
 
-def _sweep_worker() -> None:
+def _sweep_worker(mnist) -> None:
     """A sweep process: one TensorFlow thread of each kind (set before its first
-    operation), MNIST loaded once."""
+    operation), and the parent's ``mnist`` (a ``core.data.Mnist``), so every run trains
+    on the data whose checksum the sweep records."""
     import tensorflow as tf
 
     global _WORKER_DATA
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    _WORKER_DATA = data_mod.load_mnist()
+    _WORKER_DATA = mnist
 
 
 def _train_sweep_run(fields: dict, staging: str) -> tuple[dict, dict]:

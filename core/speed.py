@@ -68,7 +68,8 @@ class Speed:
     ``gflops`` (``epoch_flops`` / epoch_seconds), ``roofline`` (gflops / the NumPy
     float32 matmul rate), ``seconds_to_99`` (time at the end of the first epoch with at
     least 99.0% validation accuracy; None off MNIST or never), ``same_weights`` (whether
-    every weight equals the shipped entry's; None when nothing is shipped)."""
+    every weight equals the shipped entry's; None when nothing is shipped or the shipped
+    entry was trained with other TensorFlow thread counts, such as a sweep's run)."""
 
     name: str
     config: TrainConfig
@@ -92,8 +93,17 @@ def measure(name: str, config: TrainConfig, matmul: float, data=None) -> Speed:
     """Train ``config`` from scratch now (``core.training.train``) and time it.
 
     Args:
+        name: the row's label.
+        config: a classifier config.
         matmul: this machine's float32 matmul rate in GFLOP/s (``matmul_gflops``).
         data: the loaded data set of ``config.dataset``, to skip reloading it.
+
+    Returns:
+        a ``Speed`` (seconds, images per second, GFLOP/s, share of ``matmul``).
+
+    Raises:
+        ValueError: ``config`` is not a classifier (``core.timing.multiply_adds``).
+        FileNotFoundError: the data set is not on this server.
     """
     from core.training import train
 
@@ -102,7 +112,7 @@ def measure(name: str, config: TrainConfig, matmul: float, data=None) -> Speed:
     per_epoch = float(np.mean(epochs[1:] if len(epochs) > 1 else epochs))
     gflops = epoch_flops(config) / per_epoch / 1e9
     same = None
-    if cache.is_cached(config):
+    if cache.is_cached(config) and cache.load_records(config)[1].get("threads") == result.metrics["threads"]:
         shipped = cache.load(config).model.get_weights()
         mine = result.model.get_weights()
         same = len(shipped) == len(mine) and all(np.array_equal(a, b) for a, b in zip(shipped, mine))
@@ -113,7 +123,11 @@ def measure(name: str, config: TrainConfig, matmul: float, data=None) -> Speed:
 def measure_all(matmul: float | None = None) -> list[Speed]:
     """``measure`` every ``shipped_classifiers`` recipe, one after another, except the
     CNN's seeds after the first (each trains as long as seed 0; their times are recorded
-    in their entries)."""
+    in their entries). About 11 minutes here.
+
+    Raises:
+        FileNotFoundError: a shipped recipe's data set is not on this server.
+    """
     from core.datasets import load
 
     matmul = matmul or matmul_gflops()

@@ -29,6 +29,17 @@ class Target:
         return measured >= self.value if self.higher_is_better else measured <= self.value
 
 
+def shown(unit: str, value, space: str = " ") -> str:
+    """A measurement as the benchmark table prints it: "%" as a percentage with two
+    decimals (``value`` a fraction), "yes/no" as yes or no, any other unit as one decimal
+    and the unit after ``space``; "" for None."""
+    if value is None:
+        return ""
+    if unit == "yes/no":
+        return "yes" if value else "no"
+    return f"{100 * value:.2f}%" if unit == "%" else f"{value:.1f}{space}{unit}"
+
+
 TARGETS = {
     "dense_64_64": Target(0.978, "%", course="97.1–97.5%"),
     "dense_500_300_plain": Target(0.985, "%", course=f"best 98.33%; Hinton {HINTON_ACCURACY:.2%}"),

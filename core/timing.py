@@ -58,7 +58,11 @@ def multiply_adds(config: TrainConfig) -> int:
 
 
 def normalized_values(config: TrainConfig) -> int:
-    """Values a classifier's batch-normalization layers normalize per image."""
+    """Values a classifier's batch-normalization layers normalize per image (0 without any).
+
+    Raises:
+        KeyError: for a kind that is not a classifier.
+    """
     from core.datasets import INPUT_SHAPES
     from core.layers import NAMED_STACKS, walk
 
@@ -92,15 +96,21 @@ def recorded_epochs(history: dict) -> list[float]:
 
 def observations(root: Path | None = None) -> list[tuple[TrainConfig, list[float], float]]:
     """(config, epoch seconds, training seconds) of every readable classifier entry of a
-    store (default: the shipped cache) that recorded its epoch times."""
+    store (default: the shipped cache) that recorded its epoch times.
+
+    Entries trained with one intra-op thread are left out: the sweeps train two runs at
+    once, one thread each (``core.experiments``), so their times are of half the machine.
+    Unreadable or incomplete entries are skipped, never raised."""
     found = []
     for m in cache.list_models(root):
-        epochs = recorded_epochs(m["history"])
-        if m["kind"] in CLASSIFIERS and len(epochs) >= 2:
-            try:
-                found.append((TrainConfig.from_fields(m["config"]), epochs, float(m["training_seconds"])))
-            except (TypeError, ValueError):
-                continue
+        epochs = recorded_epochs(m.get("history") or {})
+        threads = m.get("threads") or {}
+        if m.get("kind") not in CLASSIFIERS or len(epochs) < 2 or threads.get("intra_op") == 1:
+            continue
+        try:
+            found.append((TrainConfig.from_fields(m["config"]), epochs, float(m["training_seconds"])))
+        except (KeyError, TypeError, ValueError):
+            continue
     return found
 
 
@@ -108,8 +118,10 @@ def fit(observed) -> tuple[np.ndarray, float]:
     """(seconds per unit of each term, first-epoch extra in seconds) fitted to
     ``observations``: non-negative least squares on the later epochs' mean time, each
     entry weighted by 1 / its time (so a 1 s epoch counts as much as a 10 s one); the
-    extra is the median of (first epoch - later mean). ``FALLBACK`` when fewer than two
-    entries per term were observed."""
+    extra is the median of (first epoch - later mean). A term that fewer than two
+    entries use keeps its ``FALLBACK`` rate (one entry cannot be checked against the
+    others); with fewer than ``2 x len(TERMS)`` entries, or if the solver fails, every
+    term does."""
     from scipy.optimize import nnls
 
     if len(observed) < 2 * len(TERMS):
@@ -119,7 +131,13 @@ def fit(observed) -> tuple[np.ndarray, float]:
         later = float(np.mean(epochs[1:]))
         rows.append(epoch_terms(config) / later)
         targets.append(1.0 - normalization_seconds(config) / later)
-    coefficients, _ = nnls(np.array(rows), np.array(targets))
+    rows, targets = np.array(rows), np.array(targets)
+    fixed = np.count_nonzero(rows, axis=0) < 2
+    coefficients = FALLBACK.copy()
+    try:
+        coefficients[~fixed], _ = nnls(rows[:, ~fixed], targets - rows[:, fixed] @ FALLBACK[fixed])
+    except RuntimeError:
+        return FALLBACK.copy(), FALLBACK_FIRST_EXTRA
     extra = float(np.median([epochs[0] - np.mean(epochs[1:]) for _, epochs, _ in observed]))
     return coefficients, max(0.0, extra)
 
@@ -158,7 +176,11 @@ def estimate_seconds(config: TrainConfig) -> float:
 
 def leave_one_out(observed) -> list[dict]:
     """Each observation estimated from a fit to all the others: [{"config", "recorded"
-    (training seconds), "estimated", "error" (|estimated - recorded| / recorded)}]."""
+    (training seconds), "estimated", "error" (|estimated - recorded| / recorded)}].
+
+    Raises:
+        ZeroDivisionError: for an observation recorded at 0 s.
+    """
     rows = []
     for i, (config, _, recorded) in enumerate(observed):
         estimated = classifier_seconds(config, fit(observed[:i] + observed[i + 1:]))

@@ -81,7 +81,11 @@ def machine() -> dict:
 @contextlib.contextmanager
 def precision(name: str):
     """Keras' global dtype policy set to ``name`` ("float32" or "mixed_bfloat16") inside
-    the block, and restored after it (a worker trains one job after another)."""
+    the block, and restored after it (a worker trains one job after another).
+
+    Raises:
+        ValueError: for a policy name Keras does not know (raised on entering the block).
+    """
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(name)
     try:
@@ -92,7 +96,11 @@ def precision(name: str):
 
 def float32_copy(config: TrainConfig, model: keras.Model) -> keras.Model:
     """The same network and weights in float32: how a model trained in mixed precision is
-    evaluated, stored and served (its weights are float32 already)."""
+    evaluated, stored and served (its weights are float32 already).
+
+    Raises:
+        ValueError: if ``model`` was not built from ``config`` (its weights do not fit).
+    """
     with precision("float32"):
         copy = build(config)
     copy.set_weights(model.get_weights())
@@ -183,9 +191,11 @@ PIPELINES = {**{kind: _classifier for kind in CLASSIFIERS}, "conv_denoiser": _co
 
 
 def smoothed_crossentropy(smoothing: float) -> Callable:
-    """Cross-entropy against integer labels (batch,) smoothed by ``smoothing``: the target
-    puts ``1 - smoothing + smoothing / 10`` on the true class and ``smoothing / 10`` on
-    each other (Szegedy et al., 2016). Keras' sparse cross-entropy has no smoothing."""
+    """A Keras loss: cross-entropy of integer labels (batch,) or (batch, 1), values 0-9,
+    against softmax probabilities (batch, 10) float, smoothed by ``smoothing`` in [0, 1):
+    the target puts ``1 - smoothing + smoothing / 10`` on the true class and
+    ``smoothing / 10`` on each other (Szegedy et al., 2016). Returns a (batch,) float
+    tensor of losses in nats. Keras' sparse cross-entropy has no smoothing."""
     def loss(labels, probabilities):
         one_hot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32"), 10)
         return keras.losses.categorical_crossentropy(one_hot, probabilities, label_smoothing=smoothing)

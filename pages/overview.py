@@ -13,6 +13,7 @@ from core.datasets import NAMES, TITLES, available
 from core.glossary import MODEL_NAMES, plain, tip
 from core.compare import setting_text
 from core.layers import describe
+from core import targets
 from core.targets import HINTON_ACCURACY
 from pages.shared import caption, duration, enlarge, explain, use_app_navigation
 
@@ -202,11 +203,7 @@ if bench_file.exists():
 
     # No-break spaces keep "≥ 97.80%" and "6.0 min" whole in a phone's narrow columns.
     def shown(unit, value):
-        if value is None:
-            return ""
-        if unit == "yes/no":
-            return "yes" if value else "no"
-        return f"{100 * value:.2f}%" if unit == "%" else f"{value:.1f}\u00a0{unit}"
+        return targets.shown(unit, value, space="\u00a0")
 
     def target(row):
         t = row["target"]

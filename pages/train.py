@@ -12,6 +12,7 @@ import streamlit as st
 from core import cache, datasets, jobs, layers
 from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, FASHION, KINDS, L2_CHOICES, LEARNING_RATES,
                          QUICK_LOOK_SIZE, TrainConfig)
+from core.compare import subset_text
 from core.figures import history_figure, larger_type
 from core.glossary import tip
 from core.leaderboard import diverged, leaderboard
@@ -122,13 +123,6 @@ def run_name(fields: dict) -> str:
     dataset = fields.get("dataset", "mnist")
     name = name if dataset == "mnist" else f"{name} on {datasets.TITLES.get(dataset, dataset)}"
     return name + (f", {subset_text(fields.get('train_size'))}" if fields.get("train_size") else "")
-
-
-def subset_text(train_size: int) -> str:
-    """A run on part of the training set, as every list names it: "a quick look (first
-    10,000 images)"."""
-    what = "a quick look" if train_size == QUICK_LOOK_SIZE else "a subset"
-    return f"{what} (first {train_size:,} images)"
 
 
 def layer_table(rows: list[dict]) -> None:
