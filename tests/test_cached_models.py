@@ -9,11 +9,12 @@ from scipy.spatial import cKDTree
 
 from core import cache
 from core.config import (DEFAULTS, DROPOUT_PAIR, FASHION, NAMED_KINDS, NOISE_LEVELS, PRESET_RUNS, SEEDS, SWEEP_FACTORS,
-                         SWEEPS, TrainConfig, cnn_configs, seeded_configs)
+                         SWEEPS, TrainConfig, seeded_configs)
 from core.data import BUNDLED_SHA256
 from core.experiments import accuracy, best_classifier_config, load_noise_curve, load_sweep
 from core.latent import encode, generate
 from core.noise import salt_and_pepper
+from core.speed import seconds_to
 from core.sweeps import kept_configs, sweep_best, sweep_verdict
 from core.targets import TARGETS
 
@@ -33,7 +34,7 @@ def models():
 
 @pytest.fixture(scope="module")
 def cnn_scores(models, test_set):
-    return [accuracy(models[f"cnn seed {c.seed}"].model, *test_set) for c in cnn_configs()]
+    return [accuracy(models[f"cnn seed {c.seed}"].model, *test_set) for c in seeded_configs("cnn")]
 
 
 def test_dense_64_64_floor(models, test_set):
@@ -44,7 +45,7 @@ def test_dense_64_64_floor(models, test_set):
 
 
 def test_every_cnn_seed_and_their_mean(models, cnn_scores):
-    for config, score in zip(cnn_configs(), cnn_scores):
+    for config, score in zip(seeded_configs("cnn"), cnn_scores):
         assert TARGETS["cnn_each"].met(score), (config.seed, score)
         assert score == pytest.approx(models[f"cnn seed {config.seed}"].metrics["test_accuracy"], abs=1e-4)
     assert TARGETS["cnn_mean"].met(float(np.mean(cnn_scores))), cnn_scores
@@ -57,20 +58,16 @@ def test_every_quick_cnn_seed_reads_99_percent(models, test_set):
         assert score == pytest.approx(models[f"quick_cnn seed {config.seed}"].metrics["test_accuracy"], abs=1e-4)
 
 
-def reached_99(history: dict):
-    return next((s for s, a in zip(history["seconds"], history["val_accuracy"]) if a >= 0.99), None)
-
-
 def test_recorded_training_times_meet_the_speed_targets(models):
     # Recorded by `python -m core train` (validation passes included); the benchmark
     # measures them again (python -m core bench).
     for config in seeded_configs("quick_cnn"):
         entry = models[f"quick_cnn seed {config.seed}"]
         assert TARGETS["quick_cnn_training_seconds"].met(entry.metrics["training_seconds"]), config.seed
-    for config in cnn_configs():
+    for config in seeded_configs("cnn"):
         entry = models[f"cnn seed {config.seed}"]
         assert TARGETS["cnn_training_minutes"].met(entry.metrics["training_seconds"] / 60), config.seed
-        assert TARGETS["cnn_seconds_to_99_val"].met(reached_99(entry.history)), config.seed
+        assert TARGETS["cnn_seconds_to_99_val"].met(seconds_to(entry.history, 0.99)), config.seed
     assert TARGETS["fashion_cnn_training_minutes"].met(models["fashion cnn"].metrics["training_seconds"] / 60)
 
 

@@ -88,6 +88,7 @@ def test_new_fields_at_their_defaults_leave_every_shipped_key_as_it_was():
     before = replace(DEFAULTS["cnn"], precision="float32", label_smoothing=0.0)
     assert before.key() == "2c51cc3e64a5" and DEFAULTS["cnn"].key() != before.key()
     assert (cache.cache_dir() / f"cnn-{DEFAULTS['cnn'].key()}").is_dir()
+    assert [s.key() for s in SWEEPS] == ["c96fc8f84fcf", "c765f5a71554"]
     # ... and a new value names a new entry.
     assert FASHION[0].key() != replace(FASHION[0], dataset="mnist").key()
     assert DROPOUT_PAIR[0].key() != DROPOUT_PAIR[1].key()

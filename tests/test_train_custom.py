@@ -4,6 +4,7 @@ offers, a shipped Fashion-MNIST entry shown at once, and a custom stack queued t
 real Redis (the ``queue_env`` fixture) with its layers, restored by "Show"."""
 
 import json
+from dataclasses import replace
 import shutil
 
 import pytest
@@ -35,12 +36,21 @@ def own_network(at):
     return at
 
 
+def seed(at, value: int):
+    next(n for n in at.number_input if n.label == "Seed").set_value(value).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
 def test_own_network_opens_with_the_courses_64_64_and_its_sizes(app):
     own_network(app)
     table = summary(app)
     assert list(table["output shape"]) == ["784", "64", "64", "10"]
     assert table["parameters"].sum() == 55_050
     assert any("55,050 parameters" in m.value and "54,912 multiply-adds" in m.value for m in app.markdown)
+    # The 64-64 preset is shipped (the course's comparison): shown at once, no Train button.
+    assert any("shipped with the lab" in s.value for s in app.success)
+    assert "Train" not in [b.label for b in app.button]
+    seed(app, 1)
     assert any("Not trained yet" in i.value and "your own network" in i.value for i in app.info)
     assert [b.label for b in app.button] == ["Train"]
 
@@ -190,8 +200,8 @@ def test_a_custom_run_trained_here_shows_at_once_and_joins_the_leaderboard(queue
     from dataclasses import asdict
 
     # A stand-in for a finished job's entry in the runs store: the shipped 64-64's files
-    # under your own network's 64-64 config (the same layers).
-    config = DEFAULTS["custom"]
+    # under your own network's 64-64 config (the same layers) at seed 1 (seed 0 is shipped).
+    config = replace(DEFAULTS["custom"], seed=1)
     target = queue_env / f"custom-{config.key()}"
     shutil.copytree(cache.entry_path(DEFAULTS["dense_64_64"]), target)
     metrics = json.loads((target / "metrics.json").read_text())
@@ -200,6 +210,7 @@ def test_a_custom_run_trained_here_shows_at_once_and_joins_the_leaderboard(queue
     at = AppTest.from_file("../pages/train.py", default_timeout=120)
     at.run()
     own_network(at)
+    seed(at, 1)
     assert any("trained here, on this server" in s.value for s in at.success)
     assert "Train" not in [b.label for b in at.button]
     board = next(d.value for d in at.dataframe if "rank" in d.value.columns)

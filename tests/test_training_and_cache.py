@@ -209,6 +209,9 @@ def test_label_smoothing_trains_towards_softer_targets(mnist):
     assert result.metrics["config"]["label_smoothing"] == 0.1 and 0 < result.metrics["test_loss"] < 3
     with pytest.raises(ValueError, match="label_smoothing applies to classifiers only"):
         default_config("vae", label_smoothing=0.1)
+    with pytest.raises(ValueError, match="cvae trains in float32 only"):
+        default_config("cvae", precision="mixed_bfloat16")
+    assert default_config("conv_denoiser", precision="mixed_bfloat16").precision == "mixed_bfloat16"
 
 
 def test_the_input_pipeline_does_not_autotune(mnist):
