@@ -398,7 +398,7 @@ def speed_markdown(table: list[dict]) -> str:
     for r in table:
         bf16 = " (bfloat16)" if r["precision"] == "mixed_bfloat16" else ""
         reached = f"{r['seconds_to_99']:.1f} s" if r["seconds_to_99"] is not None else "-"
-        same = {True: "yes", False: "no", None: "-"}[r["same_weights"]]
+        same = shown("yes/no", r["same_weights"]) or "-"
         lines.append(f"| {r['name']}{bf16} | {r['training_seconds']:.1f} s | {r['epoch_seconds']:.2f} s "
                      f"| {r['images_per_second']:,.0f} | {r['gflops']:.1f} | {100 * r['roofline']:.1f}% "
                      f"| {reached} | {same} |")

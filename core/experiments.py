@@ -78,10 +78,9 @@ def _run_sweep_in_processes(config: SweepConfig, runs, processes: int, on_run, m
     into the cache, atomically."""
     import multiprocessing
     import shutil
+    import tempfile
     from concurrent.futures import ProcessPoolExecutor
     from dataclasses import asdict
-
-    import tempfile
 
     cache.cache_dir().mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-sweep-{config.key()}-", dir=cache.cache_dir()))

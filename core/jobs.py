@@ -31,10 +31,12 @@ from rq.registry import FinishedJobRegistry
 
 from core import cache
 from core.config import SweepConfig, TrainConfig
+# A job's estimate (queue wait, the Train page's "about ..."): the fitted cost model.
+from core.timing import estimate_seconds
 
 REDIS_ENV_VAR = "DIGITLAB_REDIS_URL"
 QUEUE_NAME = "digitlab"
-JOB_TIMEOUT = 6 * 3600  # seconds; the longest default (the conv denoiser) takes about 6 min here
+JOB_TIMEOUT = 6 * 3600  # seconds; the longest default (the conv denoiser) takes about 5 min here
 RESULT_TTL = 30 * 86400  # a finished job's files stay in Redis until collected, up to 30 days
 FAILURE_TTL = 7 * 86400
 ENDED = (JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED)
@@ -92,13 +94,6 @@ def job_id(config: TrainConfig) -> str:
 def sweep_job_id(sweep: SweepConfig) -> str:
     """The id of a sweep's summary job: the name of its store entry, ``sweep-<key>``."""
     return f"sweep-{sweep.key()}"
-
-
-def estimate_seconds(config: TrainConfig) -> float:
-    """About how long ``config`` trains here, in seconds (``core.timing``)."""
-    from core.timing import estimate_seconds as estimate
-
-    return estimate(config)
 
 
 def _stuck(job: Job) -> bool:

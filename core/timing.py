@@ -42,8 +42,9 @@ def training_images(config: TrainConfig) -> int:
     return config.train_size or (45_000 if config.dataset == "cifar10" else 55_000)
 
 
-def multiply_adds(config: TrainConfig) -> int:
-    """A classifier's multiply-adds per image (``core.layers.walk`` of its layer list).
+def layer_rows(config: TrainConfig) -> list[dict]:
+    """``core.layers.walk`` of a classifier's layer list (your own network's, or the named
+    model's ``NAMED_STACKS``) on its data set's input shape: one dict per layer.
 
     Raises:
         ValueError: for a kind that is not a classifier.
@@ -54,21 +55,25 @@ def multiply_adds(config: TrainConfig) -> int:
     if config.kind not in CLASSIFIERS:
         raise ValueError(f"{config.kind} is not a classifier")
     stack = config.layers if config.kind == "custom" else NAMED_STACKS[config.kind]
-    return sum(row["multiply_adds"] for row in walk(stack, INPUT_SHAPES[config.dataset]))
+    return walk(stack, INPUT_SHAPES[config.dataset])
+
+
+def multiply_adds(config: TrainConfig) -> int:
+    """A classifier's multiply-adds per image (``layer_rows``).
+
+    Raises:
+        ValueError: for a kind that is not a classifier.
+    """
+    return sum(row["multiply_adds"] for row in layer_rows(config))
 
 
 def normalized_values(config: TrainConfig) -> int:
     """Values a classifier's batch-normalization layers normalize per image (0 without any).
 
     Raises:
-        KeyError: for a kind that is not a classifier.
+        ValueError: for a kind that is not a classifier.
     """
-    from core.datasets import INPUT_SHAPES
-    from core.layers import NAMED_STACKS, walk
-
-    stack = config.layers if config.kind == "custom" else NAMED_STACKS[config.kind]
-    return sum(math.prod(row["output shape"]) for row in walk(stack, INPUT_SHAPES[config.dataset])
-               if row["layer"] == "BatchNormalization")
+    return sum(math.prod(row["output shape"]) for row in layer_rows(config) if row["layer"] == "BatchNormalization")
 
 
 def normalization_seconds(config: TrainConfig) -> float:
