@@ -289,14 +289,15 @@ if kind in CLASSIFIERS and dataset == "mnist":
 elif kind in CLASSIFIERS:
     # Slants and stroke widths are a digit's; clothes and photos are mirrored and shifted instead.
     extra["augment"] = st.checkbox("Mirror and shift the training images", key=k("augment"), help=tip("mirroring"))
-c1, c2, c3 = st.columns(3)
-quick_look = c1.checkbox(f"Quick look: train on the first {QUICK_LOOK_SIZE:,} images", key=k("quick_look"),
+# Rows and half rows, not thirds: in a third of a column the labels were cut short at 1024 px.
+quick_look = st.checkbox(f"Quick look: train on the first {QUICK_LOOK_SIZE:,} images", key=k("quick_look"),
                          help=tip("quick_look"))
 precision = start.precision
 if kind in CLASSIFIERS:
-    precision = "mixed_bfloat16" if c2.checkbox("Compute in bfloat16 (faster here)", key=k("bfloat16"),
+    c1, c2 = st.columns(2)
+    precision = "mixed_bfloat16" if c1.checkbox("Compute in bfloat16 (faster here)", key=k("bfloat16"),
                                                 help=tip("bfloat16")) else "float32"
-    extra["label_smoothing"] = c3.select_slider(
+    extra["label_smoothing"] = c2.select_slider(
         "Label smoothing", sorted({*LABEL_SMOOTHING, st.session_state[k("label_smoothing")]}),
         format_func=lambda v: f"{v:g}" if v else "none", key=k("label_smoothing"), help=tip("label_smoothing"))
 explain("epoch")
