@@ -13,7 +13,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 
 from core.datasets import DATASETS  # the data sets' one list (core.datasets loads them)
-from core.layers import PRESETS
+from core.layers import PRESETS, shown
 
 # "custom" is the visitor's own layer list (``TrainConfig.layers``, see ``core.layers``).
 # "quick_cnn" is the narrow CNN a class can train many times (seconds, not minutes).
@@ -47,6 +47,11 @@ BOUNDS = {
     "train_size": (100, 55_000),
     "label_smoothing": (0.0, 0.5),
 }
+# How validate's sentences name the settings a visitor types into a number field on the
+# Train page; the others keep the names the CLI and JSON use (the page offers them only as
+# choices inside BOUNDS).
+FIELD_WORDS = {"epochs": "the number of epochs", "momentum": "SGD momentum", "seed": "the seed",
+               "latent_dim": "the size of a digit's code"}
 # The choices the Train page offers, all inside BOUNDS.
 BATCH_SIZES = (32, 64, 128, 256, 512)
 LEARNING_RATES = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5)
@@ -163,7 +168,14 @@ class TrainConfig:
         return config_key(self)
 
     def validate(self) -> None:
-        """Raise ValueError with one readable sentence per field out of range."""
+        """Raise ValueError with one readable sentence per field out of range.
+
+        Raises:
+            ValueError: the problems joined by "; ", each naming its field (a number field
+                of the Train page in the page's words, ``FIELD_WORDS``), the range and the
+                value, e.g. "the number of epochs must be a whole number from 1 to 200, not
+                1,000".
+        """
         problems = []
         if self.kind not in KINDS:
             problems.append(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
@@ -200,8 +212,12 @@ class TrainConfig:
             value = getattr(self, name)
             if name == "train_size" and value is None:
                 continue
-            if not isinstance(value, (int, float)) or math.isnan(value) or not low <= value <= high:
-                problems.append(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
+            whole = isinstance(low, int)  # the fields with whole-number bounds count things
+            if (not isinstance(value, (int, float)) or math.isnan(value) or not low <= value <= high
+                    or whole and not float(value).is_integer()):
+                # e.g. "the number of epochs must be a whole number from 1 to 200, not 1,000"
+                problems.append(f"{FIELD_WORDS.get(name, name)} must be {'a whole number ' if whole else ''}"
+                                f"from {shown(low)} to {shown(high)}, not {shown(value)}")
         if problems:
             raise ValueError("; ".join(problems))
 

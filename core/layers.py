@@ -69,13 +69,24 @@ def normalize(stack) -> tuple:
     return tuple(tuple(layer) for layer in stack)
 
 
+def shown(value) -> str:
+    """A cell's value as a sentence quotes it: whole numbers with thousands separators
+    (1e9 -> "1,000,000,000"), other numbers as Python prints them (64.7 -> "64.7"), text
+    in quotes ("abc" -> "“abc”")."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"\u201c{value}\u201d"
+    if math.isfinite(value) and float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return repr(float(value))
+
+
 def _number(value, kind, low, high, what, n):
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if kind is int:
         ok = ok and float(value).is_integer()
     if not ok or not low <= value <= high:
         raise StackError(f"Layer {n}: {what} must be {'a whole number' if kind is int else 'a number'} "
-                         f"from {low:g} to {high:g}, not {value!r}.")
+                         f"from {low:g} to {high:g}, not {shown(value)}.")
     return kind(value)
 
 
@@ -244,13 +255,58 @@ def _empty(value) -> bool:
         return True
 
 
-def _cell(value):
-    # Numbers as plain int or float (the editor gives NumPy scalars), so check_layer's
-    # type checks and JSON see what a typed config would hold.
+# The cells that hold numbers. The page's editor shows them as text, so what is typed
+# reaches Python as typed, for check_layer to refuse: its number columns changed it without
+# a word (checked in Chromium): no "-" where the minimum is 0 or more (-5 became 5), the
+# maximum for a larger value (99 became 7), no "." in whole-number columns (64.7 became
+# 647), and never an "e" (1e9 became 19).
+NUMBER_FIELDS = ("units or filters", "kernel", "dropout rate")
+TOO_MANY_LAYERS = f"Only the first {MAX_LAYERS} layers were kept: this server trains at most {MAX_LAYERS}."
+
+
+def _cell(value, numeric: bool = True):
+    # Numbers as plain int or float (the editor gives NumPy scalars or the typed text), so
+    # check_layer's type checks and JSON see what a typed config would hold; text that is
+    # not a finite number stays text, for check_layer to quote.
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = float(text) if numeric else None
+        except ValueError:
+            parsed = None
+        if parsed is None or not math.isfinite(parsed):
+            return text
+        value = parsed
     if isinstance(value, bool) or not hasattr(value, "__float__"):
         return value
     number = float(value)
     return int(number) if number.is_integer() else number
+
+
+def cell_text(value) -> str | None:
+    """A number cell as the editor's text shows it: None for a blank cell, a number as
+    Python writes it (64 -> "64", 64.0 -> "64", 0.35 -> "0.35"), text as it was typed."""
+    if _empty(value):
+        return None
+    if isinstance(value, str):
+        return value
+    number = float(value)
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+
+
+def first_layers(rows) -> tuple[list, bool]:
+    """The editor's rows up to its ``MAX_LAYERS``-th layer (blank rows do not count), and
+    whether any layer was left out: a pasted list of 1,000 rows keeps its first 24 layers.
+
+    Returns:
+        (the rows kept, True if rows were dropped); the page then says ``TOO_MANY_LAYERS``.
+    """
+    rows, count = list(rows), 0
+    for i, row in enumerate(rows):
+        count += not all(_empty(row.get(field)) for field in ROW_FIELDS)
+        if count > MAX_LAYERS:
+            return rows[:i], True
+    return rows, False
 
 
 def from_rows(rows) -> tuple:
@@ -258,11 +314,13 @@ def from_rows(rows) -> tuple:
     cell blank are skipped; each row reads only the cells its type uses.
 
     Args:
-        rows: dicts with ``ROW_FIELDS`` keys (missing keys count as blank).
+        rows: dicts with ``ROW_FIELDS`` keys (missing keys count as blank); number cells
+            may hold numbers or the text typed in them ("64", " 0.35", "1e9", "abc").
 
     Returns:
         The layer tuples, unchecked beyond their cells being filled: ``check`` or ``walk``
-        judge ranges, types and sizes.
+        judge ranges, types and sizes. Number cells become int or float as typed (64.7
+        stays 64.7, for ``check_layer`` to refuse); text that is not a number stays text.
 
     Raises:
         StackError: one sentence for a row with no layer type or a blank cell its type
@@ -270,7 +328,8 @@ def from_rows(rows) -> tuple:
     """
     stack = []
     for row in rows:
-        cells = {field: None if _empty(row.get(field)) else _cell(row.get(field)) for field in ROW_FIELDS}
+        cells = {field: None if _empty(row.get(field)) else _cell(row.get(field), field in NUMBER_FIELDS)
+                 for field in ROW_FIELDS}
         if all(value is None for value in cells.values()):
             continue
         n, kind = len(stack) + 1, cells["layer"]

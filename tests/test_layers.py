@@ -176,3 +176,65 @@ def test_describe_and_shape_text():
     assert layers.describe(layers.PRESETS["The lab's CNN"]) == \
         "Conv 32 5x5 · pool · Conv 64 3x3 · Conv 64 3x3 · pool · dropout 0.3 · Dense 128 · dropout 0.3"
     assert layers.shape_text((24, 24, 32)) == "24 × 24 × 32" and layers.shape_text((10,)) == "10"
+
+
+@pytest.mark.parametrize("row, sentence", [
+    ({"layer": "dense", "units or filters": "64.7", "activation": "relu"},
+     "Layer 2: the number of units must be a whole number from 1 to 2048, not 64.7."),
+    ({"layer": "dense", "units or filters": "-5", "activation": "relu"},
+     "Layer 2: the number of units must be a whole number from 1 to 2048, not -5."),
+    ({"layer": "dense", "units or filters": "1e9", "activation": "relu"},
+     "Layer 2: the number of units must be a whole number from 1 to 2048, not 1,000,000,000."),
+    ({"layer": "conv2d", "units or filters": "8", "kernel": "99", "activation": "relu"},
+     "Layer 2: the kernel size must be a whole number from 1 to 7, not 99."),
+    ({"layer": "conv2d", "units or filters": "300", "kernel": "3", "activation": "relu"},
+     "Layer 2: the number of filters must be a whole number from 1 to 256, not 300."),
+    ({"layer": "dropout", "dropout rate": "1.5"}, "Layer 2: the dropout rate must be a number from 0 to 0.9, not 1.5."),
+    ({"layer": "dropout", "dropout rate": "half"},
+     "Layer 2: the dropout rate must be a number from 0 to 0.9, not \u201chalf\u201d."),
+    ({"layer": "dense", "units or filters": "NaN", "activation": "relu"},
+     "Layer 2: the number of units must be a whole number from 1 to 2048, not \u201cNaN\u201d."),
+    ({"layer": "dense", "units or filters": 64.7, "activation": "relu"},  # a number, as a pasted frame holds it
+     "Layer 2: the number of units must be a whole number from 1 to 2048, not 64.7."),
+])
+def test_a_typed_cell_out_of_range_is_refused_as_typed(row, sentence):
+    # Behind a valid first layer: each refusal names the second, as the page's table numbers it.
+    stack = layers.from_rows([{"layer": "conv2d", "units or filters": "8", "kernel": "3", "activation": "relu"}, row])
+    with pytest.raises(layers.StackError) as raised:
+        layers.check(stack)
+    assert str(raised.value) == sentence
+
+
+def test_typed_cells_are_read_as_typed():
+    rows = [{"layer": "conv2d", "units or filters": " 32 ", "kernel": "5", "activation": "relu"},
+            {"layer": "dropout", "dropout rate": "0.25"}, {"layer": "dense", "units or filters": "64.0",
+                                                           "activation": "tanh"}]
+    assert layers.check(layers.from_rows(rows)) == (("conv2d", 32, 5, "relu"), ("dropout", 0.25), ("dense", 64, "tanh"))
+    # The editor's text for a number and back: what was typed stays as typed.
+    assert [layers.cell_text(v) for v in (64, 64.0, 0.35, float("nan"), None, "", "64.7", "abc")] == \
+        ["64", "64", "0.35", None, None, None, "64.7", "abc"]
+
+
+def test_an_editor_list_keeps_its_first_max_layers_layers():
+    dense = {"layer": "dense", "units or filters": "8", "activation": "relu"}
+    kept, cut = layers.first_layers([dense] * 1000)
+    assert cut and len(kept) == layers.MAX_LAYERS == 24
+    assert layers.TOO_MANY_LAYERS == "Only the first 24 layers were kept: this server trains at most 24."
+    # Blank rows do not count: 24 layers and a row just added stay as they are.
+    blank = dict.fromkeys(layers.ROW_FIELDS)
+    assert layers.first_layers([dense] * 24 + [blank]) == ([dense] * 24 + [blank], False)
+    assert layers.first_layers([blank] + [dense] * 25) == ([blank] + [dense] * 24, True)
+
+
+@pytest.mark.parametrize("fields, sentence", [
+    ({"epochs": 1000}, "the number of epochs must be a whole number from 1 to 200, not 1,000"),
+    ({"epochs": 0}, "the number of epochs must be a whole number from 1 to 200, not 0"),
+    ({"epochs": 2.5}, "the number of epochs must be a whole number from 1 to 200, not 2.5"),
+    ({"optimizer": "sgd", "momentum": 1.5}, "SGD momentum must be from 0 to 0.99, not 1.5"),
+    ({"seed": -1}, "the seed must be a whole number from 0 to 10,000, not -1"),
+    ({"kind": "vae", "latent_dim": 20}, "the size of a digit's code must be a whole number from 1 to 16, not 20"),
+])
+def test_an_out_of_range_setting_of_the_train_page_is_one_plain_sentence(fields, sentence):
+    with pytest.raises(ValueError) as raised:
+        TrainConfig(**{"kind": "dense_64_64", "epochs": 3, **fields}).validate()
+    assert str(raised.value) == sentence
