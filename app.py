@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from core import cache
-from pages.shared import first_page_shown, projector_toggle
+from core import cache, classroom
+from pages.identity import name_sidebar
+from pages.shared import first_page_shown, projector_toggle, start_warm_up
 
 # A ?mode=class link (projector mode) opens with the sidebar folded, leaving the screen to the page.
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide",
@@ -20,6 +21,8 @@ pages = [
     st.Page("pages/mistakes.py", title="Mistakes", icon=":material/error:"),
     st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
 ]
+if classroom.teacher_mode():  # no password set by the operator: no teacher mode at all
+    pages.append(st.Page("pages/teacher.py", title="Teacher", icon=":material/school:"))
 page = st.navigation(pages)
 
 
@@ -33,8 +36,12 @@ def damaged_entries(shipped: str, runs: str) -> list[str]:
 for problem in damaged_entries(str(cache.cache_dir()), str(cache.runs_dir())):
     st.warning(f"{problem} It is skipped.", icon=":material/warning:")
 projector_toggle()
+name_sidebar()
 st.sidebar.caption("Digit Lab · neural networks on MNIST · models trained on the real MNIST set")
 try:
     page.run()
 finally:
-    first_page_shown.set()  # server.py's warm-up may start now
+    first_page_shown.set()  # the warm-up may start now
+    # Under `streamlit run server.py` it started with the server; under `streamlit run app.py`
+    # it starts here, once per process.
+    start_warm_up()

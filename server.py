@@ -8,7 +8,6 @@ accepting visitors; a page that needs a model before it is ready waits for the s
 cached load (``st.cache_resource`` computes each value once) instead of starting another.
 """
 
-import threading
 from contextlib import asynccontextmanager
 
 import streamlit as st
@@ -16,9 +15,9 @@ import streamlit as st
 
 @asynccontextmanager
 async def lifespan(app):
-    from pages.shared import warm_up
+    from pages.shared import start_warm_up
 
-    threading.Thread(target=warm_up, name="digitlab-warm-up", daemon=True).start()
+    start_warm_up()
     yield
 
 

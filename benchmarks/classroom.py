@@ -555,13 +555,14 @@ def job_counts(server_pid: int) -> dict:
     from core import jobs
 
     os.environ[jobs.REDIS_ENV_VAR] = env[jobs.REDIS_ENV_VAR]
-    from rq.registry import FailedJobRegistry, FinishedJobRegistry
+    from rq.registry import FailedJobRegistry
 
     conn = jobs.connection()
-    q = jobs.queue(conn)
-    return {"done": len(FinishedJobRegistry(jobs.QUEUE_NAME, connection=conn).get_job_ids()),
-            "failed": len(FailedJobRegistry(jobs.QUEUE_NAME, connection=conn).get_job_ids()),
-            "running": len(q.started_job_registry.get_job_ids()), "waiting": len(q.get_job_ids())}
+    qs = jobs.queues(conn)
+    return {"done": len(jobs.finished_ids(conn)),
+            "failed": sum(len(FailedJobRegistry(name, connection=conn).get_job_ids()) for name in jobs.QUEUE_NAMES),
+            "running": sum(len(q.started_job_registry.get_job_ids()) for q in qs),
+            "waiting": jobs.queued_count(conn)}
 
 
 # --- the report ---------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from core.data import ROOT
 CACHE_ENV_VAR = "DIGITLAB_CACHE"
 RUNS_ENV_VAR = "DIGITLAB_RUNS"
 MODEL_FILES = ("model.keras", "history.json", "metrics.json")
+# Beside a runs-store entry: the student (their name in the class) whose job trained it.
+TRAINED_BY = "trained_by.json"
 
 
 class CorruptEntryError(ValueError):
@@ -228,10 +230,36 @@ def list_models(root: Path | None = None) -> list[dict]:
             continue
         try:
             history, metrics = check_entry(path.parent)
-            rows.append({**metrics, "history": history})
+            rows.append({**metrics, "history": history, "student": trained_by(path.parent)})
         except CorruptEntryError:
             continue
     return sorted(rows, key=lambda m: (m["kind"], m.get("created", "")))
+
+
+def trained_by_json(student: str) -> bytes:
+    """The ``TRAINED_BY`` file's bytes for ``student`` (their name in the class, "" if none)."""
+    return (json.dumps({"student": student}) + "\n").encode()
+
+
+def trained_by(path: Path) -> str:
+    """The student whose job trained the entry at ``path``; "" when not recorded (the
+    shipped cache, entries trained by the CLI, or a damaged file)."""
+    try:
+        return str(read_json(Path(path) / TRAINED_BY).get("student", ""))
+    except (FileNotFoundError, CorruptEntryError, AttributeError):
+        return ""
+
+
+def remove_entry(root: Path, name: str) -> bool:
+    """Remove the entry ``name`` from the store ``root`` (the runs store: the shipped cache
+    is read-only): renamed aside first, so no reader sees half of it; True if it existed."""
+    final = Path(root) / name
+    if not final.is_dir() or name.startswith("."):
+        return False
+    aside = Path(tempfile.mkdtemp(prefix=f".removed-{name}-", dir=final.parent))
+    os.replace(final, aside / name)
+    shutil.rmtree(aside, ignore_errors=True)
+    return True
 
 
 def write_entry(final: Path, files: dict[str, bytes]) -> Path:

@@ -1,4 +1,5 @@
-"""Training jobs on RQ and Redis: one queue, one job per configuration, any number of workers.
+"""Training jobs on RQ and Redis: three queues served in order, one job per configuration,
+any number of workers.
 
 The app enqueues; ``python -m core worker`` processes (here, or on other machines that
 reach the same Redis) train. A job's id is its store entry's name, ``<kind>-<config key>``
@@ -7,6 +8,12 @@ a double click, or two students asking at once, start one job. Workers report ev
 in the job's metadata; a finished job's files travel back through Redis as its result,
 and ``collect`` writes them into the runs store, so workers and app need share nothing
 but Redis. The shipped cache (``models_cache/``) is never written here.
+
+Fairness uses RQ's own mechanisms: a worker listens to the teacher's queue, then the
+queue of quick jobs (at most ``QUICK_SECONDS`` of a worker's time), then the rest, and
+takes the first job of the first non-empty one; the teacher pauses the queue with RQ's
+suspension. ``submit`` refuses, with one sentence, a student's job over the cap or beyond
+their number of jobs (``core.classroom.Rules``).
 
 Job states shown to people: "queued", "waiting" (a sweep summary waiting for its runs),
 "running", "done", "failed", "cancelled".
@@ -26,8 +33,8 @@ from rq import Queue, Worker
 from rq.command import send_stop_job_command
 from rq.job import Dependency, Job, JobStatus
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
-
 from rq.registry import FinishedJobRegistry
+from rq.suspension import is_suspended, resume, suspend
 
 from core import cache
 from core.config import SweepConfig, TrainConfig
@@ -35,11 +42,25 @@ from core.config import SweepConfig, TrainConfig
 from core.timing import estimate_seconds
 
 REDIS_ENV_VAR = "DIGITLAB_REDIS_URL"
-QUEUE_NAME = "digitlab"
+QUEUE_NAME = "digitlab"  # the long jobs' queue (the lab's only queue before the classroom rules)
+QUICK_QUEUE = "digitlab-quick"
+TEACHER_QUEUE = "digitlab-teacher"
+# The order workers serve them in (RQ takes the first job of the first non-empty queue).
+QUEUE_NAMES = (TEACHER_QUEUE, QUICK_QUEUE, QUEUE_NAME)
+QUICK_SECONDS = 60.0  # a job estimated at most this long (start included) is a quick one
+# What a job costs a worker besides its epochs: forking, importing TensorFlow, reading the
+# data, building the model (before the first epoch); testing and saving (after the last).
+# Measured here (2026-12-06, 2 cores, one worker, nothing else training): RQ's started_at to
+# ended_at minus the recorded training time was 3.6-6.2 s (median 4.3 s) over dense 64-64
+# (1 and 3 epochs), the quick CNN and dense 500-300 (1 epoch each); TensorFlow's import,
+# before the first epoch, took 2.6-4.1 s of it.
+START_SECONDS = 3.5
+FINISH_SECONDS = 1.0
 JOB_TIMEOUT = 6 * 3600  # seconds; the longest default (the conv denoiser) takes about 5 min here
 RESULT_TTL = 30 * 86400  # a finished job's files stay in Redis until collected, up to 30 days
 FAILURE_TTL = 7 * 86400
 ENDED = (JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED)
+ACTIVE = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.CREATED)
 SHOWN = {JobStatus.QUEUED: "queued", JobStatus.DEFERRED: "waiting", JobStatus.STARTED: "running",
          JobStatus.FINISHED: "done", JobStatus.FAILED: "failed", JobStatus.CANCELED: "cancelled",
          JobStatus.STOPPED: "cancelled", JobStatus.SCHEDULED: "queued", JobStatus.CREATED: "queued"}
@@ -81,9 +102,26 @@ def connection() -> Redis:
     return conn
 
 
-def queue(conn: Redis | None = None) -> Queue:
-    """The lab's one RQ queue."""
-    return Queue(QUEUE_NAME, connection=conn or connection())
+def queue(conn: Redis | None = None, name: str = QUEUE_NAME) -> Queue:
+    """One of the lab's RQ queues (default: the long jobs' queue)."""
+    return Queue(name, connection=conn or connection())
+
+
+def queues(conn: Redis | None = None) -> list[Queue]:
+    """The lab's queues in the order workers serve them: teacher, quick, long."""
+    conn = conn or connection()
+    return [Queue(name, connection=conn) for name in QUEUE_NAMES]
+
+
+def queued_count(conn: Redis | None = None) -> int:
+    """How many jobs wait in the lab's queues (running and waiting-for-runs jobs excluded)."""
+    return sum(q.count for q in queues(conn))
+
+
+def finished_ids(conn: Redis | None = None) -> list[str]:
+    """The ids of the finished jobs whose results Redis still keeps, over the lab's queues."""
+    conn = conn or connection()
+    return [jid for name in QUEUE_NAMES for jid in FinishedJobRegistry(name, connection=conn).get_job_ids()]
 
 
 def job_id(config: TrainConfig) -> str:
@@ -94,6 +132,24 @@ def job_id(config: TrainConfig) -> str:
 def sweep_job_id(sweep: SweepConfig) -> str:
     """The id of a sweep's summary job: the name of its store entry, ``sweep-<key>``."""
     return f"sweep-{sweep.key()}"
+
+
+def job_seconds(config: TrainConfig) -> float:
+    """A job's estimated worker time in seconds: ``estimate_seconds`` (its epochs) plus the
+    measured start and finish (``START_SECONDS``, ``FINISH_SECONDS``). The one estimate the
+    Train page shows before *Train*, the queue's waits use and the cap is checked against."""
+    return START_SECONDS + estimate_seconds(config) + FINISH_SECONDS
+
+
+def lane(seconds: float, teacher: bool = False) -> str:
+    """The queue a job of ``seconds`` estimated worker time joins."""
+    if teacher:
+        return TEACHER_QUEUE
+    return QUICK_QUEUE if seconds <= QUICK_SECONDS else QUEUE_NAME
+
+
+class Refused(ValueError):
+    """A student's job the class's rules do not let in; the message says what to change."""
 
 
 def _stuck(job: Job) -> bool:
@@ -108,10 +164,50 @@ def _stuck(job: Job) -> bool:
     return False
 
 
-def _enqueue_once(conn: Redis, jid: str, enqueue) -> Job:
+def _active_jobs(conn: Redis) -> tuple[list[Job], list[Job], list[Job]]:
+    """(running, queued in the order workers take them, waiting) over the lab's queues."""
+    running, queued, waiting = [], [], []
+    for q in queues(conn):
+        q.started_job_registry.cleanup()
+        running += [j for j in Job.fetch_many(q.started_job_registry.get_job_ids(), connection=conn) if j]
+        queued += [j for j in q.get_jobs() if j]
+        waiting += [j for j in Job.fetch_many(q.deferred_job_registry.get_job_ids(), connection=conn) if j]
+    return running, queued, waiting
+
+
+def owners_jobs(owner: str, conn: Redis | None = None) -> list[Job]:
+    """``owner``'s jobs queued, running or waiting; a sweep's runs count as the sweep."""
+    conn = conn or connection()
+    return [job for group in _active_jobs(conn) for job in group
+            if (job.meta or {}).get("owner") == owner and not (job.meta or {}).get("part_of")]
+
+
+def _check_rules(conn: Redis, owner: str, seconds: float, limit: int | None, cap_seconds: float | None) -> None:
+    """Raise ``Refused`` if a new job of ``seconds`` by ``owner`` breaks the rules."""
+    if cap_seconds is not None and seconds > cap_seconds:
+        raise Refused(f"This job needs about {duration(seconds)} of a worker's time and this class's cap is "
+                      f"{duration(cap_seconds)}: choose fewer epochs, a smaller model or a quick look, or ask "
+                      "the teacher.")
+    if limit is None:
+        return
+    if limit <= 0:
+        raise Refused("The teacher has closed the training queue to students for now.")
+    mine = owners_jobs(owner, conn)
+    if len(mine) >= limit:
+        jobs_text = "one job" if limit == 1 else f"{limit} jobs"
+        raise Refused(f"You already have {jobs_text} in the line (the most each student may have here): "
+                      "wait for it to finish, or cancel it, to queue another.")
+
+
+def duration(seconds: float) -> str:
+    """Seconds in words: "40 s" below a minute and a half, else "7 min"."""
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def _enqueue_once(conn: Redis, jid: str, enqueue, check=lambda: None) -> Job:
     """Under a Redis lock on ``jid``: return the job if it exists and has not ended (queued,
-    running, waiting or done); otherwise delete the ended (or stuck) one and call
-    ``enqueue()``."""
+    running, waiting or done); otherwise delete the ended (or stuck) one, call ``check()``
+    (which may raise ``Refused``) and ``enqueue()``."""
     with conn.lock(f"digitlab:lock:{jid}", timeout=30, sleep=0.01, blocking_timeout=30):
         try:
             job = Job.fetch(jid, connection=conn)
@@ -120,40 +216,65 @@ def _enqueue_once(conn: Redis, jid: str, enqueue) -> Job:
             job.delete()
         except NoSuchJobError:
             pass
+        check()
         return enqueue()
 
 
-def submit(config: TrainConfig, owner: str = "") -> Job:
+def _owner_lock(conn: Redis, owner: str, limit: int | None):
+    """A lock on ``owner``'s jobs while one is checked and queued (two clicks at once make
+    one), or a no-op when no limit applies."""
+    import contextlib
+
+    if limit is None or not owner:
+        return contextlib.nullcontext()
+    return conn.lock(f"digitlab:lock:owner:{owner}", timeout=30, sleep=0.01, blocking_timeout=30)
+
+
+def submit(config: TrainConfig, owner: str = "", *, limit: int | None = None, cap_seconds: float | None = None,
+           teacher: bool = False) -> Job:
     """Queue training ``config`` unless the same configuration is already queued, running or
-    done; return its job.
+    done; return its job. It joins the teacher's queue (``teacher``), else the quick
+    queue when ``job_seconds`` is at most ``QUICK_SECONDS``, else the long jobs' queue.
 
     Args:
-        owner: an opaque id of the session that asks (its Cancel button checks it).
+        owner: who asks: the student's name in the class (Cancel and the limit use it).
+        limit: at most this many jobs of ``owner`` queued or running (None: no limit).
+        cap_seconds: refuse a job estimated above this many seconds (None: no cap).
+        teacher: the teacher's job: first in line; the caller checks the grant
+            (``core.classroom.submit``).
 
     Raises:
         ValueError: if the config is out of range.
+        Refused: if a new job would break ``limit`` or ``cap_seconds`` (one sentence).
         QueueUnavailable: if Redis cannot be reached.
     """
     config.validate()
     conn = connection()
     jid = job_id(config)
+    seconds = job_seconds(config)
     meta = {"owner": owner, "kind": "train", "config": asdict(config), "epoch": 0, "epochs": config.epochs,
-            "history": {}, "estimate_seconds": estimate_seconds(config)}
-    return _enqueue_once(conn, jid, lambda: queue(conn).enqueue_call(
-        "core.work.train_job", args=(asdict(config),), job_id=jid, timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL,
-        failure_ttl=FAILURE_TTL, meta=meta, description=f"train {jid}"))
+            "history": {}, "estimate_seconds": seconds, "teacher": teacher, "queued": time.time()}
+    with _owner_lock(conn, owner, limit):
+        return _enqueue_once(conn, jid, lambda: queue(conn, lane(seconds, teacher)).enqueue_call(
+            "core.work.train_job", args=(asdict(config),), job_id=jid, timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL, meta=meta, description=f"train {jid}"),
+            check=lambda: _check_rules(conn, owner, seconds, limit, cap_seconds))
 
 
-def submit_sweep(sweep: SweepConfig, owner: str = "") -> Job:
+def submit_sweep(sweep: SweepConfig, owner: str = "", *, limit: int | None = None,
+                 cap_seconds: float | None = None, teacher: bool = False) -> Job:
     """Queue a weight-decay sweep as one training job per factor and replicate (runs already
     stored or queued are reused), plus a summary job that runs when the last one ends and
-    returns the sweep's results. Returns the summary job.
+    returns the sweep's results. Returns the summary job. For ``limit`` the sweep counts as
+    one job; for ``cap_seconds``, its runs' estimates add up.
 
     Raises:
+        Refused: if the sweep would break ``limit`` or ``cap_seconds`` (one sentence).
         QueueUnavailable: if Redis cannot be reached.
     """
     conn = connection()
-    runs, stored = [], {}
+    jid = sweep_job_id(sweep)
+    missing, stored = [], {}
     for run in sweep.runs():
         root = cache.find(run)
         try:
@@ -163,15 +284,30 @@ def submit_sweep(sweep: SweepConfig, owner: str = "") -> Job:
         if root is not None:
             stored[job_id(run)] = {"history": history, "metrics": metrics}
         else:
-            runs.append(submit(run, owner))
-    jid = sweep_job_id(sweep)
-    meta = {"owner": owner, "kind": "sweep", "sweep": asdict(sweep), "runs": [job_id(r) for r in sweep.runs()],
-            "epoch": 0, "epochs": 0, "history": {}, "estimate_seconds": 5.0}
-    depends = Dependency(jobs=runs, allow_failure=True) if runs else None
-    return _enqueue_once(conn, jid, lambda: queue(conn).enqueue_call(
-        "core.work.sweep_summary_job", args=(asdict(sweep), stored), job_id=jid, timeout=600,
-        result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, meta=meta, depends_on=depends,
-        description=f"summarize {jid}"))
+            missing.append(run)
+    seconds = sum(job_seconds(run) for run in missing) + 5.0
+
+    def enqueue():
+        runs = []
+        for run in missing:
+            run_meta = {"owner": owner, "kind": "train", "config": asdict(run), "epoch": 0, "epochs": run.epochs,
+                        "history": {}, "estimate_seconds": job_seconds(run), "teacher": teacher,
+                        "queued": time.time(), "part_of": jid}
+            runs.append(_enqueue_once(conn, job_id(run), lambda run=run, run_meta=run_meta: queue(
+                conn, lane(job_seconds(run), teacher)).enqueue_call(
+                "core.work.train_job", args=(asdict(run),), job_id=job_id(run), timeout=JOB_TIMEOUT,
+                result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, meta=run_meta, description=f"train {job_id(run)}")))
+        meta = {"owner": owner, "kind": "sweep", "sweep": asdict(sweep), "runs": [job_id(r) for r in sweep.runs()],
+                "epoch": 0, "epochs": 0, "history": {}, "estimate_seconds": 5.0, "teacher": teacher,
+                "queued": time.time()}
+        depends = Dependency(jobs=runs, allow_failure=True) if runs else None
+        return queue(conn, TEACHER_QUEUE if teacher else QUICK_QUEUE).enqueue_call(
+            "core.work.sweep_summary_job", args=(asdict(sweep), stored), job_id=jid, timeout=600,
+            result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, meta=meta, depends_on=depends,
+            description=f"summarize {jid}")
+
+    with _owner_lock(conn, owner, limit):
+        return _enqueue_once(conn, jid, enqueue, check=lambda: _check_rules(conn, owner, seconds, limit, cap_seconds))
 
 
 def reason(exc_string: str | None) -> str:
@@ -199,17 +335,19 @@ def _ended_text(job: Job) -> str:
 
 def describe(job: Job) -> dict:
     """What a page shows of a job: {"id", "state", "kind" ("train" or "sweep"), "config" or
-    "sweep", "owner", "epoch" (epochs finished), "epochs", "progress" (epochs done as a
-    float, updated within an epoch), "history", "position" (1-based, queued jobs),
-    "wait_seconds" (estimated, queued jobs), "remaining_seconds" (running jobs), "reason"
-    (one sentence, failed jobs), "log" (the traceback, failed jobs), "runs" (sweeps:
-    {"done", "total"})}."""
+    "sweep", "owner", "teacher" (queued by the teacher), "epoch" (epochs finished),
+    "epochs", "progress" (epochs done as a float, updated within an epoch), "history",
+    "estimate_seconds" (its worker time, ``job_seconds``), "position" (1-based, queued
+    jobs), "wait_seconds" (estimated, queued jobs), "remaining_seconds" (running jobs),
+    "reason" (one sentence, failed jobs), "log" (the traceback, failed jobs), "runs"
+    (sweeps: {"done", "total"})}."""
     status = job.get_status(refresh=False)
     meta = job.meta or {}
     state = {"id": job.id, "state": SHOWN.get(status, str(status)), "kind": meta.get("kind", "train"),
              "config": meta.get("config"), "sweep": meta.get("sweep"), "owner": meta.get("owner", ""),
-             "epoch": meta.get("epoch", 0), "epochs": meta.get("epochs", 0), "history": meta.get("history", {}),
-             "progress": meta.get("progress", meta.get("epoch", 0)),
+             "teacher": meta.get("teacher", False), "epoch": meta.get("epoch", 0), "epochs": meta.get("epochs", 0),
+             "history": meta.get("history", {}), "progress": meta.get("progress", meta.get("epoch", 0)),
+             "estimate_seconds": meta.get("estimate_seconds", 60.0), "queue": job.origin,
              "position": None, "wait_seconds": None, "remaining_seconds": None, "reason": "", "log": ""}
     if status in ENDED:
         state["log"] = _ended_text(job)
@@ -217,82 +355,116 @@ def describe(job: Job) -> dict:
         if state["reason"] == "cancelled":
             state["state"] = "cancelled"
     if status == JobStatus.STARTED:
-        state["remaining_seconds"] = _remaining(meta)
+        started = job.started_at.timestamp() if job.started_at else time.time()
+        state["remaining_seconds"] = _remaining(meta, time.time() - started)
     if _stuck(job):
         state["state"], state["reason"] = "failed", "a run of this sweep was cancelled; queue the sweep again"
     if meta.get("kind") == "sweep":
         ids = meta.get("runs", [])
-        finished = set(FinishedJobRegistry(QUEUE_NAME, connection=job.connection).get_job_ids()) if ids else set()
+        finished = set(finished_ids(job.connection)) if ids else set()
         done = sum(1 for jid in ids if jid in finished
                    or cache.has_entry(cache.cache_dir(), jid) or cache.has_entry(cache.runs_dir(), jid))
         state["runs"] = {"done": done, "total": len(ids)}
     return state
 
 
-def _remaining(meta: dict) -> float:
-    """Seconds a running job still needs: its measured seconds per epoch (the estimate
-    until one epoch is done) times the epochs left."""
+def _remaining(meta: dict, elapsed: float) -> float:
+    """Seconds a running job still needs, ``elapsed`` seconds after it started: once an
+    epoch is done, its measured seconds per epoch (the history's ``seconds`` count from the
+    start of training) times the epochs left, plus the finish; before that, the job's
+    estimate less the time it has run (never below the finish)."""
     seconds = meta.get("history", {}).get("seconds") or []
     epochs = meta.get("epochs") or 1
-    per_epoch = sum(seconds) / len(seconds) if seconds else meta.get("estimate_seconds", 60.0) / epochs
-    return per_epoch * max(0, epochs - meta.get("epoch", 0))
+    if seconds:
+        return seconds[-1] / len(seconds) * max(0, epochs - meta.get("epoch", len(seconds))) + FINISH_SECONDS
+    return max(FINISH_SECONDS, meta.get("estimate_seconds", 60.0) - elapsed)
+
+
+def paused(conn: Redis | None = None) -> bool:
+    """Whether the queue is paused (RQ's suspension: workers finish their job, take no new one).
+
+    Raises:
+        QueueUnavailable: if Redis cannot be reached.
+    """
+    return bool(is_suspended(conn or connection()))
+
+
+def set_paused(on: bool, conn: Redis | None = None) -> None:
+    """Pause (``on``) or resume the queue; callers check the teacher's grant first
+    (``core.classroom``).
+
+    Raises:
+        QueueUnavailable: if Redis cannot be reached.
+    """
+    conn = conn or connection()
+    suspend(conn) if on else resume(conn)
 
 
 def status(jid: str) -> dict:
-    """``describe`` of job ``jid``, or {} when Redis knows no such job. A job whose worker
-    vanished (the whole worker process killed) is marked failed first.
+    """``describe`` of job ``jid``, or {} when Redis knows no such job. A queued job comes
+    with its place in the line and wait (``active``). A job whose worker vanished (the whole
+    worker process killed) is marked failed first.
 
     Raises:
         QueueUnavailable: if Redis cannot be reached.
     """
     conn = connection()
-    queue(conn).started_job_registry.cleanup()
+    for q in queues(conn):
+        q.started_job_registry.cleanup()
     try:
         job = Job.fetch(jid, connection=conn)
     except NoSuchJobError:
         return {}
-    if job.get_status(refresh=False) == JobStatus.QUEUED:
+    if job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.STARTED):
         # Its place and wait depend on every job ahead of it: active() describes it with them.
         row = next((row for row in active() if row["id"] == jid), None)
         if row is not None:
             return row
-    return describe(job)
+        # A worker took it between the two reads: it is running, or (just now) next.
+        job.refresh()
+    row = describe(job)
+    if row["state"] == "queued":
+        row.update(position=1, wait_seconds=0.0, workers=Worker.count(connection=conn), paused=paused(conn))
+    return row
 
 
 def active() -> list[dict]:
-    """Every running, then queued, then waiting job of the server, with positions and
-    estimated waits: a queued job waits for the running jobs' remaining time plus the
-    estimates of the jobs ahead of it, shared among the workers. Queued rows also carry
-    "workers", the number of workers listening (0: nothing will start).
+    """Every running, then queued (in the order workers take them: the teacher's, the quick
+    ones, the rest), then waiting job of the server, with places and estimated waits: a
+    queued job waits for the running jobs' remaining time plus the estimates of the jobs
+    ahead of it, shared among the workers. Queued rows also carry "workers" (the number of
+    workers listening; 0: nothing will start), "paused" (the teacher paused the queue) and
+    "may_be_passed" (a long job: quick jobs queued later go ahead of it).
 
     Raises:
         QueueUnavailable: if Redis cannot be reached.
     """
     conn = connection()
-    q = queue(conn)
-    q.started_job_registry.cleanup()
-    running_workers = Worker.count(queue=q)
-    workers = max(1, running_workers)
-    running = [j for j in Job.fetch_many(q.started_job_registry.get_job_ids(), connection=conn) if j]
-    queued = [j for j in q.get_jobs() if j]
-    waiting = [j for j in Job.fetch_many(q.deferred_job_registry.get_job_ids(), connection=conn) if j]
+    running, queued, waiting = _active_jobs(conn)
+    running_workers = Worker.count(connection=conn)
+    workers, is_paused = max(1, running_workers), paused(conn)
     rows = [describe(j) for j in running]
     ahead = sum(row["remaining_seconds"] or 0.0 for row in rows)
     for position, job in enumerate(queued, start=1):
         row = describe(job)
-        row["position"], row["wait_seconds"], row["workers"] = position, ahead / workers, running_workers
+        row.update(position=position, wait_seconds=ahead / workers, workers=running_workers, paused=is_paused,
+                   may_be_passed=job.origin == QUEUE_NAME)
         ahead += (job.meta or {}).get("estimate_seconds", 60.0)
         rows.append(row)
     rows += [describe(j) for j in waiting]
     return rows
 
 
-def cancel(jid: str, owner: str) -> None:
-    """Cancel job ``jid`` for the session that queued it: a queued job is taken off the
+def cancel(jid: str, owner: str, *, any_owner: bool = False) -> None:
+    """Cancel job ``jid`` for the student who queued it: a queued job is taken off its
     queue, a running one is stopped (its worker kills the training process).
 
+    Args:
+        any_owner: cancel it whoever queued it (the teacher; ``core.classroom.cancel_any``
+            checks the grant).
+
     Raises:
-        PermissionError: if ``owner`` did not queue it.
+        PermissionError: if ``owner`` did not queue it (and not ``any_owner``).
         QueueUnavailable: if Redis cannot be reached.
     """
     conn = connection()
@@ -300,13 +472,13 @@ def cancel(jid: str, owner: str) -> None:
         job = Job.fetch(jid, connection=conn)
     except NoSuchJobError:
         return  # gone already
-    if (job.meta or {}).get("owner") != owner:
-        raise PermissionError("only the session that queued this job can cancel it")
+    if not any_owner and (not owner or (job.meta or {}).get("owner") != owner):
+        raise PermissionError("Only the student who queued this job (or the teacher) can cancel it.")
     if job.meta.get("kind") == "sweep":
         for run in job.meta.get("runs", []):
             try:
-                if (Job.fetch(run, connection=conn).meta or {}).get("owner") == owner:
-                    cancel(run, owner)
+                if (Job.fetch(run, connection=conn).meta or {}).get("part_of") == jid:
+                    cancel(run, owner, any_owner=True)
             except NoSuchJobError:
                 pass
     try:
@@ -330,16 +502,19 @@ def collect(root: Path | None = None) -> list[str]:
     conn = connection()
     root = Path(root or cache.runs_dir())
     written = []
-    for jid in FinishedJobRegistry(QUEUE_NAME, connection=conn).get_job_ids():
+    for jid in finished_ids(conn):
         if cache.has_entry(root, jid):
             continue
         try:
-            result = Job.fetch(jid, connection=conn).return_value()
+            job = Job.fetch(jid, connection=conn)
+            result = job.return_value()
         except NoSuchJobError:
             continue
         if result and result.get("files"):
+            # Who trained it, for the leaderboard and the teacher's "clear a student's runs".
+            files = {**result["files"], cache.TRAINED_BY: cache.trained_by_json(job.meta.get("owner", ""))}
             try:
-                cache.write_entry(root / jid, result["files"])
+                cache.write_entry(root / jid, files)
             except OSError:
                 # Another session (or app replica) wrote it at the same moment: fine.
                 if not cache.has_entry(root, jid):
@@ -350,15 +525,16 @@ def collect(root: Path | None = None) -> list[str]:
 
 
 def run_worker(burst: bool = False, nice: int = 19) -> bool:
-    """Run an RQ worker on the lab's queue until stopped (or, with ``burst``, until the
-    queue is empty). The worker lowers its own priority first, so its training processes
-    (forked per job, in this process's session and scheduling group) yield the CPU to the
-    web server; ``core.work`` caps their TensorFlow threads.
+    """Run an RQ worker on the lab's queues (the teacher's first, then the quick jobs, then
+    the rest) until stopped (or, with ``burst``, until they are empty). The worker lowers
+    its own priority first, so its training processes (forked per job, in this process's
+    session and scheduling group) yield the CPU to the web server; ``core.work`` caps their
+    TensorFlow threads.
     """
     if nice:
         os.nice(nice)
     conn = connection()
-    worker = Worker([queue(conn)], connection=conn, job_monitoring_interval=5)
+    worker = Worker(queues(conn), connection=conn, job_monitoring_interval=5)
     return worker.work(burst=burst, logging_level="INFO")
 
 

@@ -27,7 +27,8 @@ def diverged(history: dict) -> bool:
 def leaderboard(root: Path | None = None) -> list[dict]:
     """The classifiers of a store (default: the runs store), best final validation
     accuracy first: {"entry", "kind", "config", "val_accuracy", "test_accuracy",
-    "param_count", "training_seconds", "created", "diverged"}. The ranking uses validation
+    "param_count", "training_seconds", "created", "diverged", "student" (who trained it,
+    "" when not recorded)}. The ranking uses validation
     accuracy only; test accuracy is shown beside it, as measured once after training."""
     rows = []
     for m in cache.list_models(root or cache.runs_dir()):
@@ -37,5 +38,6 @@ def leaderboard(root: Path | None = None) -> list[dict]:
         rows.append({"entry": f"{m['kind']}-{m['key']}", "kind": m["kind"], "config": m["config"],
                      "val_accuracy": history["val_accuracy"][-1], "test_accuracy": m.get("test_accuracy"),
                      "param_count": m["param_count"], "training_seconds": m["training_seconds"],
-                     "created": m.get("created", ""), "diverged": diverged(history)})
+                     "created": m.get("created", ""), "diverged": diverged(history),
+                     "student": m.get("student", "")})
     return sorted(rows, key=lambda r: (-r["val_accuracy"] if math.isfinite(r["val_accuracy"]) else 1.0))

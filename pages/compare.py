@@ -4,8 +4,9 @@ one click away."""
 
 import streamlit as st
 
-from core import cache, compare, jobs
+from core import cache, classroom, compare, jobs
 from core.figures import comparison_figure, larger_type
+from pages.identity import teacher_grant
 from pages.shared import (caption, collect_runs, duration, explain, job_status_text, labelled_runs, projector,
                           session_owner, use_app_navigation)
 
@@ -77,15 +78,21 @@ def training_panel(chosen: compare.Preset, missing: list) -> None:
         elif state.get("state") == "done":
             st.warning(f"{labels[jid]} finished training, but its entry in the runs store cannot be read.")
             return
-    seconds = sum(jobs.estimate_seconds(c) for c in missing)
+    seconds = sum(jobs.job_seconds(c) for c in missing)
     st.info(f"Not trained yet: {', '.join(labels.values())}, about {duration(seconds)} of a worker's time "
             "here. It joins the server's training queue and shows here when it is done; the result is kept "
             "under \"trained here\" for everyone on this server.")
     if st.button("Train the missing run" if len(missing) == 1 else "Train the missing runs", type="primary",
                  key="compare-train"):
+        if not owner and not teacher_grant():
+            st.warning("Pick your name in the class (in the sidebar) to train: your jobs carry it.")
+            return
         try:
             for config in missing:
-                jobs.submit(config, owner)
+                classroom.submit(config, owner or "Teacher", grant=teacher_grant())
+        except (jobs.Refused, classroom.NotTeacher) as exc:
+            st.warning(str(exc))
+            return
         except jobs.QUEUE_ERRORS as exc:
             st.warning(f"The training could not be queued: the training queue did not answer ({exc}).")
             return
@@ -106,7 +113,8 @@ def watch(labels: dict) -> None:
         st.rerun(scope="app")
     for jid, state in states.items():
         if state.get("state") in ("queued", "running"):
-            mine = " Queued by you." if state.get("owner") == owner else " Queued by someone else in the class."
+            mine = (" Queued by you." if owner and state.get("owner") == owner
+                    else f" Queued by {state.get('owner') or 'someone in the class'}.")
             st.info(f"{labels[jid]}: {job_status_text(state)}{mine}")
             if state["state"] == "running" and state["epochs"]:
                 st.progress(min(1.0, state["progress"] / state["epochs"]))

@@ -3,12 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from core import cache, jobs
+from core import cache, classroom, jobs
 from core.config import SWEEP_FACTORS, SWEEPS, SweepConfig
 from core.figures import larger_type, sweep_figure
 from core.glossary import tip
 from core.sweeps import sweep_best, sweep_verdict
 from core.targets import HINTON_ACCURACY
+from pages.identity import teacher_grant
 from pages.shared import caption, collect_runs, explain, job_status_text, projector, session_owner, use_app_navigation
 
 use_app_navigation()
@@ -124,8 +125,12 @@ if queued:
         st.error("Choose the control (0) and at least one factor, so there is something to compare.")
     else:
         try:
-            job = jobs.submit_sweep(sweep, owner)
+            if not owner and not teacher_grant():
+                raise jobs.Refused("Pick your name in the class (in the sidebar) to queue a sweep: your jobs carry it.")
+            job = classroom.submit_sweep(sweep, owner or "Teacher", grant=teacher_grant())
             st.session_state.setdefault("my-sweeps", []).append(job.id)
+        except (jobs.Refused, classroom.NotTeacher) as exc:
+            st.warning(str(exc))
         except jobs.QUEUE_ERRORS as exc:
             st.warning(f"The sweep could not be queued: {exc}")
 

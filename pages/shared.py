@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 
 import numpy as np
 import streamlit as st
@@ -111,9 +110,11 @@ def digit_row(images, captions=None, factor: int = 3) -> None:
 
 
 def session_owner() -> str:
-    """This browser session's opaque id: the owner recorded on the jobs it queues (only the
-    owner may cancel them)."""
-    return st.session_state.setdefault("owner", uuid.uuid4().hex)
+    """Who this browser queues jobs as: the student's name in the class (the owner recorded
+    on their jobs; only they, or the teacher, may cancel them), "" before they pick one."""
+    from pages.identity import student
+
+    return student() or ""
 
 
 def collect_runs() -> None:
@@ -125,9 +126,8 @@ def collect_runs() -> None:
         pass
 
 
-def duration(seconds: float) -> str:
-    """Seconds as "40 s" or "7 min"."""
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+# Seconds as "40 s" or "7 min": the words core.jobs uses in its sentences too.
+duration = jobs.duration
 
 
 def job_status_text(state: dict) -> str:
@@ -136,11 +136,15 @@ def job_status_text(state: dict) -> str:
         return (f"Training: {state['epoch']} of {state['epochs']} epochs done, about "
                 f"{duration(state['remaining_seconds'] or 0)} left.")
     if state["state"] == "queued":
+        place = f"Queued: number {state.get('position') or 1} in the line"
+        if state.get("paused"):
+            return f"{place}. The teacher has paused the queue: it starts once the teacher resumes it."
         if state.get("workers") == 0:
-            return (f"Queued: number {state['position'] or '?'} in the line. No training worker is running "
-                    "right now, so it starts when one does (scripts/run_app.sh starts one).")
-        return (f"Queued: number {state['position'] or '?'} in the line, about "
-                f"{duration(state['wait_seconds'] or 0)} until it starts.")
+            return (f"{place}. No training worker is running right now, so it starts when one does "
+                    "(scripts/run_app.sh starts one).")
+        passed = " (or later: quick jobs queued after it go first)" if state.get("may_be_passed") else ""
+        return (f"{place}, about {duration(state.get('wait_seconds') or 0)} until it starts{passed}, "
+                f"then about {duration(state.get('estimate_seconds') or 0)} of training.")
     if state["state"] == "waiting":
         runs = state.get("runs") or {"done": 0, "total": 0}
         return f"Waiting for its runs: {runs['done']} of {runs['total']} done."
@@ -206,6 +210,23 @@ first_page_shown = threading.Event()
 WARM_UP_DELAY_S = 5.0
 # Every shipped model a page shows, in the order a first visitor most likely needs them.
 WARM_KINDS = ("cnn", "dense_64_64", "denoising_autoencoder", "conv_denoiser", "vae", "cvae")
+_warm_up_lock = threading.Lock()
+_warm_up_started = False
+
+
+def start_warm_up() -> bool:
+    """Start ``warm_up`` in a background thread, once per server process; True the first
+    time. server.py's lifespan hook calls it as the server starts; app.py calls it on every
+    run, so ``streamlit run app.py`` pays the warm-up (and its ``gc.freeze``) once too:
+    without it, Streamlit's full garbage collection after every run walked TensorFlow's
+    objects, 3.5-4x the CPU per interaction (measured 2026-12-06, Denoising + Draw)."""
+    global _warm_up_started
+    with _warm_up_lock:
+        if _warm_up_started:
+            return False
+        _warm_up_started = True
+    threading.Thread(target=warm_up, name="digitlab-warm-up", daemon=True).start()
+    return True
 
 
 def warm_up() -> None:

@@ -9,15 +9,16 @@ from dataclasses import asdict, replace
 import pandas as pd
 import streamlit as st
 
-from core import cache, datasets, jobs, layers
+from core import cache, classroom, datasets, jobs, layers
 from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, FASHION, KINDS, L2_CHOICES, LEARNING_RATES,
                          QUICK_LOOK_SIZE, TrainConfig)
 from core.compare import subset_text
 from core.figures import history_figure, larger_type
 from core.glossary import tip
 from core.leaderboard import diverged, leaderboard
+from pages.identity import student, teacher_grant
 from pages.shared import (caption, collect_runs, duration, explain, job_status_text, model_summary, projector,
-                          session_owner, use_app_navigation)
+                          use_app_navigation)
 
 use_app_navigation()
 
@@ -46,7 +47,9 @@ TRAINING_IMAGES = {"mnist": "55,000 digits", "fashion_mnist": "55,000 pictures o
 DATASET_CHOICES = [name for name in datasets.DATASETS if datasets.available(name)]
 # Your own network on CIFAR-10 starts from the CIFAR lab's blocks; elsewhere from the course's 64-64.
 CIFAR_PRESET = next((name for name in layers.PRESETS if name.startswith("CIFAR")), None)
-owner = session_owner()
+# Who queues here: the student's name in the class (the sidebar asks for it), or the teacher.
+grant = teacher_grant()
+owner = student() or ("Teacher" if grant else "")
 
 
 def models_for(dataset: str) -> tuple[str, ...]:
@@ -125,6 +128,51 @@ def run_name(fields: dict) -> str:
     return name + (f", {subset_text(fields.get('train_size'))}" if fields.get("train_size") else "")
 
 
+def settings_text(fields: dict) -> str:
+    """The settings that tell two runs of one model apart: "16 epochs, batch 256, Adam,
+    learning rate 0.01, seed 3" (and the weight decay or noise level where they apply)."""
+    text = (f"{fields.get('epochs')} epochs, batch {fields.get('batch_size')}, "
+            f"{OPTIMIZERS.get(fields.get('optimizer'), fields.get('optimizer'))}, "
+            f"learning rate {fields.get('learning_rate', 0):g}")
+    if fields.get("l2"):
+        text += f", L2 {fields['l2']:.2g}"
+    if fields.get("kind") in ("denoising_autoencoder", "conv_denoiser"):
+        text += f", noise {fields.get('noise_level', 0):g}"
+    return text + f", seed {fields.get('seed')}"
+
+
+def who(state: dict) -> str:
+    """Who queued a job, in words: "you", "the teacher" or the student's name."""
+    if owner and state.get("owner") == owner:
+        return "you"
+    return "the teacher" if state.get("teacher") else (state.get("owner") or "someone in the class")
+
+
+def may_cancel(state: dict) -> bool:
+    return bool(grant) or bool(owner and state.get("owner") == owner)
+
+
+def cancel_job(jid: str) -> None:
+    """Cancel button callback: the teacher cancels any job, a student their own; a refusal
+    or a silent queue leaves one sentence for the next run."""
+    try:
+        if grant:
+            classroom.cancel_any(grant, jid)
+        else:
+            jobs.cancel(jid, owner)
+    except (PermissionError, *jobs.QUEUE_ERRORS) as exc:
+        st.session_state["queue-message"] = f"The job could not be cancelled: {exc}"
+
+
+def rule_text(rules: classroom.Rules) -> str:
+    """The queue's rule in one sentence, as the teacher set it."""
+    if rules.limit == 0:
+        return "The teacher has closed the training queue to students for now."
+    each = "one job" if rules.limit == 1 else f"{rules.limit} jobs"
+    return (f"In this class each student may have {each} in the line, each at most {duration(rules.cap_seconds)} "
+            f"of a worker's time; quick jobs (at most {duration(jobs.QUICK_SECONDS)}) go first.")
+
+
 def layer_table(rows: list[dict]) -> None:
     """``core.layers.walk``'s rows as a table: the student's layers numbered as the error
     sentences number them, the lab's Flatten and output layer marked "lab"."""
@@ -159,18 +207,27 @@ def layer_table(rows: list[dict]) -> None:
 
 def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:
     """The preset picker, the editable layer list and, live, each layer's output shape,
-    parameters and multiply-adds for ``input_shape``; the stack, or None after showing the
-    one sentence saying why the list cannot be built."""
+    parameters and multiply-adds for ``input_shape``; the stack, or None after showing,
+    right under the list, the one sentence saying why the list cannot be built. A list of
+    over ``layers.MAX_LAYERS`` layers (a paste) is cut to its first ones in the editor
+    itself, with a sentence above it."""
     st.selectbox("Start from a preset", list(layers.PRESETS), index=None, key=f"{ns}-preset",
                  placeholder="Choose one to replace the list below", on_change=load_preset, args=(ns,))
-    editor = f"{ns}-layers-{st.session_state.setdefault(f'{ns}-version', 0)}"
+    version = st.session_state.setdefault(f"{ns}-version", 0)
+    editor = f"{ns}-layers-{version}"
     if editor not in st.session_state:
         # A new editor (first visit, a preset, "Show", or back from another model) starts
         # from the last list this session saw; an existing one applies its edits to its base.
         last = st.session_state.get(f"{ns}-rows")
         st.session_state[f"{ns}-base"] = layers.to_rows(start) if last is None else last
-    frame = pd.DataFrame(st.session_state[f"{ns}-base"], columns=layers.ROW_FIELDS).astype(
-        {"units or filters": "Int64", "kernel": "Int64", "dropout rate": "float64"})
+    if st.session_state.get(f"{ns}-cut") == version:
+        # Above the list, where it is seen (a pasted list ran thousands of pixels down).
+        st.warning(layers.TOO_MANY_LAYERS)
+    frame = pd.DataFrame(st.session_state[f"{ns}-base"], columns=layers.ROW_FIELDS)
+    for field in layers.NUMBER_FIELDS:
+        # Text cells: a number column changed what was typed without a word (64.7 became
+        # 647, -5 became 5); core.layers reads the text and refuses it with a sentence.
+        frame[field] = frame[field].map(layers.cell_text).astype("string")
     # Blank, not "None", in the cells a layer's type does not use.
     edited = st.data_editor(frame, key=editor, num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
                             height="content",  # every layer in view: the CIFAR lab's list has 15
@@ -179,32 +236,42 @@ def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:
         "layer": st.column_config.SelectboxColumn(
             width=150, options=layers.LAYER_TYPES, format_func=layers.LAYER_NAMES.get, default="dense", required=True,
             help="The layer's type; the lab adds the Flatten before the first Dense layer and the output layer."),
-        "units or filters": st.column_config.NumberColumn(
-            width=110, min_value=1, max_value=layers.LIMITS["units"][1], step=1, default=64,
-            help="Dense: its number of units; Conv2D: its number of filters (at most "
-                 f"{layers.LIMITS['filters'][1]})."),
-        "kernel": st.column_config.NumberColumn(
-            width=70, min_value=layers.LIMITS["kernel"][0], max_value=layers.LIMITS["kernel"][1], step=1,
-            help="Conv2D only: the side of its square window, 3 for 3x3."),
+        "units or filters": st.column_config.TextColumn(
+            width=110, alignment="right", default="64",
+            help=f"Dense: its number of units, {layers.LIMITS['units'][0]} to {layers.LIMITS['units'][1]}; Conv2D: its "
+                 f"number of filters, {layers.LIMITS['filters'][0]} to {layers.LIMITS['filters'][1]}."),
+        "kernel": st.column_config.TextColumn(
+            width=70, alignment="right",
+            help=f"Conv2D only: the side of its square window, {layers.LIMITS['kernel'][0]} to "
+                 f"{layers.LIMITS['kernel'][1]} (3 for 3x3)."),
         "activation": st.column_config.SelectboxColumn(width=90, options=layers.ACTIVATIONS, default="relu",
                                                        help="Dense and Conv2D: the function applied to each output."),
-        "dropout rate": st.column_config.NumberColumn(
-            width=100, min_value=layers.LIMITS["rate"][0], max_value=layers.LIMITS["rate"][1], step=0.05, format="%.2f",
-            help="Dropout only: the share of its inputs switched off at each training step.")})
-    rows = edited.astype(object).to_dict("records")
+        "dropout rate": st.column_config.TextColumn(
+            width=100, alignment="right",
+            help="Dropout only: the share of its inputs switched off at each training step, "
+                 f"{layers.LIMITS['rate'][0]:g} to {layers.LIMITS['rate'][1]:g}.")})
+    rows, cut = layers.first_layers(edited.astype(object).to_dict("records"))
     st.session_state[f"{ns}-rows"] = rows
+    if cut:
+        # Rebuilt with the first MAX_LAYERS layers, as load_stack does (a new editor key):
+        # the rows beyond leave the editor itself, and the sentence above it says so.
+        st.session_state[f"{ns}-version"] = st.session_state[f"{ns}-cut"] = version + 1
+        st.rerun()
+    try:
+        stack = layers.from_rows(rows)
+        walked = layers.walk(stack, input_shape)
+        stack = layers.check(stack, input_shape)
+    except layers.StackError as exc:
+        # Right under the list, where the cell was typed; the Train button goes with it.
+        st.error(str(exc))
+        stack = None
     caption("Each row is one layer, from the picture to the answer; a row uses only the cells its type needs "
             "(units for Dense, filters and kernel for Conv2D, the rate for Dropout). Add a row at the bottom, "
             "delete one by ticking it on the left.")
     explain("layer_list", "batch_normalization")
+    if stack is None:
+        return None
     with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
-        try:
-            stack = layers.from_rows(rows)
-            walked = layers.walk(stack, input_shape)
-            stack = layers.check(stack, input_shape)
-        except layers.StackError as exc:
-            st.error(str(exc))
-            return None
         layer_table(walked)
         parameters = sum(r["parameters"] for r in walked)
         macs = sum(r["multiply_adds"] for r in walked)
@@ -252,11 +319,21 @@ stack = ()
 if kind == "custom":
     stack = layer_editor(ns, start.layers, datasets.INPUT_SHAPES[dataset])
 
+
+def typed(value):
+    """A number field's value as a config holds it: a whole number as int (12.0 -> 12, as
+    the cache keys spell it), anything else as typed (2.5, for validate to refuse)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 c1, c2, c3, c4 = st.columns(4)
 # Each setting's "?" says in one sentence what it is (core.glossary), where a learner meets it;
 # Epochs has none, since its help button's label would also match "Epochs" (the browser test
 # and the classroom benchmark find the field by it): the expander below the settings explains it.
-epochs = c1.number_input("Epochs", *BOUNDS["epochs"], key=k("epochs"))
+# No min or max on the number fields: with them an out-of-range value only turned red, its reason in a
+# tooltip; TrainConfig.validate's sentence says it below. Float fields shown as typed ("%g"): a whole-number
+# field read "2.5" as 2 and "1e3" as 1 without a word (checked in Chromium).
+epochs = typed(c1.number_input("Epochs", step=1.0, format="%g", key=k("epochs")))
 # A job shown from the list may carry a value the sliders do not offer: offer it too.
 batch_size = c2.select_slider("Batch size", sorted({*BATCH_SIZES, st.session_state[k("batch_size")]}),
                               key=k("batch_size"), help=tip("batch"))
@@ -265,11 +342,11 @@ optimizer = c3.radio("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, 
 learning_rate = c4.select_slider("Learning rate", sorted({*LEARNING_RATES, st.session_state[k("learning_rate")]}),
                                  format_func=lambda v: f"{v:g}", key=k("learning_rate"), help=tip("learning_rate"))
 c1, c2, c3, c4 = st.columns(4)
-momentum = c1.number_input("SGD momentum", *BOUNDS["momentum"], step=0.1, disabled=optimizer != "sgd",
+momentum = c1.number_input("SGD momentum", step=0.1, format="%g", disabled=optimizer != "sgd",
                            key=k("momentum"), help=tip("momentum"))
 lr_schedule = c2.radio("Learning-rate schedule", ["constant", "cosine"], horizontal=True, key=k("lr_schedule"),
                        help=tip("lr_schedule"))
-seed = c3.number_input("Seed", *BOUNDS["seed"], key=k("seed"), help=tip("seed"))
+seed = typed(c3.number_input("Seed", step=1.0, format="%g", key=k("seed"), help=tip("seed")))
 extra = {}
 if kind == "dense_500_300":
     extra["l2"] = c4.select_slider("L2 weight decay", sorted({*L2_CHOICES, st.session_state[k("l2")]}),
@@ -281,8 +358,8 @@ elif kind == "conv_denoiser":
     extra["noise_level"] = c4.slider("Highest training noise level", 0.05, BOUNDS["noise_level"][1], step=0.05,
                                      key=k("noise_level"), help=tip("salt_and_pepper"))
 elif kind in ("vae", "cvae"):
-    extra["latent_dim"] = c4.number_input("Numbers in a digit's code", *BOUNDS["latent_dim"], key=k("latent_dim"),
-                                           help=tip("latent_code"))
+    extra["latent_dim"] = typed(c4.number_input("Numbers in a digit's code", step=1.0, format="%g",
+                                                 key=k("latent_dim"), help=tip("latent_code")))
 if kind in CLASSIFIERS and dataset == "mnist":
     # A row of its own: in a quarter column its label was cut short at 1024 px.
     extra["augment"] = st.checkbox("Distort the training digits", key=k("augment"), help=tip("distorted_digits"))
@@ -308,14 +385,14 @@ explain("epoch")
 config = None
 if stack is not None:
     try:
-        config = TrainConfig(kind, epochs=int(epochs), batch_size=int(batch_size), optimizer=optimizer,
+        config = TrainConfig(kind, epochs=epochs, batch_size=int(batch_size), optimizer=optimizer,
                              learning_rate=float(learning_rate),
                              momentum=float(momentum) if optimizer == "sgd" else 0.0,
-                             lr_schedule=lr_schedule, seed=int(seed), dataset=dataset, layers=stack,
+                             lr_schedule=lr_schedule, seed=seed, dataset=dataset, layers=stack,
                              train_size=QUICK_LOOK_SIZE if quick_look else None, precision=precision, **extra)
         config.validate()
     except ValueError as exc:
-        st.error(f"These settings cannot be trained: {exc}")
+        st.error(f"These settings cannot be trained: {exc}.")
         config = None
 
 
@@ -341,9 +418,8 @@ def show_result(history, m):
 
 def queue_panel(state: dict) -> None:
     """This configuration's job: queued, running, failed or cancelled, or a Train button."""
-    mine = state.get("owner") == owner
     if state.get("state") in ("queued", "running"):
-        st.info(job_status_text(state) + (" Queued by you." if mine else " Queued by someone else in the class."))
+        st.info(f"{job_status_text(state)} Queued by {who(state)}.")
         if state["state"] == "running":
             done = min(state["progress"], state["epochs"])
             st.progress(done / max(1, state["epochs"]),
@@ -352,13 +428,8 @@ def queue_panel(state: dict) -> None:
             if state["history"].get("loss"):
                 st.plotly_chart(history_figure(state["history"], "digits" if dataset == "mnist" else "images"),
                                 key="live-curves")
-        if mine and st.button("Cancel", key="cancel"):
-            try:
-                jobs.cancel(state["id"], owner)
-            except jobs.QUEUE_ERRORS as exc:
-                st.warning(f"The job could not be cancelled: the training queue did not answer ({exc}).")
-                return
-            st.rerun(scope="app")
+        if may_cancel(state):
+            st.button("Cancel", key="cancel", on_click=cancel_job, args=(state["id"],))
         return
     if state.get("state") == "failed":
         st.error(f"The last run of these settings failed: {state['reason']}.")
@@ -371,12 +442,39 @@ def queue_panel(state: dict) -> None:
     if config.train_size:
         images = f"the first {config.train_size:,} images" + (" (a quick look)"
                                                               if config.train_size == QUICK_LOOK_SIZE else "")
-    st.info(f"Not trained yet: {config.epochs} epochs of {what} on {images}, about "
-            f"{duration(jobs.estimate_seconds(config))} of a worker's time here. It joins the server's "
-            "training queue; the result is kept under \"trained here\".")
-    if st.button("Train", type="primary"):
+    seconds = jobs.job_seconds(config)
+    st.info(f"Not trained yet: {config.epochs} epochs of {what} on {images}, about {duration(seconds)} of a "
+            "worker's time here (its start included). It joins the server's training queue; the result is kept "
+            "under \"trained here\".")
+    try:
+        rules = classroom.rules()
+    except jobs.QUEUE_ERRORS as exc:
+        st.warning(str(exc))
+        return
+    if grant:
+        caption("You are the teacher: your jobs go first in the line, with no limit or cap.")
+    else:
+        caption(rule_text(rules))
+        if seconds > rules.cap_seconds:
+            per_epoch = max(1e-6, (seconds - jobs.START_SECONDS - jobs.FINISH_SECONDS) / config.epochs)
+            fits = int((rules.cap_seconds - jobs.START_SECONDS - jobs.FINISH_SECONDS) // per_epoch)
+            change = f"choose at most {fits} epochs" if fits >= 1 else "choose a smaller model or a quick look"
+            st.warning(f"This job needs about {duration(seconds)} of a worker's time and this class's cap is "
+                       f"{duration(rules.cap_seconds)}: {change}, or ask the teacher to train it.")
+            return
+        if not owner:
+            st.warning("Pick your name in the class (in the sidebar) to train: your jobs and leaderboard rows "
+                       "carry it.")
+    if st.button("Train", type="primary", disabled=not owner):
         try:
-            jobs.submit(config, owner)
+            classroom.submit(config, owner, grant=grant)
+        except jobs.Refused as exc:
+            st.warning(str(exc))
+            return
+        except classroom.NotTeacher as exc:
+            st.session_state.pop("teacher-grant", None)
+            st.warning(str(exc))
+            return
         except jobs.QUEUE_ERRORS as exc:
             st.warning(f"The training could not be queued: the training queue did not answer ({exc}).")
             return
@@ -441,16 +539,12 @@ if config is not None:
 
 
 def job_list() -> None:
-    try:
-        active = jobs.active()
-    except jobs.QUEUE_ERRORS:
-        return
+    """Every job of the server, refreshed every few seconds whether or not any runs, so
+    the list is never stale (a job queued in another browser shows within seconds)."""
     st.subheader("Jobs on this server")
-    if not active:
-        caption("No training is queued or running (this list refreshes when you change a setting).")
-        return
+    if st.session_state.get("queue-message"):
+        st.warning(st.session_state.pop("queue-message"))
 
-    # Polled only while jobs run: an idle Train page left open costs the server nothing.
     @st.fragment(run_every=5.0)
     def refresh():
         if st.session_state.pop("show-pending", False):
@@ -458,10 +552,10 @@ def job_list() -> None:
         try:
             rows = jobs.active()
         except jobs.QUEUE_ERRORS:
-            st.warning("The training queue stopped answering; this list is not up to date.")
+            st.warning("The training queue is not answering; this list is not up to date.")
             return
         if not rows:
-            st.rerun(scope="app")
+            caption("No training is queued or running right now (this list refreshes every 5 seconds).")
         job_rows(rows)
 
     refresh()
@@ -471,13 +565,15 @@ def job_rows(active: list[dict]) -> None:
     for state in active:
         fields = state["config"] or {}
         what = run_name(fields) if state["kind"] == "train" else "Weight-decay sweep"
-        left, right = st.columns([5, 1], vertical_alignment="center")
-        mine = " (yours)" if state["owner"] == owner else ""
-        left.markdown(f"**{what}**{mine} · {job_status_text(state)}")
+        left, show, cancel = st.columns([8, 1, 1], vertical_alignment="center")
+        settings = f" ({settings_text(fields)})" if state["kind"] == "train" else ""
+        left.markdown(f"**{what}**{settings}, queued by {who(state)} · {job_status_text(state)}")
         if state["state"] == "running" and state["epochs"]:
             left.progress(min(1.0, state["progress"] / state["epochs"]))
         if state["kind"] == "train":
-            right.button("Show", key=f"show-{state['id']}", on_click=show_settings, args=(fields,))
+            show.button("Show", key=f"show-{state['id']}", on_click=show_settings, args=(fields,))
+        if may_cancel(state) and state["state"] in ("queued", "running", "waiting"):
+            cancel.button("Cancel", key=f"cancel-{state['id']}", on_click=cancel_job, args=(state["id"],))
 
 
 job_list()
@@ -488,11 +584,10 @@ def leaderboard_table(board: list[dict]) -> None:
         "rank": range(1, len(board) + 1),
         "model": [LABELS[r["kind"]] + (f": {layers.describe(r['config'].get('layers') or ())}"
                                        if r["kind"] == "custom" else "") for r in board],
-        "settings": [f"{r['config']['epochs']} epochs, batch {r['config']['batch_size']}, "
-                     f"{OPTIMIZERS.get(r['config']['optimizer'])}, learning rate {r['config']['learning_rate']:g}, "
-                     f"seed {r['config']['seed']}"
+        "settings": [settings_text(r["config"])
                      + (f", {subset_text(r['config']['train_size'])}" if r["config"].get("train_size") else "")
                      for r in board],
+        "student": [r["student"] or "\u2014" for r in board],
         "validation accuracy": [100 * r["val_accuracy"] for r in board],
         "test accuracy": [100 * (r["test_accuracy"] or 0) for r in board],
         "training time (s)": [r["training_seconds"] for r in board],

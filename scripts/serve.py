@@ -45,17 +45,17 @@ def redis_server(folder: Path, timeout: float = 10.0):
 
 
 @contextlib.contextmanager
-def lab_stack(env: dict | None = None, workers: int = 1, timeout: float = 90.0):
+def lab_stack(env: dict | None = None, workers: int = 1, timeout: float = 90.0, redis_url: str | None = None):
     """Run the lab as scripts/run_app.sh does, on free resources: a private redis-server on
-    a Unix socket in a temporary folder, ``workers`` training workers and `streamlit run
-    server.py` on a free port, with a temporary runs store. Yields the URL once
-    /_stcore/health is ok; stops all of them after.
+    a Unix socket in a temporary folder (or the one at ``redis_url``), ``workers`` training
+    workers and `streamlit run server.py` on a free port, with a temporary runs store.
+    Yields the URL once /_stcore/health is ok; stops all of them after.
 
     Raises:
         RuntimeError: if the server is not healthy within ``timeout`` seconds.
     """
     with (tempfile.TemporaryDirectory(prefix="digitlab-") as tmp, socket.socket() as s,
-          redis_server(Path(tmp)) as redis_url):
+          contextlib.nullcontext(redis_url) if redis_url else redis_server(Path(tmp)) as redis_url):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()

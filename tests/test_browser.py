@@ -31,12 +31,25 @@ if not Path(CHROMIUM).exists():
     pytestmark = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
 
 
+TEACHER_PASSWORD = "a password for the test"
+
+
 @pytest.fixture(scope="module")
 def server():
     # The lab as scripts/run_app.sh runs it: Redis, one worker, Streamlit; the shipped cache
-    # itself (conftest checks after every test that nothing changed it).
-    with lab_stack() as url:
+    # itself (conftest checks after every test that nothing changed it); teacher mode on.
+    with lab_stack(env={"DIGITLAB_TEACHER_PASSWORD": TEACHER_PASSWORD}) as url:
         yield url
+
+
+def join(page, name: str) -> None:
+    """Pick ``name`` in the sidebar's "Your name in this class" unless this browser has one."""
+    field = page.get_by_label("Your name in this class")
+    if field.count():
+        field.fill(name)
+        page.get_by_role("button", name="Join").click()
+        settle(page)
+    expect(page.get_by_test_id("stSidebar").get_by_text(f"You are {name} in this class.")).to_be_visible()
 
 
 def expect_no_exception(page) -> None:
@@ -225,6 +238,7 @@ def test_train_through_the_queue(server, page):
     epochs.press("Enter")
     settle(page)
     expect(page.get_by_text("Not trained yet")).to_be_visible()
+    join(page, "Ada")
     page.get_by_role("button", name="Train", exact=True).click()
     # The worker takes the job: the page shows it in the server's job list, then its result.
     expect(page.get_by_text("Jobs on this server")).to_be_visible()
@@ -232,6 +246,62 @@ def test_train_through_the_queue(server, page):
     expect(page.get_by_text("Validation accuracy", exact=True)).to_have_count(1)
     expect(page.get_by_text("Trained here: the class leaderboard")).to_be_visible()
     expect_no_exception(page)
+
+
+def test_a_name_survives_a_reload_and_a_new_tab_and_cancel_is_still_there(server, page):
+    page.goto(f"{server}/train")
+    settle(page)
+    join(page, "Ada")
+    page.get_by_label("Model").click()
+    page.get_by_role("option", name="Dense 500-300 with L2 weight decay").click()
+    settle(page)
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("40")  # about 1.5 min of the worker's time: a long job, under the 5-minute cap
+    epochs.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    settle(page)
+    expect(page.get_by_text("Queued by you.")).to_be_visible()
+    page.reload()
+    settle(page)
+    expect(page.get_by_test_id("stSidebar").get_by_text("You are Ada in this class.")).to_be_visible()
+    expect(page.get_by_text("Queued by you.")).to_be_visible()
+    expect(page.get_by_text("queued by you ·").first).to_be_visible()  # its row in the job list
+    # A new tab of the same browser is Ada too; another browser cannot take the name.
+    tab = page.context.new_page()
+    tab.goto(f"{server}/train")
+    settle(tab)
+    expect(tab.get_by_test_id("stSidebar").get_by_text("You are Ada in this class.")).to_be_visible()
+    tab.close()
+    other = page.context.browser.new_context()
+    stranger = other.new_page()
+    stranger.goto(f"{server}/train")
+    settle(stranger)
+    stranger.get_by_label("Your name in this class").fill("ada")
+    stranger.get_by_role("button", name="Join").click()
+    expect(stranger.get_by_text("Someone in the class is using the name")).to_be_visible()
+    other.close()
+    page.get_by_role("button", name="Cancel").first.click()
+    expect(page.get_by_text("The last run of these settings was cancelled.")).to_be_visible()
+    expect_no_exception(page)
+
+
+def test_the_teacher_page_is_locked_until_the_password(server, page):
+    context = page.context.browser.new_context()
+    teacher = context.new_page()
+    teacher.goto(f"{server}/teacher")
+    settle(teacher)
+    expect(teacher.get_by_text("Every job")).to_have_count(0)
+    field = teacher.get_by_label("The teacher's password")
+    field.fill("a guess")
+    teacher.get_by_role("button", name="Unlock").click()
+    expect(teacher.get_by_text("That is not the teacher's password.")).to_be_visible()
+    teacher.get_by_label("The teacher's password").fill(TEACHER_PASSWORD)
+    teacher.get_by_role("button", name="Unlock").click()
+    expect(teacher.get_by_role("heading", name="Every job")).to_be_visible()
+    expect(teacher.get_by_role("button", name="Pause the queue")).to_be_visible()
+    expect_no_exception(teacher)
+    context.close()
 
 
 def test_mistakes_cell_click_shows_its_digits(server, page, test_set):

@@ -7,7 +7,6 @@ import time
 
 import pytest
 from rq.job import Job
-from rq.registry import FinishedJobRegistry
 
 from core import cache, jobs
 from core.config import SweepConfig, default_config
@@ -45,7 +44,7 @@ def test_concurrent_starts_make_one_job(queue_env):
         for t in workers:
             t.join()
         assert not errors and len(set(ids)) == 1 and ids[0] == jobs.job_id(config)
-    q = jobs.queue()
+    q = jobs.queue(name=jobs.QUICK_QUEUE)  # tiny jobs are quick ones
     assert q.count == trials and len(set(q.job_ids)) == trials
 
 
@@ -56,15 +55,14 @@ def test_queue_positions_and_waits(queue_env):
     assert [row["position"] for row in rows] == [1, 2, 3]
     waits = [row["wait_seconds"] for row in rows]
     assert waits[0] == 0 and waits[1] < waits[2] and waits[1] == pytest.approx(rows[0]["wait_seconds"]
-                                                                              + jobs.estimate_seconds(tiny()))
+                                                                              + jobs.job_seconds(tiny()))
 
 
 def test_job_finished_unwatched_shows_done_and_is_collected(worker, queue_env):
     config = tiny()
     jid = jobs.submit(config, owner="a").id
     # Nobody polls the job while it runs; it is looked at only once it has finished.
-    registry = FinishedJobRegistry(jobs.QUEUE_NAME, connection=jobs.connection())
-    wait_for(lambda: jid in registry.get_job_ids(), 240, "the job to finish")
+    wait_for(lambda: jid in jobs.finished_ids(), 240, "the job to finish")
     state = jobs.status(jid)
     assert state["state"] == "done" and state["epoch"] == 2 and len(state["history"]["val_accuracy"]) == 2
     assert not cache.is_cached(config, queue_env)
@@ -83,8 +81,7 @@ def test_your_own_network_on_fashion_mnist_trains_through_a_worker(worker, queue
     config = TrainConfig("custom", epochs=1, batch_size=50, train_size=300, dataset="fashion_mnist",
                          layers=(("conv2d", 4, 3, "relu"), ("maxpool",), ("dropout", 0.2), ("dense", 16, "relu")))
     jid = jobs.submit(config, owner="a").id
-    registry = FinishedJobRegistry(jobs.QUEUE_NAME, connection=jobs.connection())
-    wait_for(lambda: jid in registry.get_job_ids(), 240, "the job to finish")
+    wait_for(lambda: jid in jobs.finished_ids(), 240, "the job to finish")
     assert jobs.collect() == [jid] and cache.is_cached(config, queue_env)
     history, metrics = cache.load_records(config, queue_env)
     # The worker rebuilt the layers and the data set from the job's JSON.
@@ -98,7 +95,7 @@ def test_cancel_queued_job_only_by_its_owner(queue_env):
     with pytest.raises(PermissionError):
         jobs.cancel(jid, owner="bob")
     jobs.cancel(jid, owner="alice")
-    assert jobs.status(jid)["state"] == "cancelled" and jobs.queue().count == 0
+    assert jobs.status(jid)["state"] == "cancelled" and jobs.queued_count() == 0
     # A cancelled configuration can be queued again.
     assert jobs.submit(config, owner="bob").get_status() == "queued"
 

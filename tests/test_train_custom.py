@@ -20,6 +20,7 @@ CNN_SHAPES = ["24 × 24 × 32", "12 × 12 × 32", "10 × 10 × 64", "8 × 8 × 6
 @pytest.fixture
 def app(queue_env):
     at = AppTest.from_file("../app.py", default_timeout=120)
+    at.session_state["student"] = "Ada"  # the name the sidebar's form would have claimed
     at.run()
     at.switch_page("pages/train.py").run()
     return at
@@ -52,7 +53,7 @@ def test_own_network_opens_with_the_courses_64_64_and_its_sizes(app):
     assert "Train" not in [b.label for b in app.button]
     seed(app, 1)
     assert any("Not trained yet" in i.value and "your own network" in i.value for i in app.info)
-    assert [b.label for b in app.button] == ["Train"]
+    assert [b.label for b in app.main.button] == ["Train"]
 
 
 def test_choosing_a_preset_shows_its_shapes_and_parameters(app):
@@ -149,6 +150,7 @@ def test_a_custom_stack_is_queued_with_its_layers_and_show_restores_them(queue_e
 
     # The page alone: AppTest loses a button's click after switch_page in a multipage app.
     at = AppTest.from_file("../pages/train.py", default_timeout=120)
+    at.session_state["student"] = "Ada"
     at.run()
     own_network(at)
     at.selectbox(key="custom-preset").set_value("Dense 500-300 with dropout 0.35").run()
@@ -156,8 +158,8 @@ def test_a_custom_stack_is_queued_with_its_layers_and_show_restores_them(queue_e
     next(b for b in at.button if b.label == "Train").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Queued by you" in i.value for i in at.info)
-    assert jobs.queue().count == 1
-    job = jobs.queue().get_jobs()[0]
+    assert jobs.queued_count() == 1
+    job = [j for q in jobs.queues() for j in q.get_jobs()][0]
     fields = job.meta["config"]
     assert fields["kind"] == "custom" and fields["epochs"] == 2 and fields["dataset"] == "mnist"
     assert layers.normalize(fields["layers"]) == layers.PRESETS["Dense 500-300 with dropout 0.35"]
@@ -175,7 +177,7 @@ def test_a_custom_stack_is_queued_with_its_layers_and_show_restores_them(queue_e
     assert other.selectbox(key="train-kind").value == "custom"
     assert other.number_input(key="custom-epochs").value == 2
     assert list(summary(other)["output shape"]) == ["784", "500", "500", "300", "300", "10"]
-    assert any("Queued by someone else" in i.value for i in other.info)
+    assert any("Queued by Ada" in i.value for i in other.info)
 
 
 def test_cifar10_trains_only_your_own_network_on_colour_images(queue_env, tmp_path, monkeypatch):
@@ -215,3 +217,56 @@ def test_a_custom_run_trained_here_shows_at_once_and_joins_the_leaderboard(queue
     assert "Train" not in [b.label for b in at.button]
     board = next(d.value for d in at.dataframe if "rank" in d.value.columns)
     assert list(board["model"]) == ["Your own network: Dense 64 · Dense 64"]
+
+
+def page_order(at) -> list[str]:
+    """The page's errors, warnings, captions and data frames in the order they show, as
+    "error: ...", "warning: ...", "caption: ...", "editor" (the layer list) and "summary"."""
+    shown = []
+    for node in at.main:
+        kind = getattr(node, "type", None)
+        if kind in ("error", "warning", "caption"):
+            shown.append(f"{kind}: {node.value}")
+        elif kind == "dataframe":
+            shown.append("editor" if "kernel" in node.value.columns else
+                         "summary" if "multiply-adds" in node.value.columns else "table")
+    return shown
+
+
+def test_a_typed_cell_out_of_range_is_refused_right_under_the_list_and_kept_as_typed(app):
+    own_network(app)
+    # As the editor's text cells give them back after "64.7" is typed in the second row.
+    rows = layers.to_rows(layers.PRESETS["Dense 64-64 (the course's small net)"])
+    rows[1]["units or filters"] = "64.7"
+    app.session_state["custom-rows"] = rows
+    app.session_state["custom-version"] = 7
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    sentence = "Layer 2: the number of units must be a whole number from 1 to 2048, not 64.7."
+    assert [e.value for e in app.error] == [sentence]
+    assert "Train" not in [b.label for b in app.button]
+    # Not changed: the cell still reads 64.7, not 647 nor 2048.
+    editor = next(d.value for d in app.dataframe if "kernel" in d.value.columns)
+    assert list(editor["units or filters"]) == ["64", "64.7"]
+    # The sentence right under the list, before its caption; no summary below.
+    order = page_order(app)
+    assert order[order.index("editor") + 1] == f"error: {sentence}" and "summary" not in order
+
+
+def test_a_list_over_max_layers_is_cut_in_the_editor_with_one_sentence_above_it(app):
+    own_network(app)
+    # As if 1,000 rows were pasted: the editor gives back every one.
+    app.session_state["custom-rows"] = layers.to_rows((("dense", 8, "relu"),) * 1000)
+    app.session_state["custom-version"] = 7
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    editor = next(d.value for d in app.dataframe if "kernel" in d.value.columns)
+    assert len(editor) == layers.MAX_LAYERS == 24
+    assert len(app.session_state["custom-rows"]) == 24
+    order = page_order(app)
+    sentence = "Only the first 24 layers were kept: this server trains at most 24."
+    assert [w.value for w in app.warning] == [sentence]
+    assert order.index(f"warning: {sentence}") < order.index("editor")
+    # The 24 kept are a list that trains: measured, with a Train button.
+    assert not app.error and list(summary(app)["#"])[-2:] == ["24", "lab"]
+    assert [b.label for b in app.main.button] == ["Train"]

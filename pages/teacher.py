@@ -1,0 +1,145 @@
+"""Teacher: behind the password the operator sets ($DIGITLAB_TEACHER_PASSWORD). Every job
+with its student and a Cancel for each, pause and resume the queue, the class's rules
+(jobs per student, the cap on a job's worker time), clear the leaderboard or one
+student's runs, and links that open any page in projector mode. Each action is checked
+again on the server (core.classroom), so a hidden button is not the permission."""
+
+import uuid
+
+import streamlit as st
+
+from core import classroom, jobs
+from core.leaderboard import leaderboard
+from pages.identity import teacher_grant
+from pages.shared import caption, job_status_text, use_app_navigation
+
+use_app_navigation()
+st.title("Teacher")
+
+# The pages a projector link can open (url paths as app.py names them).
+PROJECTOR_PAGES = {"Overview": "", "Train": "train", "Regularization": "regularization", "Denoising": "denoising",
+                   "Latent space": "latent", "Draw": "draw", "Inside the CNN": "inside", "Mistakes": "mistakes",
+                   "Compare runs": "compare"}
+CAP_MINUTES = (1, 2, 3, 5, 10, 15, 20, 30, 60)
+
+
+def unlock() -> None:
+    """The password form's callback: at most 5 tries a minute in this session, no hint."""
+    session = st.session_state.setdefault("teacher-session", uuid.uuid4().hex)
+    password = st.session_state.pop("teacher-password", "")
+    try:
+        grant = classroom.unlock(password, session)
+    except (classroom.NotTeacher, classroom.TooManyTries) as exc:
+        st.session_state["teacher-message"] = str(exc)
+        return
+    except jobs.QUEUE_ERRORS:
+        st.session_state["teacher-message"] = "The training queue, which keeps teacher mode, is not answering."
+        return
+    if grant:
+        st.session_state["teacher-grant"] = grant
+    else:
+        st.session_state["teacher-message"] = "That is not the teacher's password."
+
+
+def act(action, *args, done: str = "") -> None:
+    """Run a teacher action (a button's callback); its refusal, or ``done``, as one sentence."""
+    try:
+        action(teacher_grant(), *args)
+        st.session_state["teacher-done"] = done
+    except classroom.NotTeacher as exc:
+        st.session_state.pop("teacher-grant", None)  # expired or locked elsewhere: ask again
+        st.session_state["teacher-message"] = str(exc)
+    except (ValueError, *jobs.QUEUE_ERRORS) as exc:
+        st.session_state["teacher-message"] = f"That did not work: {exc}"
+
+
+def save_rules() -> None:
+    act(classroom.set_rules, int(st.session_state["rule-limit"]), 60.0 * st.session_state["rule-cap"],
+        done="The class's rules are saved; they apply to the next job each student queues.")
+
+
+def lock() -> None:
+    classroom.lock(st.session_state.pop("teacher-grant", None))
+
+
+if st.session_state.get("teacher-message"):
+    st.warning(st.session_state.pop("teacher-message"))
+if st.session_state.get("teacher-done"):
+    st.success(st.session_state.pop("teacher-done"))
+
+if not teacher_grant():
+    with st.form("teacher-unlock"):
+        st.text_input("The teacher's password", type="password", key="teacher-password")
+        st.form_submit_button("Unlock", on_click=unlock)
+    caption("Teacher mode lasts for this browser tab only. Students never see this page's controls.")
+    st.stop()
+
+try:
+    rules, paused, rows = classroom.rules(), jobs.paused(), jobs.active()
+except jobs.QUEUE_ERRORS as exc:
+    st.warning(str(exc))
+    st.stop()
+
+left, right = st.columns([3, 1], vertical_alignment="center")
+left.markdown("**The queue is paused**: running jobs finish, queued ones wait." if paused
+              else "**The queue is running.**")
+right.button("Resume the queue" if paused else "Pause the queue", on_click=act, args=(classroom.set_paused, not paused),
+             kwargs={"done": "The queue runs again." if paused else "The queue is paused."})
+
+st.subheader("Every job")
+
+
+@st.fragment(run_every=5.0)
+def job_table():
+    try:
+        current = jobs.active()
+    except jobs.QUEUE_ERRORS:
+        st.warning("The training queue is not answering; this list is not up to date.")
+        return
+    if not current:
+        caption("No training is queued or running right now.")
+    for state in current:
+        fields = state["config"] or {}
+        what = fields.get("kind", "sweep") if state["kind"] == "train" else "weight-decay sweep"
+        who = "the teacher" if state.get("teacher") else (state["owner"] or "someone (no name)")
+        line, button = st.columns([6, 1], vertical_alignment="center")
+        line.markdown(f"**{who}**: {what}, {fields.get('epochs', '')} epochs, seed {fields.get('seed', '')} · "
+                      f"{job_status_text(state)}")
+        button.button("Cancel", key=f"teacher-cancel-{state['id']}", on_click=act,
+                      args=(classroom.cancel_any, state["id"]), kwargs={"done": "Cancelled."})
+
+
+job_table()
+
+st.subheader("The class's rules")
+st.session_state.setdefault("rule-limit", rules.limit)
+st.session_state.setdefault("rule-cap", min(CAP_MINUTES, key=lambda m: abs(60 * m - rules.cap_seconds)))
+c1, c2 = st.columns(2)
+c1.select_slider("Jobs each student may have in the line", options=list(range(classroom.LIMIT_RANGE[0],
+                                                                                classroom.LIMIT_RANGE[1] + 1)),
+                 key="rule-limit", help="0 closes the queue to students; your own jobs are never limited.")
+c2.select_slider("Cap on one job's worker time (minutes)", options=list(CAP_MINUTES), key="rule-cap",
+                 help="A student's job estimated above this is refused with a sentence saying what to change.")
+st.button("Save the rules", on_click=save_rules)
+caption(f"Now: {rules.limit} job(s) per student, each at most {rules.cap_seconds / 60:g} min of a worker's time. "
+        f"Jobs estimated at {jobs.QUICK_SECONDS:.0f} s or less go to the quick queue, served first.")
+
+st.subheader("The class leaderboard")
+board = leaderboard()
+students = sorted({r["student"] for r in board if r["student"]})
+caption(f"{len(board)} classifiers trained here, by {len(students)} named students.")
+c1, c2 = st.columns(2)
+if c1.checkbox("Yes, clear the whole leaderboard", key="confirm-clear"):
+    c1.button("Clear the class leaderboard", on_click=act, args=(classroom.clear_runs, None),
+              kwargs={"done": "The leaderboard is cleared."})
+who = c2.selectbox("One student's runs", students, index=None, placeholder="Choose a student")
+if who:
+    c2.button(f"Clear {who}'s runs", on_click=act, args=(classroom.clear_runs, who),
+              kwargs={"done": f"{who}'s runs are cleared."})
+
+st.subheader("Projector links")
+caption("Each opens its page in projector mode (larger type, sidebar folded): open it on the projector's screen.")
+st.markdown(" · ".join(f"[{title}](/{path}?mode=class)" for title, path in PROJECTOR_PAGES.items()))
+
+st.divider()
+st.button("Lock teacher mode", on_click=lock)
