@@ -44,7 +44,7 @@ def server():
 
 def join(page, name: str) -> None:
     """Pick ``name`` in the sidebar's "Your name in this class" unless this browser has one."""
-    field = page.get_by_label("Your name in this class")
+    field = page.get_by_label("Your name in this class", exact=True)
     if field.count():
         field.fill(name)
         page.get_by_role("button", name="Join").click()
@@ -252,7 +252,7 @@ def test_a_name_survives_a_reload_and_a_new_tab_and_cancel_is_still_there(server
     page.goto(f"{server}/train")
     settle(page)
     join(page, "Ada")
-    page.get_by_label("Model").click()
+    page.get_by_role("combobox", name="Model").click()
     page.get_by_role("option", name="Dense 500-300 with L2 weight decay").click()
     settle(page)
     epochs = page.get_by_label("Epochs")
@@ -265,19 +265,25 @@ def test_a_name_survives_a_reload_and_a_new_tab_and_cancel_is_still_there(server
     page.reload()
     settle(page)
     expect(page.get_by_test_id("stSidebar").get_by_text("You are Ada in this class.")).to_be_visible()
+    # The reloaded page opens on its default model; Ada's job is in the list, hers to cancel.
+    row = page.get_by_test_id("stHorizontalBlock").filter(has_text="queued by you ·")
+    expect(row.get_by_role("button", name="Cancel")).to_be_visible()
+    row.get_by_role("button", name="Show").click()
+    settle(page)
     expect(page.get_by_text("Queued by you.")).to_be_visible()
-    expect(page.get_by_text("queued by you ·").first).to_be_visible()  # its row in the job list
     # A new tab of the same browser is Ada too; another browser cannot take the name.
-    tab = page.context.new_page()
+    # (The fixture's page owns its context: a new tab is a context with the same cookies.)
+    same_browser = page.context.browser.new_context(storage_state=page.context.storage_state())
+    tab = same_browser.new_page()
     tab.goto(f"{server}/train")
     settle(tab)
     expect(tab.get_by_test_id("stSidebar").get_by_text("You are Ada in this class.")).to_be_visible()
-    tab.close()
+    same_browser.close()
     other = page.context.browser.new_context()
     stranger = other.new_page()
     stranger.goto(f"{server}/train")
     settle(stranger)
-    stranger.get_by_label("Your name in this class").fill("ada")
+    stranger.get_by_label("Your name in this class", exact=True).fill("ada")
     stranger.get_by_role("button", name="Join").click()
     expect(stranger.get_by_text("Someone in the class is using the name")).to_be_visible()
     other.close()
