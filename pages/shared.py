@@ -130,6 +130,11 @@ def collect_runs() -> None:
 duration = jobs.duration
 
 
+def epochs_text(epochs) -> str:
+    """ "1 epoch", "16 epochs"."""
+    return f"{epochs} epoch" if epochs == 1 else f"{epochs} epochs"
+
+
 def job_status_text(state: dict) -> str:
     """One sentence on a job (``core.jobs.describe``): where it is and how long it may take."""
     if state["state"] == "running":

@@ -9,9 +9,10 @@ import uuid
 import streamlit as st
 
 from core import classroom, jobs
+from core.glossary import MODEL_NAMES
 from core.leaderboard import leaderboard
 from pages.identity import teacher_grant
-from pages.shared import caption, job_status_text, use_app_navigation
+from pages.shared import caption, epochs_text, job_status_text, use_app_navigation
 
 use_app_navigation()
 st.title("Teacher")
@@ -83,7 +84,8 @@ except jobs.QUEUE_ERRORS as exc:
 left, right = st.columns([3, 1], vertical_alignment="center")
 left.markdown("**The queue is paused**: running jobs finish, queued ones wait." if paused
               else "**The queue is running.**")
-right.button("Resume the queue" if paused else "Pause the queue", on_click=act, args=(classroom.set_paused, not paused),
+right.button("Resume the queue" if paused else "Pause the queue", on_click=act,
+             args=(classroom.set_paused, not paused),
              kwargs={"done": "The queue runs again." if paused else "The queue is paused."})
 
 st.subheader("Every job")
@@ -100,11 +102,13 @@ def job_table():
         caption("No training is queued or running right now.")
     for state in current:
         fields = state["config"] or {}
-        what = fields.get("kind", "sweep") if state["kind"] == "train" else "weight-decay sweep"
         who = "the teacher" if state.get("teacher") else (state["owner"] or "someone (no name)")
+        what = "a weight-decay sweep"
+        if state["kind"] == "train":
+            what = (f"{MODEL_NAMES.get(fields.get('kind'), fields.get('kind'))}, {epochs_text(fields.get('epochs'))}, "
+                    f"seed {fields.get('seed')}")
         line, button = st.columns([6, 1], vertical_alignment="center")
-        line.markdown(f"**{who}**: {what}, {fields.get('epochs', '')} epochs, seed {fields.get('seed', '')} · "
-                      f"{job_status_text(state)}")
+        line.markdown(f"**{who}**: {what} · {job_status_text(state)}")
         button.button("Cancel", key=f"teacher-cancel-{state['id']}", on_click=act,
                       args=(classroom.cancel_any, state["id"]), kwargs={"done": "Cancelled."})
 
@@ -121,8 +125,8 @@ c1.select_slider("Jobs each student may have in the line", options=list(range(cl
 c2.select_slider("Cap on one job's worker time (minutes)", options=list(CAP_MINUTES), key="rule-cap",
                  help="A student's job estimated above this is refused with a sentence saying what to change.")
 st.button("Save the rules", on_click=save_rules)
-caption(f"Now: {rules.limit} job(s) per student, each at most {rules.cap_seconds / 60:g} min of a worker's time. "
-        f"Jobs estimated at {jobs.QUICK_SECONDS:.0f} s or less go to the quick queue, served first.")
+caption(f"Now: {rules.limit} job{'s' if rules.limit != 1 else ''} per student, each at most "
+        f"{rules.cap_seconds / 60:g} min of a worker's time. Jobs estimated at {jobs.QUICK_SECONDS:.0f} s or less go to the quick queue, served first.")
 
 st.subheader("The class leaderboard")
 board = leaderboard()

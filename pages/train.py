@@ -17,8 +17,8 @@ from core.figures import history_figure, larger_type
 from core.glossary import tip
 from core.leaderboard import diverged, leaderboard
 from pages.identity import student, teacher_grant
-from pages.shared import (caption, collect_runs, duration, explain, job_status_text, model_summary, projector,
-                          use_app_navigation)
+from pages.shared import (caption, collect_runs, duration, epochs_text, explain, job_status_text, model_summary,
+                          projector, use_app_navigation)
 
 use_app_navigation()
 
@@ -131,7 +131,7 @@ def run_name(fields: dict) -> str:
 def settings_text(fields: dict) -> str:
     """The settings that tell two runs of one model apart: "16 epochs, batch 256, Adam,
     learning rate 0.01, seed 3" (and the weight decay or noise level where they apply)."""
-    text = (f"{fields.get('epochs')} epochs, batch {fields.get('batch_size')}, "
+    text = (f"{epochs_text(fields.get('epochs'))}, batch {fields.get('batch_size')}, "
             f"{OPTIMIZERS.get(fields.get('optimizer'), fields.get('optimizer'))}, "
             f"learning rate {fields.get('learning_rate', 0):g}")
     if fields.get("l2"):
@@ -443,7 +443,7 @@ def queue_panel(state: dict) -> None:
         images = f"the first {config.train_size:,} images" + (" (a quick look)"
                                                               if config.train_size == QUICK_LOOK_SIZE else "")
     seconds = jobs.job_seconds(config)
-    st.info(f"Not trained yet: {config.epochs} epochs of {what} on {images}, about {duration(seconds)} of a "
+    st.info(f"Not trained yet: {epochs_text(config.epochs)} of {what} on {images}, about {duration(seconds)} of a "
             "worker's time here (its start included). It joins the server's training queue; the result is kept "
             "under \"trained here\".")
     try:
