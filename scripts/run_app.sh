@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up (the first run takes long) and start Digit Lab on http://localhost:8501:
-# a private Redis on a Unix socket, $DIGITLAB_WORKERS training workers (default 1) and
-# Streamlit. Ctrl-C, or any one of them ending, stops all of them.
+# a private Redis on a Unix socket, $DIGITLAB_WORKERS training workers (default 2, each
+# with one TensorFlow thread per core it gets: benchmarks/throughput.py found two 1-thread
+# workers finish a class's mix sooner, with quick jobs waiting a third as long, than one
+# 2-thread worker on 2 cores) and Streamlit. Ctrl-C, or any one of them ending, stops all of them.
 # With DIGITLAB_REDIS_URL set, no Redis is started here: the app and the workers use that
 # one, and workers on other machines (`python -m core worker`) can share the queue.
 set -euo pipefail
@@ -35,7 +37,10 @@ fi
 
 # Started from this shell, the workers share its session and scheduling group with
 # Streamlit, so their lowered priority (nice 19) lets the web server go first.
-for _ in $(seq "${DIGITLAB_WORKERS:-1}"); do
+workers="${DIGITLAB_WORKERS:-2}"
+threads=$(( $(nproc) / (workers > 0 ? workers : 1) ))  # the cores shared among the workers
+export DIGITLAB_TRAIN_THREADS="${DIGITLAB_TRAIN_THREADS:-$(( threads > 0 ? threads : 1 ))}"
+for _ in $(seq "$workers"); do
     .venv/bin/python -m core worker &
     pids+=($!)
 done
