@@ -138,7 +138,7 @@ def epochs_text(epochs) -> str:
 def job_status_text(state: dict) -> str:
     """One sentence on a job (``core.jobs.describe``): where it is and how long it may take."""
     if state["state"] == "running":
-        return (f"Training: {state['epoch']} of {state['epochs']} epochs done, about "
+        return (f"Training: {state['epoch']} of {epochs_text(state['epochs'])} done, about "
                 f"{duration(state['remaining_seconds'] or 0)} left.")
     if state["state"] == "queued":
         place = f"Queued: number {state.get('position') or 1} in the line"
