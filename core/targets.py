@@ -73,4 +73,13 @@ TARGETS = {
     "stroke_to_answer_ms": Target(500.0, "ms", higher_is_better=False),
     "first_page_s": Target(4.0, "s", higher_is_better=False),
     "first_visit_s": Target(4.0, "s", higher_is_better=False),
+    # Issue 17, a class on one server (benchmarks/load.py: students speaking Streamlit's
+    # protocol, think time 3-8 s, one training running, 2 cores): per step, the slider's
+    # new images and the pad's answer at p95, every health check, no errors; the largest
+    # class that meets all of them.
+    "class_slider_p95": Target(1.0, "s", higher_is_better=False),
+    "class_stroke_p95": Target(0.5, "s", higher_is_better=False),
+    "class_health_max": Target(1.0, "s", higher_is_better=False),
+    "class_errors": Target(0, "errors", higher_is_better=False),
+    "class_students": Target(30, "students"),
 }

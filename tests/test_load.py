@@ -1,0 +1,61 @@
+"""The load benchmark's protocol client (benchmarks/streamlit_protocol.py) against the real
+lab: one short session that speaks Streamlit's WebSocket protocol as a browser does.
+
+benchmarks/load.py itself is not imported: locust monkey-patches the standard library for
+gevent on import, which would change every later test in the session."""
+
+import pytest
+
+from benchmarks.classroom import digit_pngs
+from benchmarks.streamlit_protocol import ProtocolError, Session
+from scripts.serve import lab_stack
+
+SLIDER, PAD, UPLOADER = "Noise level", "digitlab_sketchpad", "A PNG or JPEG"
+ONE = [[0.5, 0.15 + 0.07 * i] for i in range(11)]  # a vertical stroke down the pad's middle: a 1
+
+
+@pytest.fixture(scope="module")
+def lab():
+    with lab_stack() as url:
+        yield url
+
+
+def answer(run, tag: str) -> bool:
+    """The Draw page's answer block for drawing ``tag``, with the CNN's digit."""
+    return f'data-drawing="{tag}"' in run.text() and 'data-model="CNN"' in run.text()
+
+
+def test_a_session_over_the_websocket(lab):
+    session = Session(lab, timeout=120)  # the first visits load TensorFlow and the models
+    try:
+        first = session.open()
+        assert "Cached models" in first.text() and first.of("dataframe") and not first.exceptions()
+        assert first.images > 0  # the Overview's sample digits, fetched from /media
+        assert {"Overview", "Denoising", "Draw"} <= set(session.pages)
+        # The table (over 10 kB) is cached as in the frontend; shown again, the server sends
+        # only its hash, and the client restores it.
+        again = session.switch_page("Overview")
+        assert session.references >= 1 and again.of("dataframe") and again.images == first.images
+
+        page = session.switch_page("Denoising")
+        assert "Salt, pepper" in page.text() and "at noise 0.40" in page.text() and not page.exceptions()
+        assert page.images == 40 and page.image_bytes > 0  # 5 rows of 8 digits
+        slider = session.widget("slider", SLIDER)
+        assert slider.fragment_id  # the explorer is a fragment: its slider reruns only it
+
+        moved = session.set_slider(SLIDER, 0.45)
+        assert "at noise 0.45" in moved.text() and not moved.exceptions()
+        assert moved.images == 32  # the seasoned and the 3 denoised rows are new; the originals are not
+        assert "Salt, pepper" not in moved.text()  # a fragment run: the page's title is not sent again
+
+        session.switch_page("Draw")
+        with pytest.raises(ProtocolError):
+            session.widget("slider", SLIDER)  # the Denoising page's widget states are gone
+        stroke = session.set_component(PAD, {"drawing": {"version": 1, "strokes": [ONE]}})
+        assert answer(stroke, "pad-1") and not stroke.exceptions()
+        assert "Or upload a photo" not in stroke.text()  # the pad's fragment only
+
+        upload = session.upload(UPLOADER, "digit.png", digit_pngs(1, 0)[0])
+        assert answer(upload, "upload") and not upload.exceptions()
+    finally:
+        session.close()
