@@ -38,6 +38,7 @@ import locust  # noqa: F401  first: it monkey-patches the standard library for g
 
 import argparse
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -637,8 +638,9 @@ def main(argv=None) -> int:
     else:
         for app in args.app.split(","):
             run = measure_app(app, steps, args.minutes, args.training, args.pin, args.seed)
-            passing = [s["students"] for s in run["steps"] if s["passed"]]
-            run["largest_class"] = max(passing) if passing else None
+            # The largest class before the ramp's first miss.
+            passing = [s["students"] for s in itertools.takewhile(lambda s: s["passed"], run["steps"])]
+            run["largest_class"] = passing[-1] if passing else None
             result["runs"].append(run)
     print(report(result))
     key = "validation" if args.validate else ("ramp" if len(steps) > 1 else "apps")
