@@ -1,5 +1,6 @@
-# Digit Lab in one container, as scripts/run_app.sh runs it: a private Redis, one training
-# worker and Streamlit, with the data and the shipped models inside the image.
+# Digit Lab in one container, as scripts/run_app.sh runs it under supervisord: a private
+# Redis, the training workers and Streamlit, each restarted on its own when it dies, with
+# the data and the shipped models inside the image.
 #   docker build -t digit-lab . && docker run -p 8501:8501 digit-lab
 # compose.yaml runs the same image as separate app replicas and workers around one Redis.
 # (Not built on the development machine: it has no container engine.)
@@ -29,8 +30,9 @@ COPY scripts scripts
 COPY data data
 COPY models_cache models_cache
 COPY benchmarks benchmarks
-RUN mkdir -p /app/runs && chown lab:lab /app/runs
-VOLUME /app/runs
+RUN mkdir -p /app/runs /app/var && chown lab:lab /app/runs /app/var
+# The runs store, and the queue's data with running jobs' checkpoints, kept apart.
+VOLUME /app/runs /app/var
 USER lab
 
 EXPOSE 8501
