@@ -132,7 +132,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    """Take training jobs from the queue at ``$DIGITLAB_REDIS_URL`` until stopped."""
+    """Take training jobs from the queue at ``$DIGITLAB_REDIS_URL`` until stopped (waiting
+    for Redis, with back-off, whenever it does not answer)."""
     from core.jobs import QueueUnavailable, redis_url, run_worker
 
     try:

@@ -28,12 +28,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import LockError, OutOfMemoryError, ReadOnlyError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Worker
 from rq.command import send_stop_job_command
-from rq.job import Dependency, Job, JobStatus
+from rq.job import Dependency, Job, JobStatus, Retry
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.registry import FinishedJobRegistry
+from rq.registry import FailedJobRegistry, FinishedJobRegistry
 from rq.suspension import is_suspended, resume, suspend
 
 from core import cache
@@ -42,6 +44,7 @@ from core.config import SweepConfig, TrainConfig
 from core.timing import estimate_seconds
 
 REDIS_ENV_VAR = "DIGITLAB_REDIS_URL"
+REDIS_DIR_ENV_VAR = "DIGITLAB_REDIS_DIR"
 QUEUE_NAME = "digitlab"  # the long jobs' queue (the lab's only queue before the classroom rules)
 QUICK_QUEUE = "digitlab-quick"
 TEACHER_QUEUE = "digitlab-teacher"
@@ -59,6 +62,17 @@ FINISH_SECONDS = 1.0
 JOB_TIMEOUT = 6 * 3600  # seconds; the longest default (the conv denoiser) takes about 5 min here
 RESULT_TTL = 30 * 86400  # a finished job's files stay in Redis until collected, up to 30 days
 FAILURE_TTL = 7 * 86400
+# A job interrupted by a fault (its worker or Redis killed, the lab stopped) or failing goes
+# back to the front of its queue by itself, and resumes from its last epoch (core.work); after
+# TRIES runs that all ended that way it stops with its one sentence.
+TRIES = 3
+# A running job's worker confirms it every JOB_MONITORING seconds; one silent for
+# HEARTBEAT_SLACK seconds more is taken as stopped and put back on the queue (by the next
+# worker's maintenance, every MAINTENANCE seconds, or any page that lists the jobs). RQ's
+# own slack is 60 s: a student would watch a frozen "6 of 30 epochs" for a minute.
+JOB_MONITORING = 5
+HEARTBEAT_SLACK = 15
+MAINTENANCE = 10
 ENDED = (JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED)
 ACTIVE = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.CREATED)
 SHOWN = {JobStatus.QUEUED: "queued", JobStatus.DEFERRED: "waiting", JobStatus.STARTED: "running",
@@ -69,16 +83,53 @@ SHOWN = {JobStatus.QUEUED: "queued", JobStatus.DEFERRED: "waiting", JobStatus.ST
 class QueueUnavailable(RuntimeError):
     """Redis cannot be reached: the training queue is not running."""
 
+    MESSAGE = (f"The training queue is not running or not answering: start the lab with scripts/run_app.sh, or set "
+               f"{REDIS_ENV_VAR} to a running Redis.")
+
 
 # What a page catches around a queue call: Redis gone before or during it (a lock that
 # times out is a RedisError too).
 QUEUE_ERRORS = (QueueUnavailable, RedisError)
 
 
+def problem(exc: BaseException) -> str:
+    """One sentence for people on a ``QUEUE_ERRORS`` exception (or one it was raised from):
+    Redis not running or not answering; refusing changes because it cannot save to its
+    disk (MISCONF: full or unwritable), because it is out of memory (OOM) or because it is
+    a read-only replica (READONLY); busy (a lock not had in time); else its first line.
+    Redis refuses even PING while it cannot save, so ``connection`` raises
+    ``QueueUnavailable`` from a MISCONF error: the causes are looked at first."""
+    chain, seen = [], exc
+    while seen is not None and len(chain) < 5:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    for err in chain:
+        text = str(err)
+        if isinstance(err, ResponseError) and text.startswith("MISCONF"):
+            return ("The training queue cannot save to its disk (full or not writable), so it refuses changes "
+                    "for now: nothing can be queued or cancelled until the operator frees it.")
+        if isinstance(err, OutOfMemoryError):
+            return ("The training queue is out of memory, so it refuses changes for now: nothing can be queued "
+                    "until the operator gives it more memory or clears old results.")
+        if isinstance(err, ReadOnlyError):
+            return ("The training queue answering here is a read-only copy, so it refuses changes: the operator "
+                    f"points {REDIS_ENV_VAR} at the main one.")
+        if isinstance(err, LockError):
+            return "The training queue is busy and did not answer in time: try again in a moment."
+    if isinstance(exc, QueueUnavailable) or any(isinstance(e, (RedisConnectionError, RedisTimeoutError))
+                                                for e in chain):
+        return str(exc) if isinstance(exc, QueueUnavailable) else QueueUnavailable.MESSAGE
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return f"The training queue answered with an error ({first[:160]})."
+
+
 def redis_url() -> str:
     """``$DIGITLAB_REDIS_URL``, else the private Redis that ``scripts/run_app.sh`` starts on
-    a Unix socket in the runs store."""
-    return os.environ.get(REDIS_ENV_VAR) or f"unix://{cache.runs_dir().resolve()}/redis.sock"
+    a Unix socket in its own data folder (``$DIGITLAB_REDIS_DIR``, default ``var/redis``)."""
+    from core.data import ROOT
+
+    folder = Path(os.environ.get(REDIS_DIR_ENV_VAR) or ROOT / "var" / "redis")
+    return os.environ.get(REDIS_ENV_VAR) or f"unix://{folder.resolve()}/redis.sock"
 
 
 @functools.lru_cache(maxsize=4)
@@ -97,8 +148,7 @@ def connection() -> Redis:
     try:
         conn.ping()
     except Exception as exc:  # redis raises ConnectionError, TimeoutError, ...
-        raise QueueUnavailable("The training queue is not running: start the lab with scripts/run_app.sh, "
-                               f"or set {REDIS_ENV_VAR} to a running Redis.") from exc
+        raise QueueUnavailable(QueueUnavailable.MESSAGE) from exc
     return conn
 
 
@@ -146,6 +196,11 @@ def lane(seconds: float, teacher: bool = False) -> str:
     if teacher:
         return TEACHER_QUEUE
     return QUICK_QUEUE if seconds <= QUICK_SECONDS else QUEUE_NAME
+
+
+def _retry() -> Retry:
+    # At the front: a resumed job goes on before the jobs queued after it started.
+    return Retry(max=TRIES - 1, enqueue_at_front=True)
 
 
 class Refused(ValueError):
@@ -257,7 +312,7 @@ def submit(config: TrainConfig, owner: str = "", *, limit: int | None = None, ca
     with _owner_lock(conn, owner, limit):
         return _enqueue_once(conn, jid, lambda: queue(conn, lane(seconds, teacher)).enqueue_call(
             "core.work.train_job", args=(asdict(config),), job_id=jid, timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL,
-            failure_ttl=FAILURE_TTL, meta=meta, description=f"train {jid}"),
+            failure_ttl=FAILURE_TTL, retry=_retry(), meta=meta, description=f"train {jid}"),
             check=lambda: _check_rules(conn, owner, seconds, limit, cap_seconds))
 
 
@@ -296,14 +351,14 @@ def submit_sweep(sweep: SweepConfig, owner: str = "", *, limit: int | None = Non
             runs.append(_enqueue_once(conn, job_id(run), lambda run=run, run_meta=run_meta: queue(
                 conn, lane(job_seconds(run), teacher)).enqueue_call(
                 "core.work.train_job", args=(asdict(run),), job_id=job_id(run), timeout=JOB_TIMEOUT,
-                result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, meta=run_meta, description=f"train {job_id(run)}")))
+                result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, retry=_retry(), meta=run_meta, description=f"train {job_id(run)}")))
         meta = {"owner": owner, "kind": "sweep", "sweep": asdict(sweep), "runs": [job_id(r) for r in sweep.runs()],
                 "epoch": 0, "epochs": 0, "history": {}, "estimate_seconds": 5.0, "teacher": teacher,
                 "queued": time.time()}
         depends = Dependency(jobs=runs, allow_failure=True) if runs else None
         return queue(conn, TEACHER_QUEUE if teacher else QUICK_QUEUE).enqueue_call(
             "core.work.sweep_summary_job", args=(asdict(sweep), stored), job_id=jid, timeout=600,
-            result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, meta=meta, depends_on=depends,
+            result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, retry=_retry(), meta=meta, depends_on=depends,
             description=f"summarize {jid}")
 
     with _owner_lock(conn, owner, limit):
@@ -339,6 +394,9 @@ def describe(job: Job) -> dict:
     "epochs", "progress" (epochs done as a float, updated within an epoch), "history",
     "estimate_seconds" (its worker time, ``job_seconds``), "position" (1-based, queued
     jobs), "wait_seconds" (estimated, queued jobs), "remaining_seconds" (running jobs),
+    "resumed_at" (the epoch, from 1, its training last resumed at after a fault; None),
+    "stalled" (running, but its worker has stopped confirming it: it goes back on the
+    queue by itself),
     "reason" (one sentence, failed jobs), "log" (the traceback, failed jobs), "runs"
     (sweeps: {"done", "total"})}."""
     status = job.get_status(refresh=False)
@@ -348,7 +406,8 @@ def describe(job: Job) -> dict:
              "teacher": meta.get("teacher", False), "epoch": meta.get("epoch", 0), "epochs": meta.get("epochs", 0),
              "history": meta.get("history", {}), "progress": meta.get("progress", meta.get("epoch", 0)),
              "estimate_seconds": meta.get("estimate_seconds", 60.0), "queue": job.origin,
-             "position": None, "wait_seconds": None, "remaining_seconds": None, "reason": "", "log": ""}
+             "position": None, "wait_seconds": None, "remaining_seconds": None, "reason": "", "log": "",
+             "resumed_at": meta.get("resumed_at"), "stalled": False}
     if status in ENDED:
         state["log"] = _ended_text(job)
         state["reason"] = reason(state["log"])
@@ -357,6 +416,11 @@ def describe(job: Job) -> dict:
     if status == JobStatus.STARTED:
         started = job.started_at.timestamp() if job.started_at else time.time()
         state["remaining_seconds"] = _remaining(meta, time.time() - started)
+        # A worker confirms its job every JOB_MONITORING s: silence past that means it stopped.
+        beat = job.last_heartbeat.timestamp() if job.last_heartbeat else started
+        state["stalled"] = time.time() - beat > JOB_MONITORING + 5
+    if status == JobStatus.FAILED and not job.retries_left and state["reason"] != "cancelled":
+        state["reason"] += f" ({TRIES} tries)"
     if _stuck(job):
         state["state"], state["reason"] = "failed", "a run of this sweep was cancelled; queue the sweep again"
     if meta.get("kind") == "sweep":
@@ -491,37 +555,118 @@ def cancel(jid: str, owner: str, *, any_owner: bool = False) -> None:
         pass  # it ended in between
 
 
+class StoreUnwritable(RuntimeError):
+    """The runs store cannot be written (no permission, a read-only or full disk): finished
+    results stay in Redis (``RESULT_TTL``) and a later ``collect`` writes them. The message
+    is one sentence naming the store."""
+
+
+COLLECT_LOCK_SECONDS = 120  # a lock left by a process that died while writing expires after this
+
+
 def collect(root: Path | None = None) -> list[str]:
-    """Write every finished job's files that the runs store lacks into it; return the
-    entries written. Safe to call from many sessions at once (entries are written
-    atomically), and from an app that shares nothing with the workers but Redis.
+    """Write every finished job's files into the runs store where it lacks the entry or
+    holds a damaged one (``cache.whole_entry``); return the entries written. Each entry is
+    written under a Redis lock on its name, so of many sessions or app processes
+    collecting at once exactly one writes it; the others wait for it (at most
+    ``COLLECT_LOCK_SECONDS``) and move on. Entries are replaced atomically.
 
     Raises:
-        QueueUnavailable: if Redis cannot be reached.
+        StoreUnwritable: after trying every entry, if any could not be written (permission,
+            read-only or full disk); their results stay in Redis for a later call.
+        QueueUnavailable, RedisError: if Redis cannot be reached or refuses the lock.
     """
     conn = connection()
     root = Path(root or cache.runs_dir())
-    written = []
+    written, failure = [], None
     for jid in finished_ids(conn):
-        if cache.has_entry(root, jid):
+        if cache.whole_entry(root, jid):
             continue
-        try:
-            job = Job.fetch(jid, connection=conn)
-            result = job.return_value()
-        except NoSuchJobError:
-            continue
-        if result and result.get("files"):
+        with conn.lock(f"digitlab:lock:collect:{jid}", timeout=COLLECT_LOCK_SECONDS, sleep=0.02,
+                       blocking_timeout=COLLECT_LOCK_SECONDS):
+            # Looked at again under the lock: the process that held it may have written it.
+            if cache.whole_entry(root, jid):
+                continue
+            try:
+                job = Job.fetch(jid, connection=conn)
+                result = job.return_value()
+            except NoSuchJobError:
+                continue
+            if not (result and result.get("files")):
+                continue
             # Who trained it, for the leaderboard and the teacher's "clear a student's runs".
-            files = {**result["files"], cache.TRAINED_BY: cache.trained_by_json(job.meta.get("owner", ""))}
+            files = {**result["files"], cache.TRAINED_BY: cache.trained_by_json((job.meta or {}).get("owner", ""))}
             try:
                 cache.write_entry(root / jid, files)
-            except OSError:
-                # Another session (or app replica) wrote it at the same moment: fine.
-                if not cache.has_entry(root, jid):
-                    raise
-                continue
+            except OSError as exc:  # EACCES, EROFS, ENOSPC, EDQUOT, a file where the folder should be
+                if not cache.whole_entry(root, jid):
+                    failure = exc
+                continue  # else a writer that takes no lock (an older app) wrote it at the same moment
             written.append(jid)
+    if failure is not None:
+        raise StoreUnwritable(f"The runs store ({root}) cannot be written (no permission, or its disk is full), "
+                              "so finished results are kept in the training queue and written there as soon "
+                              "as it can be.") from failure
     return written
+
+
+class LabWorker(Worker):
+    """RQ's worker with a shorter heartbeat slack (``HEARTBEAT_SLACK``), so a job whose
+    worker died is put back on the queue within about half a minute, not RQ's minute and
+    more; a stop that does not wait for the training; and a flag telling a requested stop
+    from Redis going away."""
+
+    stop_requested = False
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        return self.job_monitoring_interval + HEARTBEAT_SLACK
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        # RQ looks at the pause before it starts waiting for a job, not after: a worker that
+        # was already waiting when the teacher paused would take the next job anyway. It goes
+        # back to the front of its queue until the teacher resumes.
+        while True:
+            result = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+            if result is None or not is_suspended(self.connection):
+                return result
+            job, taken_from = result
+            taken_from.enqueue_job(job, at_front=True)
+            while is_suspended(self.connection) and not self.stop_requested:
+                self.heartbeat()
+                time.sleep(1)
+            if self.stop_requested:
+                return None
+
+    def handle_job_failure(self, job: Job, queue: Queue, *args, **kwargs):
+        # This process's copy of the job is from when it was taken: RQ saves it whole when
+        # it puts the job back, which would wipe the epochs its training reported.
+        try:
+            job.get_meta(refresh=True)
+        except RedisError:
+            pass
+        super().handle_job_failure(job, queue, *args, **kwargs)
+
+    def request_stop(self, signum, frame):
+        self.stop_requested = True
+        super().request_stop(signum, frame)  # RQ's warm stop: end after this job...
+        # ...but a lab being stopped does not wait minutes for a training: its process is
+        # killed now, RQ puts the job back at the front of its queue (a retry), and the next
+        # worker resumes it from its last epoch.
+        if self.horse_pid:
+            self.kill_horse()
+
+
+def _wait_for_redis(log, first: float = 0.5, longest: float = 30.0) -> Redis:
+    """The Redis client once Redis answers, trying again after 0.5 s, 1 s, 2 s ... up to
+    every ``longest`` seconds (a Redis that restarts answers within a second or two)."""
+    pause = first
+    while True:
+        try:
+            return connection()
+        except QueueUnavailable:
+            log(f"Redis at {redis_url()} does not answer; trying again in {pause:.1f} s")
+            time.sleep(pause)
+            pause = min(longest, pause * 2)
 
 
 def run_worker(burst: bool = False, nice: int = 19) -> bool:
@@ -530,12 +675,40 @@ def run_worker(burst: bool = False, nice: int = 19) -> bool:
     its own priority first, so its training processes (forked per job, in this process's
     session and scheduling group) yield the CPU to the web server; ``core.work`` caps their
     TensorFlow threads.
+
+    Redis going away does not end it: RQ's worker quits on most connection errors, so this
+    waits for Redis to answer again (with back-off) and starts a new one. A training that
+    was running then is stopped; its job goes back on the queue by itself and resumes from
+    its last epoch. Returns whether the last worker processed a job.
     """
+    import sys
+
     if nice:
         os.nice(nice)
-    conn = connection()
-    worker = Worker(queues(conn), connection=conn, job_monitoring_interval=5)
-    return worker.work(burst=burst, logging_level="INFO")
+
+    def log(message: str) -> None:
+        print(f"worker {os.getpid()}: {message}", file=sys.stderr, flush=True)
+
+    while True:
+        conn = _wait_for_redis(log)
+        worker = LabWorker(queues(conn), connection=conn, job_monitoring_interval=JOB_MONITORING,
+                           maintenance_interval=MAINTENANCE)
+        try:
+            worked = worker.work(burst=burst, logging_level="INFO")
+        except RedisError as exc:  # raised while stopping, e.g. while deregistering
+            log(f"lost Redis ({exc})")
+            worked = False
+        finally:
+            if worker.horse_pid:  # the training of a worker that lost Redis
+                worker.kill_horse()
+                worker.wait_for_horse()
+        if burst or worker.stop_requested:
+            return worked
+        try:
+            conn.ping()
+            return worked  # RQ's loop ended for another reason: let the supervisor restart us
+        except RedisError:
+            log("lost Redis; reconnecting")
 
 
 def wait(jid: str, timeout: float = 300.0, until=("done", "failed", "cancelled")) -> dict:
@@ -547,3 +720,28 @@ def wait(jid: str, timeout: float = 300.0, until=("done", "failed", "cancelled")
         if state.get("state") in until or time.time() > deadline:
             return state
         time.sleep(0.2)
+
+
+def failed_lately(seconds: float = 3600.0) -> list[dict]:
+    """``describe`` of each job that failed (not cancelled) in the last ``seconds``, newest
+    first, over the lab's queues: what the teacher's page lists, so a job stopped by a fault
+    (its worker killed, perhaps out of memory) is said in its one sentence there too once it
+    has left the active list.
+
+    Raises:
+        QueueUnavailable: if Redis cannot be reached.
+    """
+    import datetime
+
+    conn = connection()
+    ids = [jid for name in QUEUE_NAMES for jid in FailedJobRegistry(name, connection=conn).get_job_ids()]
+    rows = []
+    for job in Job.fetch_many(ids, connection=conn):
+        ended = job.ended_at if job is not None else None
+        if ended is None:
+            continue
+        ended = ended.timestamp() if ended.tzinfo else ended.replace(tzinfo=datetime.timezone.utc).timestamp()
+        row = describe(job)
+        if row["state"] == "failed" and time.time() - ended <= seconds:
+            rows.append({**row, "ended": ended})
+    return sorted(rows, key=lambda row: -row["ended"])

@@ -9,11 +9,13 @@ training, for the report in ``metrics.json``.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import platform
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Callable
 
 import keras
@@ -255,9 +257,62 @@ class BatchProgress(keras.callbacks.Callback):
             self.on_progress(self.epoch + (batch + 1) / self.params["steps"])
 
 
+class HistoryBackup(keras.callbacks.Callback):
+    """Keeps the history of every epoch so far in ``<backup_dir>/history.json``, beside the
+    weights that Keras' ``BackupAndRestore`` saves there, so that a run resumed from its
+    last saved epoch returns the history of all its epochs, its ``seconds`` counting on
+    from where the interrupted run stopped.
+
+    Placed before ``BackupAndRestore``: an epoch's history is written before its weights,
+    so the file always covers the epoch the weights resume from (a crash between the two
+    writes leaves one epoch too many, which the next run cuts off).
+
+    Attributes:
+        history: {metric: [one float per epoch]}, every epoch of the run so far.
+        resumed: the epochs (counted from 1) at which the run was resumed, oldest first.
+    """
+
+    def __init__(self, backup_dir: Path, on_resume: Callable[[int], None] | None = None):
+        super().__init__()
+        self.path, self.on_resume = Path(backup_dir) / "history.json", on_resume
+        saved = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.history, self.resumed = saved.get("history", {}), saved.get("resumed", [])
+        self.first_epoch = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.first_epoch is not None:
+            return
+        # The first epoch of this run: 0, or the epoch BackupAndRestore resumed at.
+        self.first_epoch = epoch
+        self.history = {name: values[:epoch] for name, values in self.history.items()}
+        if epoch and any(len(values) < epoch for values in self.history.values()):
+            raise RuntimeError(f"the checkpoint in {self.path.parent} has weights for epoch {epoch} "
+                               "but not its history")
+        if epoch:
+            self.resumed.append(epoch + 1)
+            if self.on_resume:
+                self.on_resume(epoch + 1)
+
+    @property
+    def seconds_before(self) -> float:
+        """Seconds of training before this run resumed (0.0 for a fresh run)."""
+        if self.first_epoch is None:  # no epoch left to run: the checkpoint was of the last one
+            return self.history.get("seconds", [0.0])[-1]
+        return self.history["seconds"][self.first_epoch - 1] if self.first_epoch else 0.0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["seconds"] = self.seconds_before + logs.get("seconds", 0.0)
+        for name, value in logs.items():
+            self.history.setdefault(name, []).append(float(value))
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"history": self.history, "resumed": self.resumed}))
+        os.replace(tmp, self.path)  # atomic: a crash leaves the old file or the new one
+
+
 def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None = None,
           mnist: data_mod.Mnist | None = None,
-          on_progress: Callable[[float], None] | None = None) -> TrainResult:
+          on_progress: Callable[[float], None] | None = None,
+          backup_dir: Path | None = None, on_resume: Callable[[int], None] | None = None) -> TrainResult:
     """Train one model from scratch on its data set (MNIST unless ``config.dataset``);
     evaluate it once on the 10,000 test images.
 
@@ -269,6 +324,13 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
             skip reloading it; loaded when None.
         on_progress: called about once a second during training with the epochs done
             so far as a float (``BatchProgress``).
+        backup_dir: a folder for the run's checkpoint: the weights, optimizer state and
+            epoch after each epoch (Keras' ``BackupAndRestore``, two copies, so a crash
+            while writing one leaves the other) and the history so far
+            (``HistoryBackup``). A run that finds a checkpoint there resumes after its
+            epoch instead of starting over. The folder is left in place: the caller
+            removes it once the result is safe.
+        on_resume: called once with the epoch (from 1) a resumed run starts at.
 
     Returns:
         TrainResult with ``history`` = {metric: [one float per epoch]}: loss and
@@ -280,8 +342,10 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
 
     Determinism: ``keras.utils.set_random_seed(seed)`` and TensorFlow op determinism,
     so the same config on the same machine, library versions and thread counts gives the
-    same weights. A model trained in mixed precision is returned (and tested) as its
-    float32 copy.
+    same weights. A resumed run is not bit-identical to an uninterrupted one (its data
+    order and augmentation restart from the seed); ``metrics["resumed_at_epochs"]`` says
+    where it was resumed. A model trained in mixed precision is returned (and tested) as
+    its float32 copy.
 
     Raises:
         ValueError: if the config is invalid.
@@ -300,12 +364,20 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
     loss = smoothed_crossentropy(config.label_smoothing) if config.label_smoothing else pipeline.loss
     model.compile(optimizer=_optimizer(config, math.ceil(pipeline.size / config.batch_size)),
                   loss=loss, metrics=list(pipeline.metrics), steps_per_execution=STEPS_PER_EXECUTION)
-    callbacks = ([EpochClock()] + ([EpochReporter(on_epoch, config.epochs)] if on_epoch else [])
+    backup = HistoryBackup(backup_dir, on_resume) if backup_dir is not None else None
+    # In order: the clock stamps an epoch's logs, the backup offsets them by the time before a
+    # resume, saves the history, then BackupAndRestore the weights; the reporter sees the result.
+    callbacks = ([EpochClock()]
+                 + ([backup, keras.callbacks.BackupAndRestore(str(backup_dir), double_checkpoint=True,
+                                                              delete_checkpoint=False)] if backup else [])
+                 + ([EpochReporter(on_epoch, config.epochs)] if on_epoch else [])
                  + ([BatchProgress(on_progress)] if on_progress else []))
     start = time.perf_counter()
     history = model.fit(pipeline.fit, epochs=config.epochs, validation_data=pipeline.validation,
                         callbacks=callbacks, verbose=0, shuffle=False).history
     seconds = time.perf_counter() - start
+    if backup is not None:
+        history, seconds = backup.history, seconds + backup.seconds_before
 
     if config.precision != "float32":
         model = float32_copy(config, model)
@@ -327,4 +399,6 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
     }
     if "accuracy" in evaluation:
         metrics["test_accuracy"] = float(evaluation["accuracy"])
+    if backup is not None and backup.resumed:
+        metrics["resumed_at_epochs"] = list(backup.resumed)
     return TrainResult(model, {name: [float(v) for v in values] for name, values in history.items()}, metrics)

@@ -3,16 +3,83 @@
 Each job runs in a process RQ forks for it, so TensorFlow is imported there, with its
 threads capped before the first operation, and is gone with the process. Results are
 returned as bytes (the entry's files), which RQ stores in Redis for the app to collect.
+
+A training keeps a checkpoint of its last finished epoch in the worker's checkpoint folder
+(``$DIGITLAB_CHECKPOINTS``, default ``var/checkpoints``; not the runs store, which may be
+unwritable or on another machine), so a job put back on the queue after a crash resumes
+there (``core.training.train``'s ``backup_dir``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
 
+from redis.exceptions import RedisError
+
 THREADS_ENV_VAR = "DIGITLAB_TRAIN_THREADS"
+CHECKPOINTS_ENV_VAR = "DIGITLAB_CHECKPOINTS"
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def checkpoints_dir() -> Path:
+    """The worker's checkpoint folder: ``$DIGITLAB_CHECKPOINTS``, else ``var/checkpoints``."""
+    from core.data import ROOT
+
+    return Path(os.environ.get(CHECKPOINTS_ENV_VAR) or ROOT / "var" / "checkpoints")
+
+
+def _die_with_worker() -> None:
+    """Have Linux kill this training process when its worker dies (Linux only; elsewhere a
+    no-op). RQ puts the training in its own process group, so a worker killed with -9, or
+    stopped by its supervisor, would leave it training on alone, beside the copy of the job
+    that a restarted worker resumes."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the worker died before the call
+        os._exit(1)
+
+
+def _still_mine(job) -> bool:
+    """Whether ``job`` is still this process's to run: started, by this worker. A job whose
+    worker stopped answering is put back on the queue (``core.jobs``); if this process was
+    only slow, it must not train on beside the new run. True when Redis cannot tell."""
+    try:
+        status, worker = job.connection.hmget(job.key, "status", "worker_name")
+    except RedisError:
+        return True
+    mine = os.environ.get("RQ_WORKER_ID")
+    return status in (None, b"started") and (worker is None or mine is None or worker.decode() == mine)
+
+
+def prune_checkpoints(conn, keep: str) -> None:
+    """Remove the checkpoints of jobs that no longer need them (finished, failed for good,
+    cancelled or gone from Redis), except ``keep``'s."""
+    from rq.job import Job, JobStatus
+
+    root = checkpoints_dir()
+    if not root.is_dir():
+        return
+    for folder in root.iterdir():
+        if folder.name == keep or not folder.is_dir():
+            continue
+        try:
+            job = Job.fetch(folder.name, connection=conn)
+            done = job.get_status() in (JobStatus.FINISHED, JobStatus.CANCELED, JobStatus.STOPPED) or (
+                job.get_status() == JobStatus.FAILED and not job.retries_left)
+        except RedisError:
+            return
+        except Exception:  # NoSuchJobError, or a job Redis can no longer decode
+            done = True
+        if done:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _cap_threads() -> int:
@@ -46,33 +113,50 @@ def train_job(config_fields: dict) -> dict:
 
     config = TrainConfig.from_fields(config_fields)
     config.validate()
+    _die_with_worker()
     job = get_current_job()
     threads = _cap_threads()
 
     from core import cache
-    from core.training import train
+    from core.training import HistoryBackup, train
 
-    history: dict[str, list] = {}
+    backup_dir = checkpoints_dir() / (job.id if job is not None else f"{config.kind}-{config.key()}")
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    history = HistoryBackup(backup_dir).history  # the epochs of an interrupted run, if any
+
+    def save_meta(**fields):
+        if job is None:
+            return
+        job.meta.update(fields)
+        try:
+            job.save_meta()
+        except RedisError:
+            pass  # Redis is restarting: the training goes on, the next epoch reports again
+
     if job is not None:
-        job.meta.update(pid=os.getpid(), threads=threads, started=time.time())
-        job.save_meta()
+        prune_checkpoints(job.connection, keep=backup_dir.name)
+    save_meta(pid=os.getpid(), threads=threads, started=time.time())
 
     def on_epoch(epoch, epochs, logs):
         for name, value in logs.items():
-            history.setdefault(name, []).append(value)
-        if job is not None:
-            job.meta.update(epoch=epoch, epochs=epochs, history=history, progress=float(epoch))
-            job.save_meta()
+            del history.setdefault(name, [])[epoch - 1:]  # a resumed run repeats no epoch
+            history[name].append(value)
+        save_meta(epoch=epoch, epochs=epochs, history=history, progress=float(epoch))
+        if job is not None and not _still_mine(job):
+            os._exit(1)  # the job runs elsewhere now; leave the checkpoint to that run
 
-    def on_progress(epochs_done):
-        if job is not None:
-            job.meta["progress"] = epochs_done
-            job.save_meta()
+    def on_resume(epoch):
+        for values in history.values():
+            del values[epoch - 1:]
+        save_meta(resumed_at=epoch, epoch=epoch - 1, progress=float(epoch - 1), history=history)
 
-    result = train(config, on_epoch=on_epoch, on_progress=on_progress)
+    result = train(config, on_epoch=on_epoch, on_progress=lambda done: save_meta(progress=done),
+                   backup_dir=backup_dir, on_resume=on_resume)
     with tempfile.TemporaryDirectory() as tmp:
         path = cache.save(config, result, root=Path(tmp))
         files = _entry_files(path)
+    # The checkpoint stays until Redis holds the result: a crash before that resumes at the
+    # last epoch and only tests again. The next job's prune_checkpoints removes it.
     return {"files": files, "history": result.history, "metrics": result.metrics}
 
 

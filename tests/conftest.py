@@ -76,6 +76,7 @@ def queue_env(redis_server, tmp_path, monkeypatch):
 
     monkeypatch.setenv("DIGITLAB_REDIS_URL", redis_server)
     monkeypatch.setenv("DIGITLAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("DIGITLAB_CHECKPOINTS", str(tmp_path / "checkpoints"))
     jobs.connection().flushdb()
     return tmp_path / "runs"
 

@@ -140,6 +140,13 @@ def test_only_the_owner_or_the_teacher_cancels(teacher):
 
 
 def test_the_teacher_pauses_and_resumes_the_queue(worker, teacher):
+    from rq import Worker
+
+    # Paused while the worker already waits for a job (RQ looks at the pause only before).
+    deadline = time.time() + 60
+    while not Worker.all(connection=jobs.connection()) and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)
     classroom.set_paused(teacher, True)
     assert jobs.paused()
     job = classroom.submit(tiny(), "Ada")

@@ -115,23 +115,30 @@ def test_cancel_running_job(worker, queue_env):
     assert jobs.collect() == [] and not cache.is_cached(config, queue_env)
 
 
-def test_worker_killed_mid_epoch_fails_readably(worker, queue_env):
-    config = default_config("dense_64_64", epochs=50)
+def test_training_killed_mid_epoch_resumes_from_its_last_epoch(worker, queue_env):
+    config = default_config("dense_64_64", epochs=30)
     jid = jobs.submit(config, owner="alice").id
-    wait_for(lambda: _running(jid), 180, "the first epoch")
+    wait_for(lambda: jobs.status(jid).get("epoch", 0) >= 3, 180, "three epochs")
     # The training process (the work horse RQ forked for the job) dies as the kernel's
     # out-of-memory killer would kill it: SIGKILL, in the middle of an epoch.
     os.kill(Job.fetch(jid, connection=jobs.connection()).meta["pid"], signal.SIGKILL)
-    wait_for(lambda: jobs.status(jid)["state"] != "running", 30, "the job to be marked failed")
-    state = jobs.status(jid)
-    assert state["state"] == "failed" and state["reason"].startswith("the worker stopped (killed")
-    assert "Work-horse terminated" in state["log"]
-    # The store is consistent: no entry, no half-written folder; the worker takes the next job.
-    assert jobs.collect() == [] and not (queue_env.exists() and any(queue_env.iterdir()))
-    assert worker.poll() is None
-    other = tiny()
-    jobs.submit(other)
-    wait_for(lambda: jobs.status(jobs.job_id(other)).get("state") == "done", 240, "the next job")
+    wait_for(lambda: jobs.status(jid).get("resumed_at"), 60, "the job to resume")
+    resumed_at = jobs.status(jid)["resumed_at"]
+    assert resumed_at >= 4
+    wait_for(lambda: jobs.status(jid)["state"] == "done", 180, "the job to finish")
+    assert jobs.collect() == [jid] and worker.poll() is None
+    history, metrics = cache.load_records(config, queue_env)
+    assert metrics["resumed_at_epochs"] == [resumed_at] and len(history["loss"]) == 30
+    assert history["seconds"] == sorted(history["seconds"])  # one clock across the resume
+
+
+def test_a_job_that_fails_three_times_stops_with_one_sentence(worker, queue_env):
+    job = jobs.queue().enqueue_call("core.work.train_job", args=({"kind": "resnet", "epochs": 1},), job_id="bad",
+                                    retry=jobs._retry())
+    wait_for(lambda: jobs.status(job.id)["state"] == "failed", 120, "the job to fail three times")
+    state = jobs.status(job.id)
+    assert state["reason"].startswith("the training stopped with an error: kind must be one of")
+    assert state["reason"].endswith(f"({jobs.TRIES} tries)")
 
 
 def test_error_in_training_is_one_sentence(worker, queue_env):
@@ -159,23 +166,37 @@ def test_sweep_is_many_jobs_then_a_summary(worker, queue_env):
     assert results["chosen_l2"] in (0.0, 1e-4) and len(results["rows"]) == 2
 
 
-def test_whole_worker_killed_is_marked_failed_after_its_heartbeat_expires(worker, queue_env):
-    """The worker process and its training process both die (a machine lost, `kill -9` of
-    the worker): nothing is left to report, so the job is marked failed once its heartbeat
-    expires (RQ: the monitoring interval, 5 s here, plus 60 s)."""
-    config = default_config("dense_64_64", epochs=50)
+def test_whole_worker_killed_puts_the_job_back_once_its_heartbeat_expires(worker, queue_env):
+    """The worker process dies (`kill -9`, a machine lost): nothing is left to report, so
+    once its heartbeat expires (the monitoring interval plus ``HEARTBEAT_SLACK``) the job
+    goes back to the front of the line by itself, and the next worker resumes it."""
+    config = default_config("dense_64_64", epochs=30)
     jid = jobs.submit(config, owner="alice").id
-    wait_for(lambda: _running(jid), 180, "the first epoch")
+    wait_for(lambda: jobs.status(jid).get("epoch", 0) >= 2, 180, "two epochs")
     horse = Job.fetch(jid, connection=jobs.connection()).meta["pid"]
     os.kill(worker.pid, signal.SIGKILL)
-    os.kill(horse, signal.SIGKILL)
     worker.wait()
+    # Its training process dies with it (core.work asks Linux for that), not training on alone.
+    wait_for(lambda: not os.path.exists(f"/proc/{horse}") or open(f"/proc/{horse}/stat").read().split()[2] == "Z",
+             10, "the training process to die with its worker")
     assert jobs.status(jid)["state"] == "running"  # nobody knows yet
-    wait_for(lambda: jobs.status(jid)["state"] != "running", 120, "the heartbeat to expire")
+    wait_for(lambda: jobs.status(jid).get("stalled"), jobs.JOB_MONITORING + 10, "the job to look stalled")
+    wait_for(lambda: jobs.status(jid)["state"] == "queued", jobs.JOB_MONITORING + jobs.HEARTBEAT_SLACK + 10,
+             "the job to go back in the line")
     state = jobs.status(jid)
-    assert state["state"] == "failed"
-    assert state["reason"] == "the worker stopped (it was killed or lost its connection to Redis)"
-    assert jobs.collect() == [] and not cache.is_cached(config, queue_env)
+    assert state["position"] == 1 and state["epoch"] >= 2
+    import subprocess
+    import sys
+
+    again = subprocess.Popen([sys.executable, "-m", "core", "worker"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: jobs.status(jid)["state"] == "done", 240, "the resumed job")
+    finally:
+        again.terminate()
+        again.wait(15)
+    assert jobs.collect() == [jid]
+    assert cache.load_records(config, queue_env)[1]["resumed_at_epochs"][0] >= 3
 
 
 def test_a_sweep_whose_run_was_cancelled_fails_and_can_be_queued_again(queue_env):
