@@ -1,5 +1,7 @@
 """Digit Lab: navigation and the frame every page shares. Run: streamlit run app.py"""
 
+import re
+
 import streamlit as st
 
 from core import cache, classroom
@@ -33,6 +35,14 @@ def damaged_entries(shipped: str, runs: str) -> list[str]:
     return cache.problems(shipped) + cache.problems(runs)
 
 
+# server.py sends a page path with a second "/" (/train/x) here, to the main page, with this parameter.
+missing = st.query_params.get("page_not_found")
+if missing is not None:
+    # Shown as typed only when it is a plain path (the sentence is rendered as Markdown).
+    named = f"`/{missing}`" if re.fullmatch(r"[A-Za-z0-9_./-]{1,80}", missing) else "you asked for"
+    st.warning(f"Page not found: the lab has no page {named}, so here is its main page; every page is "
+               "listed in the sidebar.", icon=":material/explore_off:")
+    del st.query_params["page_not_found"]
 for problem in damaged_entries(str(cache.cache_dir()), str(cache.runs_dir())):
     st.warning(f"{problem} It is skipped.", icon=":material/warning:")
 projector_toggle()

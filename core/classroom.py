@@ -295,3 +295,30 @@ def clear_runs(grant: str | None, student: str | None = None) -> int:
                 pass
             removed += cache.remove_entry(cache.runs_dir(), name)
     return removed
+
+
+def damaged_runs() -> dict[str, str]:
+    """{entry name: one sentence} for each damaged entry of the runs store (``cache.damaged``):
+    what the teacher's page lists with a Remove button each."""
+    return cache.damaged(cache.runs_dir())
+
+
+def remove_damaged(grant: str | None, name: str) -> bool:
+    """Remove the damaged entry ``name`` from the runs store (teacher only); True if it went.
+    A whole entry is left alone (the leaderboard's "clear" is for those) and the shipped
+    cache is never touched. Should Redis still hold that job's finished result, the next
+    ``jobs.collect`` writes a whole copy in its place.
+
+    Raises:
+        NotTeacher: without a teacher's grant.
+        ValueError: if ``name`` is not a damaged entry of the runs store (one sentence).
+        core.jobs.StoreUnwritable: if the runs store cannot be written.
+    """
+    require_teacher(grant)
+    if name not in damaged_runs():
+        raise ValueError(f"The runs store holds no damaged entry named {name}.")
+    try:
+        return cache.remove_entry(cache.runs_dir(), name)
+    except OSError as exc:
+        raise jobs.StoreUnwritable(f"The runs store ({cache.runs_dir()}) cannot be written (no permission, or "
+                                   f"its disk is full), so {name} could not be removed.") from exc

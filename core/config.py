@@ -307,6 +307,65 @@ def seeded_configs(kind: str) -> list[TrainConfig]:
     return [replace(base, seed=seed) for seed in SEEDS.get(kind, (base.seed,))]
 
 
+# A page's address carries these fields (``query_fields``); kind and data set choose the
+# starting config the others are read against.
+QUERY_FIELDS = tuple(name for name in TrainConfig.__dataclass_fields__ if name not in ("kind", "dataset"))
+
+
+def query_fields(config: TrainConfig, start: TrainConfig) -> dict[str, str]:
+    """The fields of ``config`` that differ from ``start``, as text for a page's address
+    (its query string): words as they are, numbers, switches and the layer list as compact
+    JSON. ``from_query`` reads them back."""
+    fields = {}
+    for name in QUERY_FIELDS:
+        value = getattr(config, name)
+        if value != getattr(start, name):
+            fields[name] = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return fields
+
+
+def _query_value(name: str, text: str):
+    """One field's value from its text in an address; ValueError if it has the wrong type
+    (``validate`` checks ranges afterwards)."""
+    kind = TrainConfig.__dataclass_fields__[name].type  # the annotation as text: "int", "int | None", ...
+    if kind == "str":
+        return text
+    try:
+        value = json.loads(text)
+    except RecursionError:  # "[[[[..." thousands deep
+        raise ValueError(f"{name} is nested too deeply") from None
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "float" and number and math.isfinite(value):
+        return float(value)
+    # A whole number typed as 3.0 would name another cache entry than 3: only 3 is read.
+    if (kind in ("int", "int | None") and type(value) is int or kind == "int | None" and value is None
+            or kind == "bool" and isinstance(value, bool) or kind == "tuple" and isinstance(value, list)):
+        return value
+    raise ValueError(f"{name} cannot be {text!r}")
+
+
+def from_query(start: TrainConfig, params: dict, check=None) -> tuple[TrainConfig, list[str]]:
+    """``start`` with the fields an address names (as ``query_fields`` writes them) put in,
+    and the names of those left at ``start``'s value because their text could not be read,
+    ``TrainConfig.validate`` refused them, or ``check(config)`` (the page's own choices)
+    raised ValueError. Other names in ``params`` (a page's other parameters) are ignored."""
+    fields, refused = asdict(start), []
+    for name, text in params.items():
+        if name not in QUERY_FIELDS:
+            continue
+        try:
+            candidate = TrainConfig.from_fields({**fields, name: _query_value(name, text)})
+            candidate.validate()
+            if check is not None:
+                check(candidate)
+        except (ValueError, TypeError):
+            # TypeError: a layer list of the wrong shape ([1, 2]) does not even normalize.
+            refused.append(name)
+            continue
+        fields = asdict(candidate)
+    return TrainConfig.from_fields(fields), refused
+
+
 # The course's five weight-decay factors, log-spaced from 1e-6 to 1e-3, after the
 # l2 = 0 control.
 SWEEP_FACTORS = (0.0,) + tuple(float(f"{10 ** (-6 + 0.75 * i):.3g}") for i in range(5))

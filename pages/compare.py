@@ -57,9 +57,10 @@ first = st.container()
 def training_panel(chosen: compare.Preset, missing: list) -> None:
     """The preset's runs that no store has: their jobs' state, or a button that queues them."""
     labels = {jobs.job_id(c): compare.run_label(c) for c in missing}
-    damaged = [jid for jid in labels if (cache.cache_dir() / jid).exists() or (cache.runs_dir() / jid).exists()]
+    damaged = [jid for jid in labels if (cache.cache_dir() / jid).exists()]
     if damaged:
-        # app.py's warning names the entry; training it again here would hide the damage.
+        # app.py's warning names the entry; the shipped cache is rebuilt by the CLI only (a damaged
+        # entry of the runs store is simply trained again: collecting the result replaces it).
         st.warning(f"{chosen.title} needs {', '.join(labels[j] for j in damaged)}, whose entry is damaged "
                    "(named at the top of the page): rebuild it with `python -m core train`.")
         return
@@ -67,7 +68,7 @@ def training_panel(chosen: compare.Preset, missing: list) -> None:
         states = {jid: jobs.status(jid) for jid in labels}
     except jobs.QUEUE_ERRORS as exc:
         st.info(f"{chosen.title} needs a run that is not trained yet: {', '.join(labels.values())}.")
-        st.warning(str(exc))
+        st.warning(jobs.problem(exc))
         return
     if any(s.get("state") in ("queued", "running") for s in states.values()):
         watch(labels)
@@ -76,7 +77,8 @@ def training_panel(chosen: compare.Preset, missing: list) -> None:
         if state.get("state") == "failed":
             st.error(f"The last run of {labels[jid]} failed: {state['reason']}.")
         elif state.get("state") == "done":
-            st.warning(f"{labels[jid]} finished training, but its entry in the runs store cannot be read.")
+            st.info(f"{labels[jid]} has finished training: its result waits in the training queue and shows "
+                    "here once it is written to the runs store.")
             return
     seconds = sum(jobs.job_seconds(c) for c in missing)
     st.info(f"Not trained yet: {', '.join(labels.values())}, about {duration(seconds)} of a worker's time "
@@ -94,7 +96,7 @@ def training_panel(chosen: compare.Preset, missing: list) -> None:
             st.warning(str(exc))
             return
         except jobs.QUEUE_ERRORS as exc:
-            st.warning(f"The training could not be queued: the training queue did not answer ({exc}).")
+            st.warning(jobs.problem(exc))
             return
         st.rerun()
 
@@ -105,8 +107,8 @@ def watch(labels: dict) -> None:
     once none is left, to show the new runs."""
     try:
         states = {jid: jobs.status(jid) for jid in labels}
-    except jobs.QUEUE_ERRORS:
-        st.warning("The training queue stopped answering; the progress shown is not up to date.")
+    except jobs.QUEUE_ERRORS as exc:
+        st.warning(jobs.problem(exc))
         return
     if not any(s.get("state") in ("queued", "running") for s in states.values()):
         collect_runs()

@@ -53,8 +53,8 @@ def _join() -> None:
         st.session_state["student"] = classroom.claim(st.session_state.get("name-input", ""), _token())
     except (ValueError, classroom.NameTaken) as exc:
         st.session_state["name-error"] = str(exc)
-    except jobs.QUEUE_ERRORS:
-        st.session_state["name-error"] = "Names are kept by the training queue, which is not answering right now."
+    except jobs.QUEUE_ERRORS as exc:
+        st.session_state["name-error"] = jobs.problem(exc)  # names are kept there
 
 
 def _leave() -> None:

@@ -132,7 +132,7 @@ if queued:
         except (jobs.Refused, classroom.NotTeacher) as exc:
             st.warning(str(exc))
         except jobs.QUEUE_ERRORS as exc:
-            st.warning(f"The sweep could not be queued: {exc}")
+            st.warning(jobs.problem(exc))
 
 collect_runs()
 here = sorted(cache.runs_dir().glob("sweep-*/results.json"), key=lambda p: p.stat().st_mtime, reverse=True)
@@ -153,17 +153,21 @@ def show_sweep_state(state: dict) -> None:
 
 
 waiting = queued_sweeps()
-if waiting:
-    # Polled only while sweeps are queued; when one ends the page reruns to show its result.
-    @st.fragment(run_every=3.0)
-    def sweeps_in_queue() -> None:
-        now = queued_sweeps()
-        if {s["id"] for s in now} != {s["id"] for s in waiting}:
-            st.rerun(scope="app")
-        for state in now:
-            show_sweep_state(state)
 
-    sweeps_in_queue()
+
+# Polled whether or not a sweep is queued: one queued from another session or app process
+# (compose.yaml's replicas) shows within seconds; when one ends the page reruns to show its result.
+@st.fragment(run_every=3.0)
+def sweeps_in_queue() -> None:
+    """Every queued or running sweep of the server, with its state, refreshed every 3 seconds."""
+    now = queued_sweeps()
+    if {s["id"] for s in now} != {s["id"] for s in waiting}:
+        st.rerun(scope="app")
+    for state in now:
+        show_sweep_state(state)
+
+
+sweeps_in_queue()
 for jid in st.session_state.get("my-sweeps", []):
     try:
         state = jobs.status(jid)

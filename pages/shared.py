@@ -117,13 +117,20 @@ def session_owner() -> str:
     return student() or ""
 
 
-def collect_runs() -> None:
-    """Write finished jobs' results into the runs store; quietly nothing when the queue is
-    not running."""
+def collect_runs(show: bool = True) -> str | None:
+    """Write finished jobs' results into the runs store (``core.jobs.collect``); quietly
+    nothing when the queue is not running (the page's queue calls say so). When the store
+    cannot be written, its one sentence (results wait in the queue) as a warning here
+    (``show``); returns that sentence, else None."""
     try:
         jobs.collect()
+    except jobs.StoreUnwritable as exc:
+        if show:
+            st.warning(str(exc), icon=":material/save:")
+        return str(exc)
     except jobs.QUEUE_ERRORS:
         pass
+    return None
 
 
 # Seconds as "40 s" or "7 min": the words core.jobs uses in its sentences too.
@@ -137,11 +144,18 @@ def epochs_text(epochs) -> str:
 
 def job_status_text(state: dict) -> str:
     """One sentence on a job (``core.jobs.describe``): where it is and how long it may take."""
+    if state["state"] == "running" and state.get("stalled"):
+        return (f"Training stopped at {state['epoch']} of {epochs_text(state['epochs'])}: its worker stopped "
+                "answering, so the job goes back in the line by itself and resumes from its last finished epoch.")
     if state["state"] == "running":
-        return (f"Training: {state['epoch']} of {epochs_text(state['epochs'])} done, about "
+        resumed = f" (resumed at epoch {state['resumed_at']} after a fault)" if state.get("resumed_at") else ""
+        return (f"Training{resumed}: {state['epoch']} of {epochs_text(state['epochs'])} done, about "
                 f"{duration(state['remaining_seconds'] or 0)} left.")
     if state["state"] == "queued":
         place = f"Queued: number {state.get('position') or 1} in the line"
+        if state.get("epoch"):  # it had started: a fault put it back
+            place = (f"Queued again after its worker stopped, to resume after epoch {state['epoch']}: "
+                     f"number {state.get('position') or 1} in the line")
         if state.get("paused"):
             return f"{place}. The teacher has paused the queue: it starts once the teacher resumes it."
         if state.get("workers") == 0:

@@ -12,7 +12,7 @@ from core import classroom, jobs
 from core.glossary import MODEL_NAMES
 from core.leaderboard import leaderboard
 from pages.identity import teacher_grant
-from pages.shared import caption, epochs_text, job_status_text, use_app_navigation
+from pages.shared import caption, collect_runs, epochs_text, job_status_text, use_app_navigation
 
 use_app_navigation()
 st.title("Teacher")
@@ -33,8 +33,8 @@ def unlock() -> None:
     except (classroom.NotTeacher, classroom.TooManyTries) as exc:
         st.session_state["teacher-message"] = str(exc)
         return
-    except jobs.QUEUE_ERRORS:
-        st.session_state["teacher-message"] = "The training queue, which keeps teacher mode, is not answering."
+    except jobs.QUEUE_ERRORS as exc:
+        st.session_state["teacher-message"] = jobs.problem(exc)  # teacher mode is kept there
         return
     if grant:
         st.session_state["teacher-grant"] = grant
@@ -50,7 +50,9 @@ def act(action, *args, done: str = "") -> None:
     except classroom.NotTeacher as exc:
         st.session_state.pop("teacher-grant", None)  # expired or locked elsewhere: ask again
         st.session_state["teacher-message"] = str(exc)
-    except (ValueError, *jobs.QUEUE_ERRORS) as exc:
+    except jobs.QUEUE_ERRORS as exc:  # first: a lock's LockError is a ValueError too
+        st.session_state["teacher-message"] = jobs.problem(exc)
+    except (ValueError, jobs.StoreUnwritable) as exc:
         st.session_state["teacher-message"] = f"That did not work: {exc}"
 
 
@@ -78,8 +80,10 @@ if not teacher_grant():
 try:
     rules, paused, rows = classroom.rules(), jobs.paused(), jobs.active()
 except jobs.QUEUE_ERRORS as exc:
-    st.warning(str(exc))
+    st.warning(jobs.problem(exc))
     st.stop()
+# Finished results are written here too, so an unwritable runs store is said on this page.
+collect_runs()
 
 left, right = st.columns([3, 1], vertical_alignment="center")
 left.markdown("**The queue is paused**: running jobs finish, queued ones wait." if paused
@@ -95,22 +99,36 @@ st.subheader("Every job")
 def job_table():
     try:
         current = jobs.active()
-    except jobs.QUEUE_ERRORS:
-        st.warning("The training queue is not answering; this list is not up to date.")
+    except jobs.QUEUE_ERRORS as exc:
+        st.warning(jobs.problem(exc))
         return
     if not current:
         caption("No training is queued or running right now.")
     for state in current:
-        fields = state["config"] or {}
-        who = "the teacher" if state.get("teacher") else (state["owner"] or "someone (no name)")
-        what = "a weight-decay sweep"
-        if state["kind"] == "train":
-            what = (f"{MODEL_NAMES.get(fields.get('kind'), fields.get('kind'))}, {epochs_text(fields.get('epochs'))}, "
-                    f"seed {fields.get('seed')}")
         line, button = st.columns([6, 1], vertical_alignment="center")
-        line.markdown(f"**{who}**: {what} · {job_status_text(state)}")
+        line.markdown(job_line(state))
         button.button("Cancel", key=f"teacher-cancel-{state['id']}", on_click=act,
                       args=(classroom.cancel_any, state["id"]), kwargs={"done": "Cancelled."})
+    try:
+        failed = jobs.failed_lately()
+    except jobs.QUEUE_ERRORS:
+        failed = []  # said above
+    if failed:
+        # A job stopped by a fault (its worker killed, perhaps out of memory) leaves the list above.
+        st.markdown("**Failed in the last hour**")
+        for state in failed:
+            st.markdown(job_line(state))
+
+
+def job_line(state: dict) -> str:
+    """A job in one line: who queued it, what it trains, its state in a sentence."""
+    fields = state["config"] or {}
+    who = "the teacher" if state.get("teacher") else (state["owner"] or "someone (no name)")
+    what = "a weight-decay sweep"
+    if state["kind"] == "train":
+        what = (f"{MODEL_NAMES.get(fields.get('kind'), fields.get('kind'))}, {epochs_text(fields.get('epochs'))}, "
+                f"seed {fields.get('seed')}")
+    return f"**{who}**: {what} · {job_status_text(state)}"
 
 
 job_table()
@@ -140,6 +158,17 @@ who = c2.selectbox("One student's runs", students, index=None, placeholder="Choo
 if who:
     c2.button(f"Clear {who}'s runs", on_click=act, args=(classroom.clear_runs, who),
               kwargs={"done": f"{who}'s runs are cleared."})
+
+damaged = classroom.damaged_runs()
+if damaged:
+    st.subheader("Damaged runs")
+    caption("Entries of the runs store that cannot be read (a file cut short or edited by hand). A student can "
+            "train the same settings again from the Train page, which replaces the damaged copy; or remove it here.")
+    for name, sentence in damaged.items():
+        line, button = st.columns([6, 1], vertical_alignment="center")
+        line.markdown(sentence)
+        button.button("Remove", key=f"teacher-remove-{name}", on_click=act, args=(classroom.remove_damaged, name),
+                      kwargs={"done": f"The damaged entry {name} is removed."})
 
 st.subheader("Projector links")
 caption("Each opens its page in projector mode (larger type, sidebar folded): open it on the projector's screen.")

@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from core import cache, classroom, datasets, jobs, layers
-from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, FASHION, KINDS, L2_CHOICES, LEARNING_RATES,
-                         QUICK_LOOK_SIZE, TrainConfig)
+from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, DENOISERS, FASHION, KINDS, L2_CHOICES,
+                         LEARNING_RATES, QUERY_FIELDS, QUICK_LOOK_SIZE, TrainConfig, from_query, query_fields)
 from core.compare import subset_text
 from core.figures import history_figure, larger_type
 from core.glossary import tip
@@ -36,6 +36,7 @@ LABELS = {
 FIELDS = ("epochs", "batch_size", "optimizer", "learning_rate", "momentum", "lr_schedule", "seed", "augment",
           "l2", "noise_level", "latent_dim", "label_smoothing")
 LABEL_SMOOTHING = (0.0, 0.05, 0.1, 0.2)
+DAMAGED_TEXT = "The stored result for these settings is damaged; train it again to replace it."
 # The model a class is offered first: it trains in seconds, so thirty students can each
 # try several settings (README.md, "Fast training").
 SUGGESTED = "quick_cnn"
@@ -104,8 +105,12 @@ def show_settings(fields: dict) -> None:
     """Button callback: put a job's settings (data set, model, layers and all) into the
     widgets, so its panel shows (the button sits in a fragment: ``show-pending`` makes it
     rerun the whole page)."""
-    config = TrainConfig.from_fields(fields)
     st.session_state["show-pending"] = True
+    put_settings(TrainConfig.from_fields(fields))
+
+
+def put_settings(config: TrainConfig) -> None:
+    """Put ``config``'s settings (data set, model, layers and all) into the widgets."""
     st.session_state["train-dataset"] = config.dataset
     st.session_state["train-kind"] = config.kind
     ns = namespace(config.dataset, config.kind)
@@ -115,6 +120,67 @@ def show_settings(fields: dict) -> None:
     st.session_state[widget_key(ns, "bfloat16")] = config.precision == "mixed_bfloat16"
     if config.kind == "custom":
         load_stack(ns, config.layers)
+
+
+# The shown settings live in the page's address too (?kind=cnn&epochs=3), so a reconnect
+# after a server restart, a reload or a shared link opens them again.
+ADDRESS = ("dataset", "kind", *QUERY_FIELDS)
+# What an address field is called in the sentence that refuses it.
+ADDRESS_WORDS = {"dataset": "data set", "kind": "model", "train_size": "quick look", "precision": "bfloat16"}
+
+
+def offered_here(config: TrainConfig) -> None:
+    """Raise ValueError for settings this page's widgets cannot show for ``config``'s
+    model (an address can say anything): a field its model has no widget for away from
+    its start, a training size other than all or the quick look, a noise level off its
+    slider's 0.05 steps."""
+    start = starting_config(config.dataset, config.kind)
+    without = {"l2": config.kind != "dense_500_300", "noise_level": config.kind not in DENOISERS,
+               "latent_dim": config.kind not in ("vae", "cvae"), "precision": config.kind not in CLASSIFIERS}
+    if any(off and getattr(config, name) != getattr(start, name) for name, off in without.items()):
+        raise ValueError("a setting this model has no widget for")
+    if config.train_size not in (None, QUICK_LOOK_SIZE):
+        raise ValueError("a training size other than all images or the quick look")
+    steps = config.noise_level / 0.05
+    if config.kind in DENOISERS and (abs(steps - round(steps)) > 1e-9
+                                     or config.kind == "conv_denoiser" and config.noise_level < 0.05):
+        raise ValueError("a noise level off the slider")
+
+
+def read_address() -> None:
+    """Once per browser session, before the widgets: put the settings the page's address
+    names into them. Those the page cannot use keep their defaults (all of them when the
+    data set or model is not offered here), said in one sentence."""
+    if st.session_state.get("address-read"):
+        return
+    st.session_state["address-read"] = True
+    params = {name: value for name, value in st.query_params.to_dict().items() if name in ADDRESS}
+    if not params:
+        return
+    dataset = params.get("dataset", "mnist")
+    offered = models_for(dataset) if dataset in DATASET_CHOICES else ()
+    kind = params.get("kind", SUGGESTED if SUGGESTED in offered else offered[0] if offered else "")
+    refused = [name for name, ok in (("dataset", offered), ("kind", kind in offered)) if not ok]
+    if refused:
+        dataset, kind = "mnist", SUGGESTED
+    start = starting_config(dataset, kind)
+    config, fields = (start, []) if refused else from_query(start, params, check=offered_here)
+    put_settings(config)
+    if refused or fields:
+        words = ", ".join(ADDRESS_WORDS.get(name, name.replace("_", " ")) for name in refused + fields)
+        st.info(f"This page's address named settings it cannot use ({words}), so "
+                + ("the page opens with its defaults." if refused else "those keep their defaults."))
+
+
+def write_address(config: TrainConfig) -> None:
+    """Keep the shown settings in the page's address: the data set, the model and the
+    fields away from its start (so a default page's address stays short); the address's
+    other parameters (``mode``) stay as they are."""
+    ours = {"dataset": config.dataset, "kind": config.kind,
+            **query_fields(config, starting_config(config.dataset, config.kind))}
+    now = st.query_params.to_dict()
+    if {name: value for name, value in now.items() if name in ADDRESS} != ours:
+        st.query_params.from_dict({**{name: value for name, value in now.items() if name not in ADDRESS}, **ours})
 
 
 def run_name(fields: dict) -> str:
@@ -160,8 +226,10 @@ def cancel_job(jid: str) -> None:
             classroom.cancel_any(grant, jid)
         else:
             jobs.cancel(jid, owner)
-    except (PermissionError, *jobs.QUEUE_ERRORS) as exc:
+    except PermissionError as exc:
         st.session_state["queue-message"] = f"The job could not be cancelled: {exc}"
+    except jobs.QUEUE_ERRORS as exc:
+        st.session_state["queue-message"] = jobs.problem(exc)
 
 
 def rule_text(rules: classroom.Rules) -> str:
@@ -287,6 +355,7 @@ def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:
 
 
 st.title("Train a model")
+read_address()
 st.session_state.setdefault("train-dataset", "mnist")
 if st.session_state["train-dataset"] not in DATASET_CHOICES:
     st.session_state["train-dataset"] = "mnist"
@@ -394,6 +463,8 @@ if stack is not None:
     except ValueError as exc:
         st.error(f"These settings cannot be trained: {exc}.")
         config = None
+if config is not None:
+    write_address(config)
 
 
 def show_result(history, m):
@@ -449,7 +520,7 @@ def queue_panel(state: dict) -> None:
     try:
         rules = classroom.rules()
     except jobs.QUEUE_ERRORS as exc:
-        st.warning(str(exc))
+        st.warning(jobs.problem(exc))
         return
     if grant:
         caption("You are the teacher: your jobs go first in the line, with no limit or cap.")
@@ -476,48 +547,73 @@ def queue_panel(state: dict) -> None:
             st.warning(str(exc))
             return
         except jobs.QUEUE_ERRORS as exc:
-            st.warning(f"The training could not be queued: the training queue did not answer ({exc}).")
+            st.warning(jobs.problem(exc))
             return
         st.rerun(scope="app")
 
 
 def config_panel() -> None:
+    """The shown settings' job (``queue_panel``), watched every few seconds whatever its
+    state, so the panel follows a job queued, or ended, in another session or app process."""
     try:
         state = jobs.status(jobs.job_id(config))
     except jobs.QUEUE_ERRORS as exc:
-        st.warning(str(exc))
-        return
+        st.warning(jobs.problem(exc))
+        state = {"state": "unanswered"}
     if state.get("state") == "done":
-        collect_runs()
-        st.rerun(scope="app")
-    if state.get("state") not in ("queued", "running"):
-        queue_panel(state)
-        return
+        # It finished after this run's collect: write it, then show it. Rerun only once it is
+        # written (an unwritable store would rerun the page forever), tried again every few seconds.
+        @st.fragment(run_every=5.0)
+        def written():
+            if collect_runs(show=False) is None and cache.whole_entry(cache.runs_dir(), jobs.job_id(config)):
+                st.rerun(scope="app")
 
-    # Only a queued or running job is polled: an idle panel costs the server nothing.
+        written()
+        st.info("These settings have finished training: their result waits in the training queue and shows "
+                "here once it is written to the runs store.")
+        return
+    shown = state.get("state")
+    if shown not in ("queued", "running", "unanswered"):
+        queue_panel(state)
+
+    # Polled in every state, not only while this session's job runs: a job queued from
+    # another session or app process (compose.yaml's replicas) must show within seconds,
+    # and so must its end and a queue that answers again. An idle poll is a few Redis reads.
     @st.fragment(run_every=3.0)
     def watch():
         try:
             now = jobs.status(jobs.job_id(config))
-        except jobs.QUEUE_ERRORS:
-            st.warning("The training queue stopped answering; the job's progress is not up to date.")
+        except jobs.QUEUE_ERRORS as exc:
+            if shown != "unanswered":
+                st.warning(jobs.problem(exc))
             return
-        if now.get("state") not in ("queued", "running"):
+        if shown in ("queued", "running"):
+            if now.get("state") not in ("queued", "running"):
+                st.rerun(scope="app")
+            queue_panel(now)
+        elif now.get("state") != shown:
             st.rerun(scope="app")
-        queue_panel(now)
 
     watch()
 
 
 def result_section() -> None:
-    """The chosen settings' result when shipped or trained here, else their job or a Train button."""
+    """The chosen settings' result when shipped or trained here, else their job or a Train
+    button; a damaged entry trained here counts as not trained (training it again replaces it)."""
     shipped = cache.is_cached(config)
     here = not shipped and cache.is_cached(config, cache.runs_dir())
+    damaged = False
     try:
-        records = cache.load_records(config, None if shipped else cache.runs_dir()) if shipped or here else None
+        if shipped:
+            records = cache.load_records(config)
+        elif here:
+            # Checked whole, model.keras included: a truncated one must not pass for a result.
+            records = cache.check_entry(cache.entry_path(config, cache.runs_dir()))
     except cache.CorruptEntryError as exc:
-        st.warning(f"{exc} Its results cannot be shown.")
-        return
+        if shipped:  # the shipped cache is read-only: app.py's warning says how to rebuild it
+            st.warning(f"{exc} Its results cannot be shown.")
+            return
+        here, damaged = False, True
     with first if projector() else st.container():
         if shipped:
             st.success("These settings are shipped with the lab: shown at once, no training.")
@@ -530,10 +626,13 @@ def result_section() -> None:
                            "probably too high for these settings; try a smaller one.")
             show_result(history, metrics)
         else:
+            if damaged:
+                st.warning(DAMAGED_TEXT)
             config_panel()
 
 
-collect_runs()
+# Shown above the result and again in the job list when the runs store cannot be written.
+store_problem = collect_runs()
 if config is not None:
     result_section()
 
@@ -542,6 +641,8 @@ def job_list() -> None:
     """Every job of the server, refreshed every few seconds whether or not any runs, so
     the list is never stale (a job queued in another browser shows within seconds)."""
     st.subheader("Jobs on this server")
+    if store_problem:
+        st.warning(store_problem, icon=":material/save:")
     if st.session_state.get("queue-message"):
         st.warning(st.session_state.pop("queue-message"))
 
@@ -551,8 +652,8 @@ def job_list() -> None:
             st.rerun(scope="app")
         try:
             rows = jobs.active()
-        except jobs.QUEUE_ERRORS:
-            st.warning("The training queue is not answering; this list is not up to date.")
+        except jobs.QUEUE_ERRORS as exc:
+            st.warning(jobs.problem(exc))
             return
         if not rows:
             caption("No training is queued or running right now (this list refreshes every 5 seconds).")

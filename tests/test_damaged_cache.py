@@ -63,3 +63,71 @@ def test_every_page_warns_and_shows_no_traceback(damaged, monkeypatch, queue_env
     assert not at.exception, [e.value for e in at.exception]
     warnings = [w.value for w in at.warning]
     assert any(dense in w for w in warnings) and any(cnn in w for w in warnings), warnings
+
+
+# A damaged entry of the runs store (trained here) -------------------------------------------
+
+# The fastest settings the Train page's widgets make: the dense 64-64, 1 epoch, a quick look.
+FAST = default_config("dense_64_64", epochs=1, train_size=10_000)
+
+
+def train_page(settings_epochs: int = 1) -> AppTest:
+    """The Train page alone (AppTest loses a click after switch_page) on ``FAST``, as Ada."""
+    at = AppTest.from_file("../pages/train.py", default_timeout=120)
+    at.session_state["student"] = "Ada"
+    at.run()
+    at.selectbox(key="train-kind").set_value("dense_64_64").run()
+    at.number_input(key="dense_64_64-epochs").set_value(settings_epochs).run()
+    at.checkbox(key="dense_64_64-quick_look").check().run()
+    return at
+
+
+def damage(entry, part: str) -> None:
+    if part == "metrics.json":
+        (entry / "metrics.json").write_text('{"kind": "dense_64_64", "val')  # edited by hand, cut short
+    else:
+        truncate(entry / "model.keras")
+
+
+@pytest.fixture
+def trained_here(queue_env):
+    """``FAST``'s entry in the runs store (the shipped dense 64-64's files under its name);
+    no job in Redis, as after RESULT_TTL."""
+    entry = cache.entry_path(FAST, queue_env)
+    shutil.copytree(ROOT / "models_cache" / f"dense_64_64-{default_config('dense_64_64').key()}", entry)
+    return entry
+
+
+def test_a_whole_entry_trained_here_shows_at_once(trained_here):
+    at = train_page()
+    assert not at.exception
+    assert any("trained here" in s.value for s in at.success)
+    assert "Train" not in [b.label for b in at.main.button]
+
+
+@pytest.mark.parametrize("part", ["metrics.json", "model.keras"])
+def test_a_damaged_entry_trained_here_offers_train_again(trained_here, part):
+    damage(trained_here, part)
+    at = train_page()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "The stored result for these settings is damaged; train it again to replace it." in [
+        w.value for w in at.warning]
+    assert not any("trained here" in s.value for s in at.success)
+    assert [b.label for b in at.main.button] == ["Train"]
+
+
+def test_training_a_damaged_entry_again_replaces_it(trained_here, worker, queue_env):
+    from core import jobs
+
+    damage(trained_here, "model.keras")
+    at = train_page()
+    next(b for b in at.main.button if b.label == "Train").click().run()
+    assert not at.exception and jobs.status(jobs.job_id(FAST))["state"] in ("queued", "running")
+    assert jobs.wait(jobs.job_id(FAST), 240)["state"] == "done"
+    at.run()  # the page collects the result: the damaged copy is replaced, atomically
+    assert not at.exception
+    assert any("trained here" in s.value for s in at.success)
+    history, metrics = cache.check_entry(trained_here)
+    assert metrics["key"] == FAST.key() and metrics["config"]["train_size"] == 10_000 and len(history["loss"]) == 1
+    assert cache.trained_by(trained_here) == "Ada"
+    assert not [p for p in queue_env.iterdir() if p.name.startswith(".")]

@@ -81,3 +81,58 @@ def test_without_a_password_there_is_no_teacher_page(queue_env, monkeypatch):
     at.run()
     at.switch_page("pages/teacher.py").run()
     assert [t.value for t in at.title] == ["Teacher"] and [b.label for b in at.main.button] == ["Unlock"]
+
+
+def test_the_teacher_removes_a_damaged_run(teacher_page, queue_env):
+    import shutil
+
+    from core import cache
+    from core.data import ROOT
+
+    for name in ("dense_64_64-0000damaged", "dense_64_64-00000000whole"):
+        shutil.copytree(ROOT / "models_cache" / f"dense_64_64-{default_config('dense_64_64').key()}",
+                        queue_env / name)
+    (queue_env / "dense_64_64-0000damaged" / "metrics.json").write_text("{")
+    at = teacher_page
+    unlock(at, PASSWORD)
+    assert not at.exception
+    assert "Damaged runs" in [h.value for h in at.subheader]
+    assert any("dense_64_64-0000damaged is damaged" in m.value for m in at.markdown)
+    assert [b.key for b in at.button if b.label == "Remove"] == ["teacher-remove-dense_64_64-0000damaged"]
+    # Checked on the server: not the teacher, or an entry that is whole, and nothing goes.
+    with pytest.raises(classroom.NotTeacher):
+        classroom.remove_damaged(None, "dense_64_64-0000damaged")
+    with pytest.raises(ValueError):
+        classroom.remove_damaged(at.session_state["teacher-grant"], "dense_64_64-00000000whole")
+    at.button(key="teacher-remove-dense_64_64-0000damaged").click().run()
+    assert any("dense_64_64-0000damaged is removed" in s.value for s in at.success)
+    assert not (queue_env / "dense_64_64-0000damaged").exists() and (queue_env / "dense_64_64-00000000whole").exists()
+    assert "Damaged runs" not in [h.value for h in at.subheader] and cache.problems(queue_env) == []
+
+
+def test_the_teacher_page_says_the_store_cannot_be_written(teacher_page, queue_env):
+    import fake_jobs
+    from fake_jobs import unwritable
+
+    fake_jobs.finish([fake_jobs.SHIPPED_NAME])
+    at = teacher_page
+    with unwritable(queue_env):
+        unlock(at, PASSWORD)
+        assert not at.exception
+        assert any(w.value.startswith(f"The runs store ({queue_env}) cannot be written") for w in at.warning)
+
+
+def test_a_job_killed_as_out_of_memory_is_said_on_the_teacher_page(teacher_page):
+    import fake_jobs
+
+    fake_jobs.fail_by_kill("dense_64_64-killed")
+    state = jobs.status("dense_64_64-killed")
+    assert state["state"] == "failed"
+    at = teacher_page
+    unlock(at, PASSWORD)
+    assert not at.exception
+    lines = [m.value for m in at.markdown]
+    assert "**Failed in the last hour**" in lines
+    # core.jobs may add how many tries it had ("(3 tries)").
+    said = "**Ada**: Dense 64-64, 50 epochs, seed 0 · Failed: the worker stopped (killed; perhaps out of memory)"
+    assert any(line.startswith(said) for line in lines), lines
