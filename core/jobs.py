@@ -83,8 +83,10 @@ SHOWN = {JobStatus.QUEUED: "queued", JobStatus.DEFERRED: "waiting", JobStatus.ST
 class QueueUnavailable(RuntimeError):
     """Redis cannot be reached: the training queue is not running."""
 
-    MESSAGE = (f"The training queue is not running or not answering: start the lab with scripts/run_app.sh, or set "
-               f"{REDIS_ENV_VAR} to a running Redis.")
+    # Said to students too: under scripts/run_app.sh a Redis that died is back within seconds.
+    MESSAGE = ("The training queue is not running or not answering: queued jobs are kept, and a lab started with "
+               f"scripts/run_app.sh brings it back by itself within seconds (else set {REDIS_ENV_VAR} to a running "
+               "Redis).")
 
 
 # What a page catches around a queue call: Redis gone before or during it (a lock that

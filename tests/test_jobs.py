@@ -208,3 +208,36 @@ def test_a_sweep_whose_run_was_cancelled_fails_and_can_be_queued_again(queue_env
     again = jobs.submit_sweep(sweep, owner="teacher")
     assert jobs.status(again.id)["state"] == "waiting"
     assert jobs.status(jobs.job_id(sweep.runs()[0]))["state"] == "queued"
+
+
+def test_a_worker_waits_for_redis_to_come_back_and_goes_on(tmp_path, monkeypatch):
+    """Not supervised (a worker started by hand on another machine): Redis stops for a few
+    seconds, mid-training; the worker neither quits nor needs a restart, and the job ends."""
+    import subprocess
+    import sys
+
+    from scripts.serve import redis_server
+
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    monkeypatch.setenv("DIGITLAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("DIGITLAB_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    with redis_server(folder) as url:
+        monkeypatch.setenv("DIGITLAB_REDIS_URL", url)
+        worker = subprocess.Popen([sys.executable, "-m", "core", "worker"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        config = default_config("dense_64_64", epochs=15)
+        jid = jobs.submit(config, owner="alice").id
+        wait_for(lambda: _running(jid, 2), 180, "two epochs")
+    # Redis is gone (no persistence here: the job is lost with it, which is the point of the
+    # append-only file in run_app.sh; this test is about the worker).
+    time.sleep(6)  # past the worker's 5 s heartbeat: RQ's own loop has quit by now
+    assert worker.poll() is None
+    try:
+        with redis_server(folder) as url:
+            jid = jobs.submit(tiny(seed=9), owner="alice").id
+            wait_for(lambda: jobs.status(jid).get("state") == "done", 120, "a job after Redis came back")
+            assert worker.poll() is None
+    finally:
+        worker.terminate()
+        worker.wait(15)
