@@ -8,6 +8,7 @@ import pytest
 
 from core import cache, classroom, jobs
 from core.config import default_config
+from waiting import wait_for
 
 PASSWORD = "correct horse battery staple"
 
@@ -19,14 +20,6 @@ def tiny(**overrides):
 def long_job(seed: int):
     # Estimated well over a minute (a long job), yet well under the 5-minute cap.
     return default_config("dense_500_300", epochs=40, seed=seed)
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.time() + timeout
-    while not predicate():
-        if time.time() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture

@@ -10,18 +10,11 @@ from rq.job import Job
 
 from core import cache, jobs
 from core.config import SweepConfig, default_config
+from waiting import wait_for
 
 
 def tiny(**overrides):
     return default_config("dense_64_64", **{"epochs": 2, "train_size": 500, **overrides})
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.time() + timeout
-    while not predicate():
-        if time.time() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.2)
 
 
 def test_concurrent_starts_make_one_job(queue_env):

@@ -14,16 +14,9 @@ import pytest
 from core import cache, jobs
 from core.config import default_config
 from scripts.serve import ROOT, SupervisedLab
+from waiting import wait_for
 
 EPOCHS = 25  # the dense 64-64 on all 55,000 digits: about 0.7 s an epoch here
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.time() + timeout
-    while not predicate():
-        if time.time() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.2)
 
 
 def healthy(lab) -> bool:
