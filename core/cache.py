@@ -23,6 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.config import entry_name
 from core.data import ROOT
 
 CACHE_ENV_VAR = "DIGITLAB_CACHE"
@@ -94,7 +95,7 @@ def read_json(path: Path):
 def entry_path(config, root: Path | None = None) -> Path:
     """Folder of the model entry for a ``TrainConfig``: ``<root>/<kind>-<key>``; the root
     defaults to the shipped cache."""
-    return Path(root or cache_dir()) / f"{config.kind}-{config.key()}"
+    return Path(root or cache_dir()) / config.entry
 
 
 def is_cached(config, root: Path | None = None) -> bool:
@@ -311,7 +312,7 @@ def write_entry(final: Path, files: dict[str, bytes]) -> Path:
 
 def experiment_path(name: str, key: str, root: Path | None = None) -> Path:
     """Folder of an experiment entry: ``<root>/<name>-<key>`` (default: the shipped cache)."""
-    return Path(root or cache_dir()) / f"{name}-{key}"
+    return Path(root or cache_dir()) / entry_name(name, key)
 
 
 def load_experiment(name: str, key: str, root: Path | None = None):

@@ -21,7 +21,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from core import cache, jobs
-from core.config import CLASSIFIERS
+from core.config import CLASSIFIERS, entry_name
 
 NAME_TTL = 12 * 3600  # seconds: a school day after the last visit, then the name is free again
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._'-]{0,19}")
@@ -287,7 +287,7 @@ def clear_runs(grant: str | None, student: str | None = None) -> int:
     removed = 0
     for m in cache.list_models(cache.runs_dir()):
         if (student is None and m["kind"] in CLASSIFIERS) or (student is not None and m.get("student") == student):
-            name = f"{m['kind']}-{m['key']}"
+            name = entry_name(m["kind"], m["key"])
             try:
                 # Else collect() would write the finished job's files back at once.
                 Job.fetch(name, connection=conn).delete()

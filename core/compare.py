@@ -212,7 +212,7 @@ def _runs_of(root: Path, store: str) -> list[Run]:
             config = TrainConfig.from_fields(m["config"])
         except (KeyError, TypeError):
             continue  # settings that no longer read as a config: not comparable
-        entry = f"{config.kind}-{config.key()}"
+        entry = config.entry
         # A copy under another folder name reads as the same settings: the store's own
         # folder for them (what cache.load reads) is listed once, a copy never alone.
         if config.key() != m.get("key") or entry in seen or not cache.has_entry(root, entry):
@@ -449,7 +449,7 @@ def resolve(chosen: Preset, runs: list[Run]) -> tuple[list[Run], list[TrainConfi
         by_entry.setdefault(run.entry, run)
     found, missing = [], []
     for config in chosen.configs:
-        run = by_entry.get(f"{config.kind}-{config.key()}")
+        run = by_entry.get(config.entry)
         (found if run else missing).append(run or config)
     return found, missing
 

@@ -72,6 +72,12 @@ def config_key(payload) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def entry_name(kind: str, key: str) -> str:
+    """The name of a store entry and of its queue job: ``<kind>-<key>`` ("sweep" for a
+    sweep), e.g. "cnn-3f2a9c1b7d4e". The one place the name is spelled out."""
+    return f"{kind}-{key}"
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a trained model; its hash names the cache entry.
@@ -166,6 +172,11 @@ class TrainConfig:
     def key(self) -> str:
         """12 hex digits naming the cache entry (``config_key``)."""
         return config_key(self)
+
+    @property
+    def entry(self) -> str:
+        """The name of this run's store entry and queue job: ``<kind>-<key>``."""
+        return entry_name(self.kind, self.key())
 
     def validate(self) -> None:
         """Raise ValueError with one readable sentence per field out of range.
@@ -402,6 +413,11 @@ class SweepConfig:
     def key(self) -> str:
         """12 hex digits naming the sweep's cache entry: the sweep and its base recipe."""
         return config_key({"sweep": asdict(self), "base": self.base().hashed_fields()})
+
+    @property
+    def entry(self) -> str:
+        """The name of the sweep's store entry and summary job: ``sweep-<key>``."""
+        return entry_name("sweep", self.key())
 
     def runs(self) -> list[TrainConfig]:
         """The ``TrainConfig`` of every run, factor-major."""

@@ -442,7 +442,7 @@ def model_choices(shipped_root: Path | None = None, runs_root: Path | None = Non
     fashion = FASHION[0]
     if cache.is_cached(fashion, shipped):
         choices.append(Choice("The same CNN on Fashion-MNIST clothes", "shipped",
-                              f"{fashion.kind}-{fashion.key()}", fashion))
+                              fashion.entry, fashion))
     choices += _stored_convnets(shipped, runs)
     if not fashion_installed:
         choices = [c for c in choices if c.dataset != "fashion_mnist"]

@@ -178,12 +178,12 @@ def finished_ids(conn: Redis | None = None) -> list[str]:
 
 def job_id(config: TrainConfig) -> str:
     """A training job's id: the name of its store entry, ``<kind>-<config key>``."""
-    return f"{config.kind}-{config.key()}"
+    return config.entry
 
 
 def sweep_job_id(sweep: SweepConfig) -> str:
     """The id of a sweep's summary job: the name of its store entry, ``sweep-<key>``."""
-    return f"sweep-{sweep.key()}"
+    return sweep.entry
 
 
 def job_seconds(config: TrainConfig) -> float:

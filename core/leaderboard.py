@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 from core import cache
-from core.config import CLASSIFIERS
+from core.config import CLASSIFIERS, entry_name
 
 # Ten classes: guessing scores 10%. A classifier whose validation accuracy stays below
 # twice that learned next to nothing; with the lab's recipes that means it diverged.
@@ -35,7 +35,7 @@ def leaderboard(root: Path | None = None) -> list[dict]:
         if m["kind"] not in CLASSIFIERS:
             continue
         history = m["history"]
-        rows.append({"entry": f"{m['kind']}-{m['key']}", "kind": m["kind"], "config": m["config"],
+        rows.append({"entry": entry_name(m["kind"], m["key"]), "kind": m["kind"], "config": m["config"],
                      "val_accuracy": history["val_accuracy"][-1], "test_accuracy": m.get("test_accuracy"),
                      "param_count": m["param_count"], "training_seconds": m["training_seconds"],
                      "created": m.get("created", ""), "diverged": diverged(history),

@@ -250,6 +250,6 @@ def load_entry(root: Path, entry: str) -> cache.CachedModel:
         config = TrainConfig.from_fields(metrics["config"])
     except (KeyError, TypeError) as exc:
         raise cache.CorruptEntryError(f"The entry {entry} is damaged: its settings cannot be read.") from exc
-    if f"{config.kind}-{config.key()}" != entry:
+    if config.entry != entry:
         raise cache.CorruptEntryError(f"The entry {entry} is damaged: its settings name another entry.")
     return cache.load(config, root)

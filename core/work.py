@@ -120,7 +120,7 @@ def train_job(config_fields: dict) -> dict:
     from core import cache
     from core.training import HistoryBackup, train
 
-    backup_dir = checkpoints_dir() / (job.id if job is not None else f"{config.kind}-{config.key()}")
+    backup_dir = checkpoints_dir() / (job.id if job is not None else config.entry)
     backup_dir.mkdir(parents=True, exist_ok=True)
     history = HistoryBackup(backup_dir).history  # the epochs of an interrupted run, if any
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.experiments import best_classifier_config, load_noise_curve
 from core.figures import VERSIONS, larger_type, noise_curve_figure
+from core.config import entry_name
 from core.glossary import MODEL_NAMES
 from core.inference import denoise_and_classify
 from pages.shared import caption, digit_row, explain, mnist, projector, require_model, use_app_navigation
@@ -82,7 +83,7 @@ def explorer():
                 "close each version is to the clean digit. The diamonds mark the slider's noise level.")
         explain("psnr")
         with st.expander("Where this came from"):
-            keys = ", ".join(f"`{kind}-{key}`" for kind, key in curve["denoisers"].items())
+            keys = ", ".join(f"`{entry_name(kind, key)}`" for kind, key in curve["denoisers"].items())
             st.markdown(f"Classifier `{curve['classifier_kind']}-{curve['classifier']}`; denoisers {keys}; "
                         f"noise seed {curve['seed']}; built by `python -m core train noise_curve`.")
 

@@ -238,7 +238,7 @@ elif not cache.is_cached(partner):
             "cannot be shown.")
     st.stop()
 try:
-    units = unit_grid("shipped", f"{partner.kind}-{partner.key()}")
+    units = unit_grid("shipped", partner.entry)
 except cache.CorruptEntryError as exc:
     st.warning(f"{exc} Its first layer cannot be shown.")
     st.stop()

@@ -7,7 +7,7 @@ import streamlit as st
 from core import cache
 from core import data as data_mod
 from core import overview
-from core.config import DATASETS, DEFAULTS
+from core.config import DATASETS, DEFAULTS, entry_name
 from core.data import DataUnavailableError
 from core.datasets import NAMES, TITLES, available
 from core.glossary import MODEL_NAMES, plain, tip
@@ -258,7 +258,7 @@ with st.expander("Where this came from"):
 """
     )
     st.dataframe(pd.DataFrame({"kind": [m["kind"] for m in rows], "seed": [m["seed"] for m in rows],
-                               "entry": [f"{m['kind']}-{m['key']}" for m in rows],
+                               "entry": [entry_name(m["kind"], m["key"]) for m in rows],
                                "created": [m.get("created", "") for m in rows]}),
                  hide_index=True, height="content")
     if bench_file.exists():
