@@ -4,7 +4,8 @@ import re
 
 import streamlit as st
 
-from core import cache, classroom
+from core.queue import classroom
+from core.store import cache
 from pages.identity import name_sidebar
 from pages.shared import first_page_shown, projector_toggle, start_warm_up
 

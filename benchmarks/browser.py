@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from core import cache  # noqa: E402
+from core.store import cache  # noqa: E402
 from core.targets import TARGETS  # noqa: E402
-from scripts.serve import CHROMIUM, CHROMIUM_ARGS, draw, lab_stack  # noqa: E402
+from scripts.harness import CHROMIUM, CHROMIUM_ARGS, draw, lab_stack  # noqa: E402
 
 JSON = ROOT / "benchmarks" / "browser.json"
 # Each page's path, heading, and the element that shows it is ready.
@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--json", default=str(JSON))
     args = parser.parse_args()
 
-    from core.training import machine
+    from core.training.run import machine
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

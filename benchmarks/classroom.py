@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/classroom.py [--students 20] [--minutes 5] [--trainings 4]
                                              [--json benchmarks/classroom.json] [--pin/--no-pin]
 
-Starts the lab as the tests do (scripts/serve.py's ``lab_stack``: Redis, one worker,
+Starts the lab as the tests do (scripts/harness.py's ``lab_stack``: Redis, one worker,
 Streamlit), warms every page once, then runs one Playwright browser context per student,
 all in one headless Chromium, concurrently. The students arrive within ARRIVAL_S seconds
 and open the app ("first load"); the M minutes start once all are in. Each loops Denoising
@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root: core/ and scripts/ import
 
 from core.config import DEFAULTS  # noqa: E402
-from scripts.serve import CHROMIUM, CHROMIUM_ARGS, lab_stack  # noqa: E402
+from scripts.harness import CHROMIUM, CHROMIUM_ARGS, lab_stack  # noqa: E402
 
 TARGETS = {
     "errors": 0,                         # per interaction kind
@@ -240,7 +240,7 @@ def digit_pngs(count: int, seed: int) -> list[bytes]:
     of a digit on paper."""
     from PIL import Image
 
-    from core.data import load_mnist
+    from core.data.mnist import load_mnist
 
     x = load_mnist().x_test
     pngs = []
@@ -552,7 +552,7 @@ def job_counts(server_pid: int) -> dict:
     server's environment)."""
     environ = Path(f"/proc/{server_pid}/environ").read_bytes().decode(errors="replace").split("\0")
     env = dict(kv.split("=", 1) for kv in environ if "=" in kv)
-    from core import jobs
+    from core.queue import jobs
 
     os.environ[jobs.REDIS_ENV_VAR] = env[jobs.REDIS_ENV_VAR]
     from rq.registry import FailedJobRegistry

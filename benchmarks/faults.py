@@ -6,7 +6,7 @@ with one long job running and two short ones queued.
 
 For every fault it records, every half second from the fault on: whether the web server
 answers (/_stcore/health), and the sentence the Train page shows for the running job
-(``pages.shared.job_status_text`` of ``core.jobs.status``, or the page's sentence for a
+(``pages.shared.job_status_text`` of ``core.queue.jobs.status``, or the page's sentence for a
 queue that does not answer); then the seconds until the lab recovered by itself (the
 running job trains again, or the web server answers again), the epochs trained twice, and
 the jobs lost (queued or running before the fault, not done after). Faults:
@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 
-from scripts.serve import SupervisedLab  # noqa: E402
+from scripts.harness import SupervisedLab  # noqa: E402
 
 EPOCHS = 30  # the long job: dense 64-64 on all 55,000 digits, about 0.7 s an epoch here
 FAULTS = ("redis_kill", "worker_kill", "training_kill", "ctrl_c", "web_kill", "store_unwritable")
@@ -57,7 +57,7 @@ def healthy(url: str) -> bool:
 
 def seen(jid: str) -> tuple[str, dict]:
     """What the Train page shows for job ``jid``, and the job's status ({} if unknown)."""
-    from core import jobs
+    from core.queue import jobs
     from pages.shared import job_status_text
 
     try:
@@ -69,7 +69,7 @@ def seen(jid: str) -> tuple[str, dict]:
 
 
 def inject(fault: str, lab: SupervisedLab, state: dict) -> None:
-    from core import jobs
+    from core.queue import jobs
     from rq.job import Job
 
     if fault == "redis_kill":
@@ -94,7 +94,8 @@ def inject(fault: str, lab: SupervisedLab, state: dict) -> None:
 
 
 def drill(fault: str, folder: Path, timeout: float = 240.0) -> dict:
-    from core import cache, jobs
+    from core.store import cache
+    from core.queue import jobs
     from core.config import default_config
 
     lab = SupervisedLab(folder)

@@ -6,7 +6,7 @@ with locust spawning them and keeping the statistics.
     .venv/bin/python benchmarks/load.py --validate --students 1,5 --minutes 2  # against Chromium
     .venv/bin/python benchmarks/load.py --app server.py,app.py --students 5 --minutes 2 --no-training
 
-Starts the lab (scripts/serve.py's ``lab_stack``: private Redis, one worker, ``streamlit run
+Starts the lab (scripts/harness.py's ``lab_stack``: private Redis, one worker, ``streamlit run
 server.py``; ``--app app.py`` runs that script instead), warms every page once, queues one
 real training (the lab's CNN, a new seed, minutes long; another when it ends) so the worker
 trains throughout, then ramps the class: at each step locust adds students until there are
@@ -65,7 +65,7 @@ from benchmarks.classroom import (ARRIVAL_S, STROKES, THINK_S, busy_elsewhere, c
                                   rss_mb, stack_pids)
 from benchmarks.streamlit_protocol import CountedRetry, ProtocolError, Session  # noqa: E402
 from core.targets import TARGETS  # noqa: E402
-from scripts.serve import lab_stack, redis_server, wait_healthy  # noqa: E402
+from scripts.harness import lab_stack, redis_server, wait_healthy  # noqa: E402
 
 KIND = "streamlit"  # locust's request_type for every interaction
 NAMES = ("first load", "denoising page", "slider move", "draw page", "stroke to answer", "upload", "overview")
@@ -224,7 +224,7 @@ def warm_up(url: str, png: bytes) -> None:
 
 @contextlib.contextmanager
 def lab(app: str):
-    """The lab with one worker, as scripts/serve.py's ``lab_stack`` runs it; yields its URL.
+    """The lab with one worker, as scripts/harness.py's ``lab_stack`` runs it; yields its URL.
     ``lab_stack`` always runs server.py: for another script (app.py) the same stack is
     started here with that script."""
     if app == "server.py":
@@ -276,14 +276,14 @@ def free_port() -> int:
 
 class Training:
     """Keeps one real training running in the lab's worker: the lab's CNN (its default
-    recipe, minutes long here) at a new seed, queued through core.jobs as the Train page
+    recipe, minutes long here) at a new seed, queued through core.queue.jobs as the Train page
     does, and another when it ends; cancelled at ``stop``. ``samples`` holds (monotonic
     time, state) every 5 s, to say how much of each step had a training running."""
 
     def __init__(self, server_pid: int):
         environ = Path(f"/proc/{server_pid}/environ").read_bytes().decode(errors="replace").split("\0")
         env = dict(kv.split("=", 1) for kv in environ if "=" in kv)
-        from core import jobs
+        from core.queue import jobs
 
         self.jobs = jobs
         os.environ[jobs.REDIS_ENV_VAR] = env[jobs.REDIS_ENV_VAR]  # the stack's private Redis

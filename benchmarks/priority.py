@@ -25,11 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from core import bench, cache, jobs  # noqa: E402
+from core import bench
+from core.store import cache
+from core.queue import jobs  # noqa: E402
 from core.config import default_config  # noqa: E402
-from core.data import load_mnist  # noqa: E402
+from core.data.mnist import load_mnist  # noqa: E402
 from core.targets import TARGETS  # noqa: E402
-from scripts.serve import redis_server  # noqa: E402
+from scripts.harness import redis_server  # noqa: E402
 
 def time_strokes(classifiers, images) -> tuple[float, float]:
     """(median, p95) ms of the Draw page's work per stroke over ``images``."""

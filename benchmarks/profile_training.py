@@ -6,7 +6,7 @@
 Each condition runs in a fresh Python process (TensorFlow's thread settings and oneDNN
 must be chosen before its first operation) and trains the lab's CNN recipe (distorted
 digits, batch 128, Adam with warm-up and cosine decay) on the 55,000 training digits,
-validating on the 5,000 after each epoch, as ``core.training`` does. Per epoch it records
+validating on the 5,000 after each epoch, as ``core.training.run`` does. Per epoch it records
 the wall time and the CPU seconds the process used, so an epoch that ran on one core
 shows as about 1.1 cores busy instead of 1.8. Writes ``benchmarks/profile.json`` and
 prints a markdown table (README.md, "Fast training"). Run it with nothing else busy: on
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 # name -> (what it changes, settings). Settings: env (process environment), intra/inter
 # (TensorFlow thread pools; 0 = its default), determinism, autotune (tf.data),
 # prefetch, per_image (distort each digit alone, before batching), repeat (one iterator
-# for all epochs), batch, precision, spe (steps per execution), shipped (core.training's
+# for all epochs), batch, precision, spe (steps per execution), shipped (core.training.run's
 # own pipeline and compile, as the lab trains now).
 BEFORE = dict(env={}, intra=0, inter=0, determinism=True, autotune=True, prefetch=True, per_image=False,
               repeat=False, batch=128, precision="float32", spe=1, shipped=False)
@@ -50,7 +50,7 @@ CONDITIONS = {
     "autotune_off": ("tf.data autotuning off", {"autotune": False}),
     "batch256": ("autotuning off, batch 256", {"autotune": False, "batch": 256}),
     "bfloat16": ("autotuning off, mixed precision bfloat16", {"autotune": False, "precision": "mixed_bfloat16"}),
-    "after": ("as the lab trains now: core.training's pipeline (autotuning off, 16 steps per call), "
+    "after": ("as the lab trains now: core.training.run's pipeline (autotuning off, 16 steps per call), "
               "mixed precision bfloat16", {"shipped": True, "precision": "mixed_bfloat16"}),
 }
 
@@ -68,9 +68,10 @@ def run_condition(name: str, epochs: int) -> dict:
         tf.config.threading.set_inter_op_parallelism_threads(settings["inter"])
     import keras
 
-    from core import augment, training
+    from core.data import augment
+    from core.training import run as training
     from core.config import default_config
-    from core.data import load_mnist
+    from core.data.mnist import load_mnist
 
     config = replace(default_config("cnn"), epochs=epochs, batch_size=settings["batch"],
                      precision=settings["precision"])
@@ -165,7 +166,7 @@ def main(argv=None) -> int:
         s = summarize(results[-1])
         print(f"{name}: later epochs {s['mean']:.1f} s ({s['min']:.1f}-{s['max']:.1f}), {s['slow']} of {s['n']} "
               f"on one core", flush=True)
-    from core.training import machine
+    from core.training.run import machine
 
     record = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "epochs": args.epochs, "results": results}
     Path(args.json).write_text(json.dumps(record, indent=2) + "\n")

@@ -3,9 +3,9 @@ on a class's mix of jobs, with the web server's answers timed meanwhile.
 
     .venv/bin/python benchmarks/throughput.py [--minutes 10] [--json benchmarks/throughput.json]
 
-For each layout the lab starts as the tests start it (scripts/serve.py's ``lab_stack``:
+For each layout the lab starts as the tests start it (scripts/harness.py's ``lab_stack``:
 private Redis, the workers, `streamlit run server.py`); twelve students queue one job each
-through ``core.classroom.submit`` (the Train page's rules: quick jobs first), one every
+through ``core.queue.classroom.submit`` (the Train page's rules: quick jobs first), one every
 ``ARRIVAL_GAP_S`` seconds: ten quick CNNs and, first and sixth, two runs of the lab's CNN,
 each at its own seed. Meanwhile one student speaking Streamlit's protocol
 (benchmarks/streamlit_protocol.py) moves the Denoising slider and draws a stroke on Draw
@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 
-from scripts.serve import lab_stack, redis_server  # noqa: E402
+from scripts.harness import lab_stack, redis_server  # noqa: E402
 
 LAYOUTS = {"1 worker x 2 threads": (1, 2), "2 workers x 1 thread": (2, 1)}
 ARRIVAL_GAP_S = 10.0
@@ -110,7 +110,8 @@ def run_layout(name: str, workers: int, threads: int, minutes: float) -> dict:
     class mix, return the layout's numbers."""
     import tempfile
 
-    from core import classroom, jobs
+    from core.queue import classroom
+    from core.queue import jobs
 
     with tempfile.TemporaryDirectory(prefix="digitlab-throughput-") as tmp, redis_server(Path(tmp)) as redis_url:
         os.environ[jobs.REDIS_ENV_VAR] = redis_url

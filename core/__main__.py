@@ -8,7 +8,7 @@
                                            network's other presets)
     python -m core train --config '{...}'  one TrainConfig given as JSON
     python -m core worker                  take training jobs from the queue (Redis at
-                                           $DIGITLAB_REDIS_URL); see core.jobs
+                                           $DIGITLAB_REDIS_URL); see core.queue.jobs
     python -m core info                    the cache as a table
     python -m core report                  markdown tables of models, sweep and noise curve
     python -m core bench                   every target, measured; markdown table + JSON
@@ -34,8 +34,9 @@ def _print_epoch(epoch, epochs, logs):
 
 
 def _train_models(configs, force):
-    from core import cache, datasets
-    from core.training import train
+    from core.store import cache
+    from core.data import registry as datasets
+    from core.training.run import train
 
     loaded = {}
     for config in configs:
@@ -57,8 +58,8 @@ def _run_sweeps(args) -> list:
     from dataclasses import replace
 
     from core.config import SWEEPS
-    from core.experiments import run_sweep
-    from core.sweeps import sweep_best
+    from core.training.experiments import run_sweep
+    from core.training.sweeps import sweep_best
 
     overrides = {name: getattr(args, name) for name in ("epochs", "replicates") if getattr(args, name)}
     configs = [replace(sweep, **overrides) for sweep in SWEEPS]
@@ -70,7 +71,7 @@ def _run_sweeps(args) -> list:
                   f"final val {row['final_val_accuracy']:.4f}", flush=True)
 
         print(f"sweep on {config.name} digits ({config.key()}): {total} runs", flush=True)
-        # Two runs at once on two or more cores (core.experiments.run_sweep says why).
+        # Two runs at once on two or more cores (core.training.experiments.run_sweep says why).
         results = run_sweep(config, on_run=on_run, on_epoch=_print_epoch, force=args.force,
                             processes=min(2, _cores()))
         for row in results["summary"]:
@@ -81,7 +82,7 @@ def _run_sweeps(args) -> list:
 
 
 def _run_noise_curve(force):
-    from core.experiments import run_noise_curve
+    from core.training.experiments import run_noise_curve
 
     results = run_noise_curve(force=force)
     for row in results["rows"]:
@@ -91,9 +92,9 @@ def _run_noise_curve(force):
 
 
 def cmd_train(args) -> int:
-    from core import cache
+    from core.store import cache
     from core.config import DROPOUT_PAIR, FASHION, KINDS, NAMED_KINDS, PRESET_RUNS, TrainConfig, seeded_configs
-    from core.experiments import kept_configs, load_sweep
+    from core.training.experiments import kept_configs, load_sweep
 
     start = time.perf_counter()
     if args.config:
@@ -121,7 +122,7 @@ def cmd_train(args) -> int:
             _run_noise_curve(args.force)
     seconds = time.perf_counter() - start
     if args.all and args.force:
-        from core.training import machine
+        from core.training.run import machine
 
         # Only a forced --all is a full rebuild; the benchmark reports this file.
         cache.write_json(cache.cache_dir() / "rebuild.json", {
@@ -134,7 +135,7 @@ def cmd_train(args) -> int:
 def cmd_worker(args) -> int:
     """Take training jobs from the queue at ``$DIGITLAB_REDIS_URL`` until stopped (waiting
     for Redis, with back-off, whenever it does not answer)."""
-    from core.jobs import QueueUnavailable, redis_url, run_worker
+    from core.queue.jobs import QueueUnavailable, redis_url, run_worker
 
     try:
         run_worker(burst=args.burst, nice=args.nice)
@@ -156,7 +157,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from core import cache
+    from core.store import cache
 
     rows = cache.list_models()
     print(f"cache: {cache.cache_dir()}")
@@ -172,10 +173,10 @@ def cmd_info(args) -> int:
 
 def cmd_report(args) -> int:
     """Markdown tables of the cached defaults, the sweep and the noise curve (for README.md)."""
-    from core import cache
+    from core.store import cache
     from core.config import DROPOUT_PAIR, FASHION, NAMED_KINDS, PRESET_RUNS, SWEEPS, seeded_configs
-    from core.experiments import load_noise_curve, load_sweep
-    from core.sweeps import sweep_verdict
+    from core.training.experiments import load_noise_curve, load_sweep
+    from core.training.sweeps import sweep_verdict
 
     print("| model | data set | seed | parameters | validation accuracy | test accuracy | test loss | epochs "
           "| training time |")
@@ -218,7 +219,7 @@ def cmd_report(args) -> int:
 
 
 def _db(psnr: float) -> str:
-    # core.denoise.psnr caps identical images at 100 dB: their PSNR is infinite.
+    # core.analysis.denoise.psnr caps identical images at 100 dB: their PSNR is infinite.
     return "identical" if psnr >= 100 else f"{psnr:.1f} dB"
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core import cache
-from core import data as data_mod
 from core.config import SWEEPS, default_config, seeded_configs
+from core.data import mnist as data_mod
+from core.store import cache
 from core.targets import TARGETS, Target, shown
-from core.training import machine
+from core.training.run import machine
 
 RESULTS = data_mod.ROOT / "benchmarks" / "results.json"  # shown by README.md and the Overview page
 BROWSER = data_mod.ROOT / "benchmarks" / "browser.json"  # written by benchmarks/browser.py
@@ -100,9 +100,9 @@ def draw_stroke(image: np.ndarray, classifiers) -> None:
     """What the Draw page computes per stroke: preprocess the (280, 280, 4) uint8 pad
     image, run each Keras classifier and build the answer block (input image, digits,
     probability bars) as st.html sends it."""
-    from core.answers import answer_html
-    from core.inference import probabilities
-    from core.preprocess import to_mnist
+    from core.present.answers import answer_html
+    from core.analysis.inference import probabilities
+    from core.drawing.preprocess import to_mnist
 
     digit = to_mnist(image)
     answer_html(digit, {f"model {i}": probabilities(model, digit) for i, model in enumerate(classifiers)}, "bench")
@@ -111,13 +111,13 @@ def draw_stroke(image: np.ndarray, classifiers) -> None:
 def inside_drawing(image: np.ndarray, cnn) -> None:
     """What the Inside page computes per drawing: preprocess the (280, 280, 4) uint8 pad
     image, then feature maps, probabilities, occlusion and integrated gradients
-    (``core.inside.inspect``), the answer block, the two saliency images as JPEG and the
+    (``core.analysis.inside.inspect``), the answer block, the two saliency images as JPEG and the
     five feature-map grids as PNG, the way st.image encodes them."""
     from PIL import Image
 
-    from core import inside
-    from core.answers import answer_html
-    from core.preprocess import to_mnist
+    from core.analysis import inside
+    from core.present.answers import answer_html
+    from core.drawing.preprocess import to_mnist
 
     digit = to_mnist(image)
     result = inside.inspect(cnn, digit)
@@ -129,7 +129,7 @@ def inside_drawing(image: np.ndarray, cnn) -> None:
 
 
 def _mean_test_accuracy(configs, x_test, y_test) -> float:
-    from core.experiments import accuracy
+    from core.training.experiments import accuracy
 
     return float(np.mean([accuracy(cache.load(c).model, x_test, y_test) for c in configs]))
 
@@ -152,13 +152,13 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
     """
     import tensorflow as tf
 
-    from core.augment import distort
-    from core.experiments import accuracy, load_noise_curve, load_sweep
-    from core.sweeps import kept_configs, sweep_best
-    from core.figures import noise_curve_figure
-    from core.inference import denoise_and_classify
-    from core.latent import generate
-    from core.noise import salt_and_pepper
+    from core.data.augment import distort
+    from core.training.experiments import accuracy, load_noise_curve, load_sweep
+    from core.training.sweeps import kept_configs, sweep_best
+    from core.present.figures import noise_curve_figure
+    from core.analysis.inference import denoise_and_classify
+    from core.analysis.latent import generate
+    from core.data.noise import salt_and_pepper
 
     mnist = mnist or data_mod.load_mnist()
     _, _, (x_test, y_test) = mnist.splits()
@@ -265,11 +265,11 @@ def fashion_and_dropout_rows(x_test: np.ndarray, y_test: np.ndarray) -> list[Row
     Raises:
         FileNotFoundError: if an entry is not cached (``python -m core train fashion
             dropout`` builds them).
-        core.data.DataUnavailableError: if Fashion-MNIST is not installed.
+        core.data.mnist.DataUnavailableError: if Fashion-MNIST is not installed.
     """
     from core.config import DROPOUT_PAIR, FASHION
-    from core.datasets import load
-    from core.experiments import accuracy
+    from core.data.registry import load
+    from core.training.experiments import accuracy
 
     _, _, (x_fashion, y_fashion) = load("fashion_mnist").splits()
     cnn, dense = (cache.load(config) for config in FASHION)
@@ -290,8 +290,8 @@ def fashion_and_dropout_rows(x_test: np.ndarray, y_test: np.ndarray) -> list[Row
 def estimate_row() -> Row:
     """The Train page's time estimates against the training times recorded in the shipped
     classifier entries: the worst relative error, each entry estimated from a fit to the
-    others (``core.timing.leave_one_out``)."""
-    from core.timing import leave_one_out, observations
+    others (``core.training.timing.leave_one_out``)."""
+    from core.training.timing import leave_one_out, observations
 
     errors = leave_one_out(observations())
     return Row(f"Train page's time estimate, worst error over {len(errors)} shipped classifier runs (each estimated "
@@ -300,11 +300,11 @@ def estimate_row() -> Row:
 
 
 def training_rows(speeds: list) -> list[Row]:
-    """The training-time targets: measured now where ``speeds`` (``core.speed.measure_all``)
+    """The training-time targets: measured now where ``speeds`` (``core.training.speed.measure_all``)
     holds a recipe trained by this run, else as recorded in the shipped entry (the CNN's
     seeds after the first, or every recipe when the benchmark ran without training)."""
     from core.config import FASHION
-    from core.speed import seconds_to
+    from core.training.speed import seconds_to
 
     trained = {s.config: s for s in speeds}
     rows = []
@@ -336,7 +336,7 @@ def training_rows(speeds: list) -> list[Row]:
 
 
 def speed_table(speeds: list, matmul: float) -> list[dict]:
-    """``core.speed.Speed`` rows as JSON-ready dicts, with the machine's matmul rate:
+    """``core.training.speed.Speed`` rows as JSON-ready dicts, with the machine's matmul rate:
     seconds (training, mean epoch after the first, to 99.0% validation accuracy), training
     images per second, GFLOP/s, roofline as a fraction of ``matmul`` (GFLOP/s)."""
     return [{"name": s.name, "training_seconds": s.training_seconds, "epoch_seconds": s.epoch_seconds,
@@ -349,7 +349,7 @@ def confusion_click_row(classifier, x_test: np.ndarray, y_test: np.ndarray) -> R
     """Time a click on each of the 100 cells of ``classifier``'s confusion matrix on the
     test digits ((10000, 28, 28) float32 in [0, 1], (10000,) labels) as the Mistakes page
     answers it; the model's predictions are computed once before, as the page caches them."""
-    from core.mistakes import analyse, cell_view, confusion_figure, test_predictions
+    from core.analysis.mistakes import analyse, cell_view, confusion_figure, test_predictions
 
     analysis = analyse(test_predictions(classifier, x_test), y_test)
 
@@ -425,13 +425,13 @@ def markdown(rows: list[Row], info: dict) -> str:
 
 def run(json_path=None, repeats: int = 200, train: bool = True) -> tuple[list[Row], dict]:
     """Measure, then write ``{"date", "machine", "rows", "training"}`` to ``json_path`` if
-    given. ``train``: also train every shipped classifier recipe again (``core.speed``;
+    given. ``train``: also train every shipped classifier recipe again (``core.training.speed``;
     about 10 minutes here), for the training-time rows and the speed table."""
     rows = measure(repeats=repeats)
     info = {"date": time.strftime("%Y-%m-%d"), **machine(), "training": []}
     speeds = []
     if train:
-        from core.speed import matmul_gflops, measure_all
+        from core.training.speed import matmul_gflops, measure_all
 
         matmul = matmul_gflops()
         speeds = measure_all(matmul)

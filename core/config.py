@@ -12,10 +12,10 @@ import json
 import math
 from dataclasses import asdict, dataclass, replace
 
-from core.datasets import DATASETS  # the data sets' one list (core.datasets loads them)
-from core.layers import PRESETS, shown
+from core.data.registry import DATASETS  # the data sets' one list (core.data.registry loads them)
+from core.nets.layers import PRESETS, shown
 
-# "custom" is the visitor's own layer list (``TrainConfig.layers``, see ``core.layers``).
+# "custom" is the visitor's own layer list (``TrainConfig.layers``, see ``core.nets.layers``).
 # "quick_cnn" is the narrow CNN a class can train many times (seconds, not minutes).
 CLASSIFIERS = ("dense_64_64", "dense_500_300", "quick_cnn", "cnn", "custom")
 AUTOENCODERS = ("denoising_autoencoder", "conv_denoiser", "vae", "cvae")
@@ -94,9 +94,9 @@ class TrainConfig:
         l2: L2 weight-decay factor on the hidden kernels (dense_500_300 only): the
             loss gains ``l2 * sum(w ** 2)``.
         augment: classifiers only: train on randomly shifted, rotated, scaled,
-            slanted, thinned and thickened digits (``core.augment.distort``), drawn
+            slanted, thinned and thickened digits (``core.data.augment.distort``), drawn
             afresh for every batch; off MNIST, on randomly mirrored and shifted images
-            (``core.augment.mirror_and_shift``).
+            (``core.data.augment.mirror_and_shift``).
         noise_level: salt-and-pepper level of the training inputs. For
             denoising_autoencoder one level, drawn once per run; for conv_denoiser the
             highest level: every image of every batch gets a level drawn uniformly
@@ -106,8 +106,8 @@ class TrainConfig:
         train_size: train on the first N of the 55,000 training images (tests use a
             few hundred); None means all.
         dataset: "mnist", "fashion_mnist" (classifiers) or "cifar10" (custom only:
-            the named models take 28x28 grey images); see ``core.datasets``.
-        layers: kind "custom" only: the visitor's layer list (``core.layers``), e.g.
+            the named models take 28x28 grey images); see ``core.data.registry``.
+        layers: kind "custom" only: the visitor's layer list (``core.nets.layers``), e.g.
             (("dense", 64, "relu"), ("dropout", 0.35)); the output layer is added.
         precision: "float32", or, for classifiers and ``conv_denoiser``,
             "mixed_bfloat16" (layers compute in bfloat16, weights
@@ -147,8 +147,8 @@ class TrainConfig:
         """
         fields = dict(fields)
         if "layers" in fields:
-            from core import layers as stack
-            from core.datasets import INPUT_SHAPES
+            from core.nets import layers as stack
+            from core.data.registry import INPUT_SHAPES
 
             fields["layers"] = stack.normalize(fields["layers"] or ())
             # The checked form (64.0 -> 64, dropout 0 -> 0.0), so one network has one key
@@ -212,8 +212,8 @@ class TrainConfig:
         if (self.kind == "custom") != bool(self.layers):
             problems.append("layers go with kind custom, and custom needs layers")
         elif self.layers:
-            from core import layers as stack
-            from core.datasets import INPUT_SHAPES
+            from core.nets import layers as stack
+            from core.data.registry import INPUT_SHAPES
 
             try:
                 stack.check(self.layers, INPUT_SHAPES.get(self.dataset, (28, 28, 1)))
@@ -263,7 +263,7 @@ DEFAULTS = {
 }
 # The same networks on a harder data set (Xiao et al., 2017): the default recipes, the
 # CNN's digit distortions replaced by random mirrors and shifts
-# (core.augment.mirror_and_shift). Chosen on the 5,000 validation images among candidates
+# (core.data.augment.mirror_and_shift). Chosen on the 5,000 validation images among candidates
 # that train within 4 minutes here (the CNN's recipe, bfloat16): 24 epochs mirrored
 # (92.86%), with label smoothing 0.1 (93.04%), mirrored and shifted with it (93.14%), the
 # same for 22 epochs (92.54%); README.md, "Fast training".
@@ -278,7 +278,7 @@ DROPOUT_PAIR = (TrainConfig("custom", layers=(("dense", 500, "relu"), ("dense", 
                 TrainConfig("custom", layers=(("dense", 500, "relu"), ("dropout", 0.35), ("dense", 300, "relu"),
                                               ("dropout", 0.35)), **_DROPOUT_RECIPE))
 
-# Your own network's presets (core.layers.PRESETS) that are not shipped otherwise (the
+# Your own network's presets (core.nets.layers.PRESETS) that are not shipped otherwise (the
 # dropout pair holds the two 500-300 ones), each with the Train page's starting recipe:
 # the 64-64 on every training digit, the two convolutional ones as quick looks. They show
 # at once on the Train page, and the time estimates of presets are checked against them

@@ -4,8 +4,10 @@ one click away."""
 
 import streamlit as st
 
-from core import cache, classroom, compare, jobs
-from core.figures import comparison_figure, larger_type
+from core.analysis import compare
+from core.present.figures import comparison_figure, larger_type
+from core.queue import classroom, jobs
+from core.store import cache
 from pages.identity import teacher_grant
 from pages.shared import (caption, collect_runs, duration, explain, job_status_text, labelled_runs, projector,
                           session_owner, use_app_navigation)

@@ -3,11 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from core.experiments import best_classifier_config, load_noise_curve
-from core.figures import VERSIONS, larger_type, noise_curve_figure
+from core.analysis.inference import denoise_and_classify
 from core.config import entry_name
-from core.glossary import MODEL_NAMES
-from core.inference import denoise_and_classify
+from core.present.figures import VERSIONS, larger_type, noise_curve_figure
+from core.vocabulary import MODEL_NAMES
+from core.training.experiments import best_classifier_config, load_noise_curve
 from pages.shared import caption, digit_row, explain, mnist, projector, require_model, use_app_navigation
 
 use_app_navigation()

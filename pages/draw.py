@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from core.answers import answer_html
-from core.inference import probabilities
-from core.preprocess import NoInkError, ScribbleError, SpeckError, to_mnist
-from core.strokes import StrokeError, to_image
-from core.upload import UploadError, read_image
+from core.analysis.inference import probabilities
+from core.drawing.preprocess import NoInkError, ScribbleError, SpeckError, to_mnist
+from core.drawing.strokes import StrokeError, to_image
+from core.drawing.upload import UploadError, read_image
+from core.present.answers import answer_html
 from pages.shared import caption, explain, require_model, use_app_navigation
 from pages.sketchpad import sketchpad
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import classroom, jobs
+from core.queue import classroom, jobs
 
 COOKIE = "digitlab_student"
 COOKIE_DAYS = 30
@@ -89,5 +89,5 @@ def name_sidebar() -> None:
 
 def teacher_grant() -> str | None:
     """This session's teacher grant (from the Teacher page's password), or None. Every
-    teacher action checks it again on the server (``core.classroom.require_teacher``)."""
+    teacher action checks it again on the server (``core.queue.classroom.require_teacher``)."""
     return st.session_state.get("teacher-grant")

@@ -10,12 +10,14 @@ convolution, shipped or trained here."""
 import numpy as np
 import streamlit as st
 
-from core import cache, inside
-from core.answers import answer_html
-from core.data import DataUnavailableError
-from core.datasets import TITLES, class_names
-from core.preprocess import NoInkError, ScribbleError, SpeckError, to_mnist
-from core.strokes import StrokeError, to_image
+from core.analysis import inside
+from core.data.mnist import DataUnavailableError
+from core.data.registry import class_names
+from core.drawing.preprocess import NoInkError, ScribbleError, SpeckError, to_mnist
+from core.drawing.strokes import StrokeError, to_image
+from core.present.answers import answer_html
+from core.store import cache
+from core.vocabulary import DATASET_TITLES as TITLES
 from pages.shared import (cached_model, caption, explain, require_model, stored_model, test_set,
                           use_app_navigation)
 from pages.sketchpad import sketchpad
@@ -33,7 +35,7 @@ DRAW, CARRIED, TEST = "Draw here", "My drawing from the Draw page", "A test digi
 
 @st.cache_data(ttl=30, show_spinner=False)
 def choices(shipped: str, runs: str) -> list:
-    """``core.inside.model_choices`` of the two stores (read again at most every 30 s)."""
+    """``core.analysis.inside.model_choices`` of the two stores (read again at most every 30 s)."""
     return inside.model_choices(shipped, runs)
 
 
@@ -111,7 +113,7 @@ def test_picture(dataset: str):
 
 
 def show(net, choice: inside.Choice, image, tag: str) -> dict:
-    """The network's answer and both saliency maps side by side; returns ``core.inside.inspect``'s result."""
+    """The network's answer and both saliency maps side by side; returns ``core.analysis.inside.inspect``'s result."""
     result = inside.inspect(net, image)
     labels = class_names(choice.dataset)
     if choice.dataset == "mnist":

@@ -6,8 +6,9 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 import streamlit as st
 
-from core import cache, latent
-from core.figures import larger_type
+from core.analysis import latent
+from core.present.figures import larger_type
+from core.store import cache
 from pages.shared import (caption, cached_model, digit_row, enlarge, explain, mnist, projector, require_model,
                           test_codes, use_app_navigation)
 

@@ -5,10 +5,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import cache, datasets, mistakes
+from core.analysis import mistakes
 from core.config import default_config
-from core.data import DataUnavailableError
-from core.figures import larger_type
+from core.data import registry as datasets
+from core.data.mnist import DataUnavailableError
+from core.present.figures import larger_type
+from core.store import cache
+from core.vocabulary import DATASET_NAMES, DATASET_TITLES
 from pages.shared import (caption, collect_runs, explain, labelled_runs, projector, test_analysis, test_set,
                           use_app_navigation)
 
@@ -55,7 +58,7 @@ except cache.CorruptEntryError as exc:
     st.warning(f"{exc} Choose another classifier.")
     st.stop()
 except DataUnavailableError as exc:
-    st.warning(f"{name} reads {datasets.TITLES.get(dataset, dataset)}, whose test images are not on this "
+    st.warning(f"{name} reads {DATASET_TITLES.get(dataset, dataset)}, whose test images are not on this "
                f"server: {exc}")
     st.stop()
 
@@ -71,7 +74,7 @@ shown_width = 168 if projector() else 128
 caption_names = tuple(n.replace("-", "\u2011") for n in names)
 total = int(analysis.matrix.sum())
 st.markdown(f"**{name}** reads **{analysis.accuracy:.2%}** of the {total:,} "
-            f"{datasets.NAMES.get(dataset, dataset)} test {noun}s right: **{analysis.errors}** mistakes.")
+            f"{DATASET_NAMES.get(dataset, dataset)} test {noun}s right: **{analysis.errors}** mistakes.")
 
 
 def default_cell() -> tuple[int, int]:
@@ -192,6 +195,6 @@ with st.expander("Where this came from"):
     where = "models_cache/" if store == "shipped" else "the runs store (trained on this server)"
     recorded_text = f"{recorded:.2%}" if recorded is not None else "not recorded"
     st.markdown(f"Entry `{entry}` in {where}. This server ran the model once on the {total:,} test {noun}s "
-                f"of {datasets.TITLES.get(dataset, dataset)} (batches of 1,000) and counted its answers: "
+                f"of {DATASET_TITLES.get(dataset, dataset)} (batches of 1,000) and counted its answers: "
                 f"{analysis.accuracy:.2%} right; the test accuracy recorded after training is {recorded_text}. "
                 f"A model's answer is its most probable class.")

@@ -4,17 +4,18 @@ side, the cached models, where the data came from."""
 import pandas as pd
 import streamlit as st
 
-from core import cache
-from core import data as data_mod
-from core import overview
-from core.config import DATASETS, DEFAULTS, entry_name
-from core.data import DataUnavailableError
-from core.datasets import NAMES, TITLES, available
-from core.glossary import MODEL_NAMES, plain, tip
-from core.compare import setting_text
-from core.layers import describe
 from core import targets
+from core.analysis import overview
+from core.analysis.compare import setting_text
+from core.config import DATASETS, DEFAULTS, entry_name
+from core.data import mnist as data_mod
+from core.data.mnist import DataUnavailableError
+from core.data.registry import available
+from core.nets.layers import describe
+from core.present.glossary import plain, tip
+from core.store import cache
 from core.targets import HINTON_ACCURACY
+from core.vocabulary import DATASET_NAMES as NAMES, DATASET_TITLES as TITLES, MODEL_NAMES, OPTIMIZER_NAMES
 from pages.shared import caption, duration, enlarge, explain, use_app_navigation
 
 use_app_navigation()
@@ -44,7 +45,7 @@ explain("mnist", "l2", "salt_and_pepper", "vae")
 
 @st.cache_resource(show_spinner=False)
 def samples(dataset: str):
-    """``core.overview.samples``: one test image of each class and the class names, read
+    """``core.analysis.overview.samples``: one test image of each class and the class names, read
     once per server process (read-only). Errors are not cached."""
     images, names = overview.samples(dataset)
     images.setflags(write=False)
@@ -155,10 +156,10 @@ else:
             # A quick look trained on the first 10,000 images: said here, as wherever it appears.
             "training images": [setting_text("train_size", m["config"].get("train_size")) for m in rows],
             "training time (s)": [m["training_seconds"] for m in rows],
-            "optimizer": [{"sgd": "SGD", "adam": "Adam"}.get(o, o) for o in (m["config"]["optimizer"] for m in rows)],
+            "optimizer": [OPTIMIZER_NAMES.get(o, o) for o in (m["config"]["optimizer"] for m in rows)],
             "learning rate": [f"{m['config']['learning_rate']:g}" for m in rows],
             "L2 weight decay": [m["config"]["l2"] for m in rows],
-            # Distorted digits on MNIST, mirrored and shifted images elsewhere (core.augment).
+            # Distorted digits on MNIST, mirrored and shifted images elsewhere (core.data.augment).
             "altered training images": [setting_text("augment", m["config"]["augment"],
                                                      m["config"].get("dataset", "mnist")) for m in rows],
         }

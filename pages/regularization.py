@@ -3,12 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from core import cache, classroom, jobs
-from core.config import SWEEP_FACTORS, SWEEPS, SweepConfig
-from core.figures import larger_type, sweep_figure
-from core.glossary import tip
-from core.sweeps import sweep_best, sweep_verdict
+from core.config import SWEEPS, SWEEP_FACTORS, SweepConfig
+from core.present.figures import larger_type, sweep_figure
+from core.present.glossary import tip
+from core.queue import classroom, jobs
+from core.store import cache
 from core.targets import HINTON_ACCURACY
+from core.training.sweeps import sweep_best, sweep_verdict
+from core.vocabulary import OPTIMIZER_NAMES
 from pages.identity import teacher_grant
 from pages.shared import caption, collect_runs, explain, job_status_text, projector, session_owner, use_app_navigation
 
@@ -26,7 +28,7 @@ sweep trains the net with **no weight decay** (the control, l2 = 0) and at five 
 from 1e-6 to 1e-3, **{SWEEPS[0].replicates} seeds each**: once on the **plain digits**,
 as Hinton trained for his **{HINTON_ACCURACY:.2%}** (LeCun's MNIST table), and once on
 randomly **distorted digits** (shifted, rotated, scaled, slanted, thinned and thickened,
-new for every batch). Recipe: {dict(sgd="SGD", adam="Adam")[base.optimizer]}, peak learning rate
+new for every batch). Recipe: {OPTIMIZER_NAMES[base.optimizer]}, peak learning rate
 {base.learning_rate:g}, {base.lr_schedule} schedule, batch {base.batch_size},
 {base.epochs} epochs; 55,000 training digits.
 

@@ -9,9 +9,10 @@ import threading
 import numpy as np
 import streamlit as st
 
-from core import cache, jobs
 from core.config import default_config
-from core.data import load_mnist
+from core.data.mnist import load_mnist
+from core.queue import jobs
+from core.store import cache
 
 
 def use_app_navigation() -> None:
@@ -41,12 +42,12 @@ def mnist():
 @st.cache_resource(show_spinner="Loading the test images…")
 def test_set(dataset: str = "mnist"):
     """{"x_test": (10000, 28, 28) float32 in [0, 1] ((10000, 32, 32, 3) for CIFAR-10),
-    "y_test": (10000,) uint8} of a data set (``core.datasets``), loaded once per server
-    process; read-only. Raises ``core.data.DataUnavailableError`` (one sentence) when its
+    "y_test": (10000,) uint8} of a data set (``core.data.registry``), loaded once per server
+    process; read-only. Raises ``core.data.mnist.DataUnavailableError`` (one sentence) when its
     files are missing; errors are not cached."""
     if dataset == "mnist":
         return mnist()
-    from core import datasets
+    from core.data import registry as datasets
 
     _, _, (x_test, y_test) = datasets.load(dataset).splits()
     x_test.setflags(write=False)
@@ -67,7 +68,7 @@ def cached_model(kind: str):
 def test_codes(kind: str):
     """The shipped ``kind`` VAE's latent means of the 10,000 test digits: (10000,
     latent_dim) float32, loaded once per server process (read-only)."""
-    from core import latent
+    from core.analysis import latent
 
     return latent.encode(cached_model(kind).model.get_layer("encoder"), mnist()["x_test"])
 
@@ -77,8 +78,8 @@ def model_summary(config_json: str) -> tuple[list[dict], int]:
     """(layer rows, parameter count) of the model a config (``TrainConfig`` as JSON) builds;
     imports TensorFlow."""
     from core.config import TrainConfig
-    from core.summary import layer_table
-    from core.training import build
+    from core.nets.summary import layer_table
+    from core.training.run import build
 
     model = build(TrainConfig.from_fields(json.loads(config_json)))
     return layer_table(model), model.count_params()
@@ -98,8 +99,8 @@ def require_model(kind: str):
 
 def enlarge(image: np.ndarray, factor: int = 4) -> np.ndarray:
     """Nearest-neighbour upscale of a (28, 28) digit so the browser shows crisp pixels
-    (``core.mistakes.enlarge`` of one image), clipped to [0, 1]."""
-    from core.mistakes import enlarge as enlarge_all
+    (``core.analysis.mistakes.enlarge`` of one image), clipped to [0, 1]."""
+    from core.analysis.mistakes import enlarge as enlarge_all
 
     return np.clip(enlarge_all(np.asarray(image)[None], factor)[0], 0, 1)
 
@@ -118,7 +119,7 @@ def session_owner() -> str:
 
 
 def collect_runs(show: bool = True) -> str | None:
-    """Write finished jobs' results into the runs store (``core.jobs.collect``); quietly
+    """Write finished jobs' results into the runs store (``core.queue.jobs.collect``); quietly
     nothing when the queue is not running (the page's queue calls say so). When the store
     cannot be written, its one sentence (results wait in the queue) as a warning here
     (``show``); returns that sentence, else None."""
@@ -133,7 +134,7 @@ def collect_runs(show: bool = True) -> str | None:
     return None
 
 
-# Seconds as "40 s" or "7 min": the words core.jobs uses in its sentences too.
+# Seconds as "40 s" or "7 min": the words core.queue.jobs uses in its sentences too.
 duration = jobs.duration
 
 
@@ -143,7 +144,7 @@ def epochs_text(epochs) -> str:
 
 
 def job_status_text(state: dict) -> str:
-    """One sentence on a job (``core.jobs.describe``): where it is and how long it may take."""
+    """One sentence on a job (``core.queue.jobs.describe``): where it is and how long it may take."""
     if state["state"] == "running" and state.get("stalled"):
         return (f"Training stopped at {state['epoch']} of {epochs_text(state['epochs'])}: its worker stopped "
                 "answering, so the job goes back in the line by itself and resumes from its last finished epoch.")
@@ -174,7 +175,7 @@ def job_status_text(state: dict) -> str:
 
 # Projector mode: larger type for the back of a room. Streamlit sizes text in rem, so one
 # root font size scales headings, widgets and tables together (plotly figures need
-# core.figures.larger_type). Captions go, except those naming an image.
+# core.present.figures.larger_type). Captions go, except those naming an image.
 _PROJECTOR_CSS = ("<style>html { font-size: 22px; } "
                   "[data-testid='stCaptionContainer']:not([data-testid='stImageCaption'] *) { display: none; }</style>")
 
@@ -206,11 +207,11 @@ def caption(text: str) -> None:
 
 def explain(*terms: str) -> None:
     """A "What is …?" expander with one sentence (and its source) per term of
-    ``core.glossary.GLOSSARY``, for a learner meeting the words for the first time.
+    ``core.present.glossary.GLOSSARY``, for a learner meeting the words for the first time.
 
     Raises KeyError for a term the glossary lacks (a test checks every page's terms).
     """
-    from core.glossary import GLOSSARY
+    from core.present.glossary import GLOSSARY
 
     entries = [GLOSSARY[term] for term in terms]
     title = "What is " + ", ".join(e.name for e in entries[:-1]) + (" or " if len(entries) > 1 else "") \
@@ -260,7 +261,7 @@ def warm_up() -> None:
     from dataclasses import asdict
 
     from core.config import DEFAULTS
-    from core.inference import probabilities
+    from core.analysis.inference import probabilities
 
     first_page_shown.wait(WARM_UP_DELAY_S)
     log = logging.getLogger("digitlab.warm_up")
@@ -287,7 +288,7 @@ def warm_up() -> None:
             test_codes(kind)
     # The Inside page's compiled functions (its first drawing took 450 ms without) and the
     # Mistakes page's default: the seed-0 CNN's predictions on the 10,000 test digits (3-5 s).
-    from core.inside import inspect
+    from core.analysis.inside import inspect
 
     try:
         inspect(cached_model("cnn").model, blank)
@@ -296,7 +297,7 @@ def warm_up() -> None:
         pass
     # Fashion-MNIST's test images for the Inside and Mistakes pages' Fashion networks
     # (reading and checking its files takes about a second).
-    from core.data import DataUnavailableError
+    from core.data.mnist import DataUnavailableError
 
     try:
         test_set("fashion_mnist")
@@ -322,7 +323,7 @@ def stored_model(store: str, entry: str):
 
     Raises FileNotFoundError or CorruptEntryError (one sentence); errors are not cached.
     """
-    from core import mistakes
+    from core.analysis import mistakes
 
     return mistakes.load_entry(cache.cache_dir() if store == "shipped" else cache.runs_dir(), entry)
 
@@ -331,16 +332,16 @@ def stored_model(store: str, entry: str):
 def _labelled_runs(shipped: str, here: str, signature: tuple) -> list:
     from pathlib import Path
 
-    from core import compare
+    from core.analysis import compare
 
     return compare.comparable_runs(Path(shipped), Path(here))
 
 
 def labelled_runs() -> list:
-    """``core.compare.comparable_runs`` of the two stores, the one list the Mistakes and
+    """``core.analysis.compare.comparable_runs`` of the two stores, the one list the Mistakes and
     Compare runs pages pick from (a run has one name on both), read again when either
-    store's ``core.compare.store_signature`` changes."""
-    from core import compare
+    store's ``core.analysis.compare.store_signature`` changes."""
+    from core.analysis import compare
 
     return _labelled_runs(str(cache.cache_dir()), str(cache.runs_dir()),
                           compare.store_signature(cache.cache_dir()) + compare.store_signature(cache.runs_dir()))
@@ -348,7 +349,7 @@ def labelled_runs() -> list:
 
 @st.cache_resource(show_spinner="Reading the 10,000 test digits with this model…", max_entries=32)
 def test_analysis(store: str, entry: str):
-    """A classifier's ``core.mistakes.Analysis`` on the 10,000 test images of its data set (read-only
+    """A classifier's ``core.analysis.mistakes.Analysis`` on the 10,000 test images of its data set (read-only
     arrays), computed once per server process and entry: the model runs here, every later
     visit and cell click only reads the arrays.
 
@@ -359,7 +360,7 @@ def test_analysis(store: str, entry: str):
     Raises FileNotFoundError or CorruptEntryError (one sentence) when the entry is missing
     or damaged; errors are not cached.
     """
-    from core import mistakes
+    from core.analysis import mistakes
 
     loaded = stored_model(store, entry)
     data = test_set(loaded.metrics.get("config", {}).get("dataset", "mnist"))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.strokes import BRUSH
+from core.drawing.strokes import BRUSH
 
 _HERE = Path(__file__).parent
 _HTML = """<div class="sketchpad"><canvas role="img"></canvas>
@@ -24,7 +24,7 @@ _JS = (_HERE / "sketchpad.js").read_text()
 
 def sketchpad(key: str, label: str = "Drawing pad: draw one digit") -> list:
     """Show the pad; return its strokes, each a list of [x, y] points in [0, 1] of the
-    pad's side (see ``core.strokes.to_image``), [] before the first stroke and after Clear.
+    pad's side (see ``core.drawing.strokes.to_image``), [] before the first stroke and after Clear.
 
     The pad reruns the enclosing fragment (or page) after each stroke, Undo and Clear. The
     list comes from the visitor's browser: validate it before use (``to_image`` does).

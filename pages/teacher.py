@@ -2,15 +2,15 @@
 with its student and a Cancel for each, pause and resume the queue, the class's rules
 (jobs per student, the cap on a job's worker time), clear the leaderboard or one
 student's runs, and links that open any page in projector mode. Each action is checked
-again on the server (core.classroom), so a hidden button is not the permission."""
+again on the server (core.queue.classroom), so a hidden button is not the permission."""
 
 import uuid
 
 import streamlit as st
 
-from core import classroom, jobs
-from core.glossary import MODEL_NAMES
-from core.leaderboard import leaderboard
+from core.vocabulary import MODEL_NAMES
+from core.queue import classroom, jobs
+from core.store.leaderboard import leaderboard
 from pages.identity import teacher_grant
 from pages.shared import caption, collect_runs, epochs_text, job_status_text, use_app_navigation
 

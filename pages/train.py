@@ -9,30 +9,23 @@ from dataclasses import asdict, replace
 import pandas as pd
 import streamlit as st
 
-from core import cache, classroom, datasets, jobs, layers
+from core.data import registry as datasets
+from core.nets import layers
+from core.queue import classroom, jobs
+from core.store import cache
 from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, DENOISERS, FASHION, KINDS, L2_CHOICES,
                          LEARNING_RATES, QUERY_FIELDS, QUICK_LOOK_SIZE, TrainConfig, from_query, query_fields)
-from core.compare import subset_text
-from core.figures import history_figure, larger_type
-from core.glossary import tip
-from core.leaderboard import diverged, leaderboard
+from core.analysis.compare import subset_text
+from core.present.figures import history_figure, larger_type
+from core.present.glossary import tip
+from core.store.leaderboard import diverged, leaderboard
+from core.vocabulary import DATASET_TITLES, MODEL_CHOICES, OPTIMIZER_NAMES
 from pages.identity import student, teacher_grant
 from pages.shared import (caption, collect_runs, duration, epochs_text, explain, job_status_text, model_summary,
                           projector, use_app_navigation)
 
 use_app_navigation()
 
-LABELS = {
-    "dense_64_64": "Dense 64-64 (the course's small net)",
-    "dense_500_300": "Dense 500-300 with L2 weight decay",
-    "quick_cnn": "Quick CNN (trains in seconds: the one for a class)",
-    "cnn": "Convolutional network (CNN)",
-    "custom": "Your own network",
-    "denoising_autoencoder": "Denoising autoencoder 784-128-96-128-784",
-    "conv_denoiser": "Convolutional denoising autoencoder",
-    "vae": "Variational autoencoder (latent space)",
-    "cvae": "Conditional VAE (digits to order)",
-}
 FIELDS = ("epochs", "batch_size", "optimizer", "learning_rate", "momentum", "lr_schedule", "seed", "augment",
           "l2", "noise_level", "latent_dim", "label_smoothing")
 LABEL_SMOOTHING = (0.0, 0.05, 0.1, 0.2)
@@ -40,11 +33,10 @@ DAMAGED_TEXT = "The stored result for these settings is damaged; train it again 
 # The model a class is offered first: it trains in seconds, so thirty students can each
 # try several settings (README.md, "Fast training").
 SUGGESTED = "quick_cnn"
-OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
 # What one epoch trains on: the lab keeps the last 5,000 training images of each set for validation.
 TRAINING_IMAGES = {"mnist": "55,000 digits", "fashion_mnist": "55,000 pictures of clothes",
                    "cifar10": "45,000 photos"}
-# CIFAR-10 is offered only where the server has a copy (core.datasets.available).
+# CIFAR-10 is offered only where the server has a copy (core.data.registry.available).
 DATASET_CHOICES = [name for name in datasets.DATASETS if datasets.available(name)]
 # Your own network on CIFAR-10 starts from the CIFAR lab's blocks; elsewhere from the course's 64-64.
 CIFAR_PRESET = next((name for name in layers.PRESETS if name.startswith("CIFAR")), None)
@@ -186,11 +178,11 @@ def write_address(config: TrainConfig) -> None:
 def run_name(fields: dict) -> str:
     """A job's or run's model in words: "Your own network (Conv 32 3x3 · pool · Dense 64)
     on Fashion-MNIST clothes"; the data set is named off MNIST only."""
-    name = LABELS.get(fields.get("kind"), "A model")
+    name = MODEL_CHOICES.get(fields.get("kind"), "A model")
     if fields.get("kind") == "custom":
         name += f" ({layers.describe(fields.get('layers') or ())})"
     dataset = fields.get("dataset", "mnist")
-    name = name if dataset == "mnist" else f"{name} on {datasets.TITLES.get(dataset, dataset)}"
+    name = name if dataset == "mnist" else f"{name} on {DATASET_TITLES.get(dataset, dataset)}"
     return name + (f", {subset_text(fields.get('train_size'))}" if fields.get("train_size") else "")
 
 
@@ -198,7 +190,7 @@ def settings_text(fields: dict) -> str:
     """The settings that tell two runs of one model apart: "16 epochs, batch 256, Adam,
     learning rate 0.01, seed 3" (and the weight decay or noise level where they apply)."""
     text = (f"{epochs_text(fields.get('epochs'))}, batch {fields.get('batch_size')}, "
-            f"{OPTIMIZERS.get(fields.get('optimizer'), fields.get('optimizer'))}, "
+            f"{OPTIMIZER_NAMES.get(fields.get('optimizer'), fields.get('optimizer'))}, "
             f"learning rate {fields.get('learning_rate', 0):g}")
     if fields.get("l2"):
         text += f", L2 {fields['l2']:.2g}"
@@ -242,7 +234,7 @@ def rule_text(rules: classroom.Rules) -> str:
 
 
 def layer_table(rows: list[dict]) -> None:
-    """``core.layers.walk``'s rows as a table: the student's layers numbered as the error
+    """``core.nets.layers.walk``'s rows as a table: the student's layers numbered as the error
     sentences number them, the lab's Flatten and output layer marked "lab"."""
     numbers, names, n = [], [], 0
     for row in rows:
@@ -294,7 +286,7 @@ def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:
     frame = pd.DataFrame(st.session_state[f"{ns}-base"], columns=layers.ROW_FIELDS)
     for field in layers.NUMBER_FIELDS:
         # Text cells: a number column changed what was typed without a word (64.7 became
-        # 647, -5 became 5); core.layers reads the text and refuses it with a sentence.
+        # 647, -5 became 5); core.nets.layers reads the text and refuses it with a sentence.
         frame[field] = frame[field].map(layers.cell_text).astype("string")
     # Blank, not "None", in the cells a layer's type does not use.
     edited = st.data_editor(frame, key=editor, num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
@@ -359,7 +351,7 @@ read_address()
 st.session_state.setdefault("train-dataset", "mnist")
 if st.session_state["train-dataset"] not in DATASET_CHOICES:
     st.session_state["train-dataset"] = "mnist"
-dataset = st.radio("Data set", DATASET_CHOICES, format_func=datasets.TITLES.get, horizontal=True,
+dataset = st.radio("Data set", DATASET_CHOICES, format_func=DATASET_TITLES.get, horizontal=True,
                    key="train-dataset")
 if "cifar10" not in DATASET_CHOICES:
     caption("CIFAR-10's colour photos are offered here once the server has a copy of them.")
@@ -367,7 +359,7 @@ explain("cifar10")
 offered = models_for(dataset)
 if st.session_state.get("train-kind") not in offered:
     st.session_state["train-kind"] = SUGGESTED if SUGGESTED in offered else offered[0]
-kind = st.selectbox("Model", offered, format_func=LABELS.get, key="train-kind")
+kind = st.selectbox("Model", offered, format_func=MODEL_CHOICES.get, key="train-kind")
 explain("dense", "cnn", "quick_cnn", "autoencoder", "vae")
 # Projector mode: the result (metrics and curves) above the settings, as the page's key figure.
 first = st.container()
@@ -396,7 +388,7 @@ def typed(value):
 
 
 c1, c2, c3, c4 = st.columns(4)
-# Each setting's "?" says in one sentence what it is (core.glossary), where a learner meets it;
+# Each setting's "?" says in one sentence what it is (core.present.glossary), where a learner meets it;
 # Epochs has none, since its help button's label would also match "Epochs" (the browser test
 # and the classroom benchmark find the field by it): the expander below the settings explains it.
 # No min or max on the number fields: with them an out-of-range value only turned red, its reason in a
@@ -406,7 +398,7 @@ epochs = typed(c1.number_input("Epochs", step=1.0, format="%g", key=k("epochs"))
 # A job shown from the list may carry a value the sliders do not offer: offer it too.
 batch_size = c2.select_slider("Batch size", sorted({*BATCH_SIZES, st.session_state[k("batch_size")]}),
                               key=k("batch_size"), help=tip("batch"))
-optimizer = c3.radio("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True,
+optimizer = c3.radio("Optimizer", list(OPTIMIZER_NAMES), format_func=OPTIMIZER_NAMES.get, horizontal=True,
                      key=k("optimizer"), help=tip("optimizer"))
 learning_rate = c4.select_slider("Learning rate", sorted({*LEARNING_RATES, st.session_state[k("learning_rate")]}),
                                  format_func=lambda v: f"{v:g}", key=k("learning_rate"), help=tip("learning_rate"))
@@ -508,7 +500,7 @@ def queue_panel(state: dict) -> None:
             st.code(state["log"][-4000:] or "(empty)", language=None)
     elif state.get("state") == "cancelled":
         st.info("The last run of these settings was cancelled.")
-    what = "your own network" if kind == "custom" else f"the {LABELS[kind]}"
+    what = "your own network" if kind == "custom" else f"the {MODEL_CHOICES[kind]}"
     images = TRAINING_IMAGES[dataset]
     if config.train_size:
         images = f"the first {config.train_size:,} images" + (" (a quick look)"
@@ -683,7 +675,7 @@ def leaderboard_table(board: list[dict]) -> None:
     """One data set's classifiers trained here, best validation accuracy first."""
     st.dataframe(pd.DataFrame({
         "rank": range(1, len(board) + 1),
-        "model": [LABELS[r["kind"]] + (f": {layers.describe(r['config'].get('layers') or ())}"
+        "model": [MODEL_CHOICES[r["kind"]] + (f": {layers.describe(r['config'].get('layers') or ())}"
                                        if r["kind"] == "custom" else "") for r in board],
         "settings": [settings_text(r["config"])
                      + (f", {subset_text(r['config']['train_size'])}" if r["config"].get("train_size") else "")
@@ -707,7 +699,7 @@ if board:
     by_set = {name: rows for name, rows in by_set.items() if rows}
     for name, rows in by_set.items():
         if len(by_set) > 1:
-            st.markdown(f"**{datasets.TITLES[name]}**")
+            st.markdown(f"**{DATASET_TITLES[name]}**")
         leaderboard_table(rows)
     caption("Classifiers trained on this server, ranked by accuracy on the 5,000 validation images of their data "
             "set; the test accuracy beside it was measured once, after training.")

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from scripts.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, lab_stack, settle  # noqa: E402
+from scripts.harness import CHROMIUM, CHROMIUM_ARGS, ROOT, lab_stack, settle  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 PASSWORD = "story-password"

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from scripts.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, draw, lab_stack, settle  # noqa: E402
+from scripts.harness import CHROMIUM, CHROMIUM_ARGS, ROOT, draw, lab_stack, settle  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 PAGES = ["overview", "train", "regularization", "denoising", "latent", "draw", "inside", "mistakes", "compare"]

@@ -5,7 +5,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from core.data import ROOT, load_mnist  # noqa: E402
+from core.paths import ROOT
+
+from core.data.mnist import load_mnist  # noqa: E402
 
 SHIPPED = ROOT / "models_cache"
 
@@ -61,7 +63,7 @@ def redis_server(tmp_path_factory):
     """A real, private ``redis-server`` (Debian's) on a Unix socket; yields its URL."""
     import shutil
 
-    from scripts.serve import redis_server as private_redis
+    from scripts.harness import redis_server as private_redis
 
     if not shutil.which("redis-server"):
         pytest.fail("redis-server is not installed: run scripts/setup.sh")
@@ -72,7 +74,7 @@ def redis_server(tmp_path_factory):
 @pytest.fixture
 def queue_env(redis_server, tmp_path, monkeypatch):
     """An empty Redis database and an empty runs store for one test; yields the runs path."""
-    from core import jobs
+    from core.queue import jobs
 
     monkeypatch.setenv("DIGITLAB_REDIS_URL", redis_server)
     monkeypatch.setenv("DIGITLAB_RUNS", str(tmp_path / "runs"))

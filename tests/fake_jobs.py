@@ -3,7 +3,7 @@ made unwritable for real.
 
 ``finish``: a real RQ worker (``SimpleWorker``, in the test's process) runs
 ``entry_files`` on the lab's quick queue, so Redis holds a finished job whose result has
-the shape ``core.work.train_job`` returns, with the files of the shipped dense 64-64 (a
+the shape ``core.queue.work.train_job`` returns, with the files of the shipped dense 64-64 (a
 whole entry: its model.keras is a real Keras file)."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 from rq import SimpleWorker
 
-from core import jobs
 from core.config import default_config
-from core.data import ROOT
+from core.paths import ROOT
+from core.queue import jobs
 
 SOURCE = ROOT / "models_cache" / f"dense_64_64-{default_config('dense_64_64').key()}"
 # The name under which that entry is its own copy in the runs store.

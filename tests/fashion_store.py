@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.config import FASHION
-from core.data import ROOT
+from core.paths import ROOT
 
 SHIPPED = ROOT / "models_cache"
 

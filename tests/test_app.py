@@ -23,7 +23,7 @@ def test_page_renders_without_exception(app, page):
 
 
 def test_overview_lists_the_cached_models(app):
-    from core.glossary import MODEL_NAMES
+    from core.vocabulary import MODEL_NAMES
 
     app.switch_page("pages/overview.py").run()
     table = app.dataframe[0].value
@@ -58,7 +58,7 @@ def test_train_page_offers_training_for_a_new_config(app):
 
 
 def test_train_button_queues_one_job_and_shows_it_to_everyone(app):
-    from core import jobs
+    from core.queue import jobs
 
     # The page alone: AppTest loses a button's click after switch_page in a multipage app.
     app = AppTest.from_file("../pages/train.py", default_timeout=120)
@@ -93,7 +93,7 @@ def test_train_button_queues_one_job_and_shows_it_to_everyone(app):
 def test_a_sweep_trained_here_is_shown_beside_the_shipped_ones(app, queue_env):
     import shutil
 
-    from core import cache
+    from core.store import cache
     from core.config import SWEEPS
 
     shutil.copytree(cache.experiment_path("sweep", SWEEPS[0].key()), queue_env / f"sweep-{SWEEPS[0].key()}")

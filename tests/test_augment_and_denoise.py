@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from core import augment
-from core.denoise import median_filter, psnr
+from core.analysis.denoise import median_filter, psnr
+from core.data import augment
 
 
 def test_distort_keeps_shape_range_and_ink(test_set):
@@ -65,7 +65,7 @@ def test_psnr():
 def test_mirror_flips_about_half_of_a_batch_left_to_right():
     import tensorflow as tf
 
-    from core.augment import mirror
+    from core.data.augment import mirror
 
     images = np.random.default_rng(0).random((200, 28, 28), dtype=np.float32)
     out = mirror(tf.constant(images), tf.random.Generator.from_seed(0)).numpy()

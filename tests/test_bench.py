@@ -5,7 +5,7 @@ import pytest
 
 from core import bench
 from core.bench import Row, canvas_images, markdown, timings_ms
-from core.preprocess import to_mnist
+from core.drawing.preprocess import to_mnist
 from core.targets import TARGETS, Target
 
 
@@ -83,6 +83,6 @@ def test_without_training_the_time_rows_are_as_recorded():
 
 
 def test_the_machines_matmul_rate_is_measured():
-    from core.speed import matmul_gflops
+    from core.training.speed import matmul_gflops
 
     assert 1 < matmul_gflops(size=256, repeats=2) < 100_000

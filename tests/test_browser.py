@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.targets import TARGETS
-from scripts.serve import CHROMIUM, CHROMIUM_ARGS, draw, lab_stack, settle
+from scripts.harness import CHROMIUM, CHROMIUM_ARGS, draw, lab_stack, settle
 
 # A page's first visit loads TensorFlow and models: give expect() as long as page.wait_for.
 expect.set_options(timeout=90_000)
@@ -331,7 +331,8 @@ def test_the_teacher_page_is_locked_until_the_password(server, page):
 def test_mistakes_cell_click_shows_its_digits(server, page, test_set):
     import numpy as np
 
-    from core import cache, mistakes
+    from core.store import cache
+    from core.analysis import mistakes
     from core.config import default_config
 
     # The cell to click: the CNN's second most frequent mistake (the page opens on the first).
@@ -347,7 +348,7 @@ def test_mistakes_cell_click_shows_its_digits(server, page, test_set):
     settle(page)
     cell = page.locator(".st-key-cell-digits")
     expect(cell.get_by_role("heading")).to_contain_text(f"True {first[0]}, read as {first[1]}:")
-    # One invisible marker per cell, row by row (core.mistakes.confusion_figure); plotly's
+    # One invisible marker per cell, row by row (core.analysis.mistakes.confusion_figure); plotly's
     # drag layer lies over it, so the click goes to the marker's place, not the element.
     marker = page.locator(".js-plotly-plot .scatterlayer path.point").nth(10 * int(true) + int(read))
     marker.scroll_into_view_if_needed()
@@ -361,7 +362,7 @@ def test_mistakes_cell_click_shows_its_digits(server, page, test_set):
 
 
 def test_compare_preset_click_overlays_its_runs(server, page):
-    from core import compare
+    from core.analysis import compare
 
     page.goto(f"{server}/compare")
     settle(page)
@@ -379,7 +380,7 @@ def test_compare_preset_click_overlays_its_runs(server, page):
 
 # Train page: your own network
 def test_own_network_preset_shows_its_shapes_and_parameters(server, page):
-    from core import layers
+    from core.nets import layers
 
     page.goto(f"{server}/train")
     settle(page)
@@ -401,7 +402,7 @@ def test_own_network_preset_shows_its_shapes_and_parameters(server, page):
 
 # Inside/Overview: data sets
 def test_fashion_mnist_beside_mnist_and_inside_its_cnn(server, page):
-    from core.datasets import class_names
+    from core.data.registry import class_names
 
     page.goto(server)
     settle(page)
@@ -443,7 +444,8 @@ def test_fashion_mnist_beside_mnist_and_inside_its_cnn(server, page):
 
 # Mistakes/Compare: data sets and dropout
 def test_dropout_preset_and_fashion_mistakes(server, page):
-    from core import compare, datasets
+    from core.analysis import compare
+    from core.data import registry as datasets
     from core.config import DROPOUT_PAIR, FASHION
 
     page.goto(f"{server}/compare")

@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from core import cache
+from core.store import cache
 from core.config import (DEFAULTS, DROPOUT_PAIR, FASHION, NAMED_KINDS, NOISE_LEVELS, PRESET_RUNS, SEEDS, SWEEP_FACTORS,
                          SWEEPS, TrainConfig, seeded_configs)
-from core.data import BUNDLED_SHA256
-from core.experiments import accuracy, best_classifier_config, load_noise_curve, load_sweep
-from core.latent import encode, generate
-from core.noise import salt_and_pepper
-from core.speed import seconds_to
-from core.sweeps import kept_configs, sweep_best, sweep_verdict
+from core.analysis.latent import encode, generate
+from core.data.mnist import BUNDLED_SHA256
+from core.data.noise import salt_and_pepper
 from core.targets import TARGETS
+from core.training.experiments import accuracy, best_classifier_config, load_noise_curve, load_sweep
+from core.training.speed import seconds_to
+from core.training.sweeps import kept_configs, sweep_best, sweep_verdict
 
 CONFIGS = {**{kind: DEFAULTS[kind] for kind in NAMED_KINDS},
            **{f"{kind} seed {c.seed}": c for kind in SEEDS for c in seeded_configs(kind)},
@@ -73,7 +73,7 @@ def test_recorded_training_times_meet_the_speed_targets(models):
 
 @pytest.fixture(scope="module")
 def fashion():
-    from core.fashion import load_fashion_mnist
+    from core.data.fashion import load_fashion_mnist
 
     return load_fashion_mnist()
 
@@ -128,7 +128,7 @@ def test_cnn_reads_distorted_digits(models, test_set):
     """The Draw page's CNN copes with shifted, rotated, scaled, slanted, thin and thick digits."""
     import tensorflow as tf
 
-    from core.augment import distort
+    from core.data.augment import distort
 
     x, y = test_set
     distorted = distort(tf.constant(x), tf.random.Generator.from_seed(1)).numpy()

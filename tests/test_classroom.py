@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from core.data import ROOT
+from core.paths import ROOT
 
 
 @pytest.fixture(scope="module")

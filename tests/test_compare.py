@@ -7,11 +7,13 @@ from dataclasses import replace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import cache, compare, jobs
+from core.analysis import compare
 from core.config import CLASSIFIERS, DEFAULTS, DROPOUT_PAIR, FASHION, SWEEPS, TrainConfig, default_config
-from core.experiments import load_sweep
-from core.figures import COMPARE_COLORS, comparison_figure
-from core.sweeps import kept_configs
+from core.present.figures import COMPARE_COLORS, comparison_figure
+from core.queue import jobs
+from core.store import cache
+from core.training.experiments import load_sweep
+from core.training.sweeps import kept_configs
 
 
 def entry(config: TrainConfig) -> str:

@@ -6,9 +6,9 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import cache
 from core.config import default_config
-from core.data import ROOT
+from core.paths import ROOT
+from core.store import cache
 
 PAGES = ["pages/overview.py", "pages/train.py", "pages/regularization.py", "pages/denoising.py",
          "pages/latent.py", "pages/draw.py", "pages/inside.py", "pages/mistakes.py",
@@ -117,7 +117,7 @@ def test_a_damaged_entry_trained_here_offers_train_again(trained_here, part):
 
 
 def test_training_a_damaged_entry_again_replaces_it(trained_here, worker, queue_env):
-    from core import jobs
+    from core.queue import jobs
 
     damage(trained_here, "model.keras")
     at = train_page()

@@ -2,10 +2,10 @@
 
 import pytest
 
-from core import cache
 from core.config import SweepConfig
-from core.experiments import run_sweep
-from core.sweeps import kept_configs, summarize_sweep, sweep_best, sweep_verdict
+from core.store import cache
+from core.training.experiments import run_sweep
+from core.training.sweeps import kept_configs, summarize_sweep, sweep_best, sweep_verdict
 
 TINY = SweepConfig(l2_factors=(0.0, 1e-3), replicates=1, epochs=1, train_size=300)
 
@@ -24,7 +24,7 @@ def test_tiny_sweep_end_to_end(tmp_cache, mnist, monkeypatch):
         assert cache.is_cached(config) == (config in kept)
     assert cache.load_experiment("sweep", TINY.key()) == results
     # Cached: a second call trains nothing.
-    monkeypatch.setattr("core.experiments.train", lambda *a, **k: pytest.fail("trained although cached"))
+    monkeypatch.setattr("core.training.experiments.train", lambda *a, **k: pytest.fail("trained although cached"))
     assert run_sweep(TINY, mnist=mnist) == results
 
 

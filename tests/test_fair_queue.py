@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from core import cache, classroom, jobs
 from core.config import default_config
+from core.queue import classroom, jobs
+from core.store import cache
 from waiting import wait_for
 
 PASSWORD = "correct horse battery staple"
@@ -236,7 +237,7 @@ def test_the_remaining_time_comes_from_the_measured_epochs():
 
 
 def test_the_leaderboard_names_students_and_the_teacher_clears_runs(queue_env, teacher):
-    from core.leaderboard import leaderboard
+    from core.store.leaderboard import leaderboard
     from tests.test_leaderboard import store_run
 
     for student, seed in (("Ada", 1), ("Grace", 2), ("Ada", 3)):

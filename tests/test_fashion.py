@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from core.data import DataUnavailableError
-from core.fashion import CLASSES, DEBIAN_DIR, SHA256, load_fashion_mnist, read_idx
+from core.data.fashion import CLASSES, DEBIAN_DIR, SHA256, load_fashion_mnist, read_idx
+from core.data.mnist import DataUnavailableError
 
 
 def test_the_installed_package_loads_with_its_checksums():

@@ -18,9 +18,10 @@ from rq.job import Job
 from streamlit.testing.v1 import AppTest
 
 import fake_jobs
-from core import cache, jobs
 from core.config import default_config
-from core.data import ROOT
+from core.paths import ROOT
+from core.queue import jobs
+from core.store import cache
 from fake_jobs import unwritable
 
 
@@ -60,7 +61,7 @@ def _limit_file_size():
 def test_a_store_that_cannot_grow_tries_every_entry_then_says_so(queue_env):
     names = [f"fake-{i}" for i in range(3)]
     fake_jobs.finish(names)
-    code = ("import json\nfrom core import jobs\ntry:\n    jobs.collect()\nexcept jobs.StoreUnwritable as exc:\n"
+    code = ("import json\nfrom core.queue import jobs\ntry:\n    jobs.collect()\nexcept jobs.StoreUnwritable as exc:\n"
             "    print(json.dumps({'message': str(exc), 'errno': exc.__cause__.errno}))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                          preexec_fn=_limit_file_size)
@@ -73,7 +74,7 @@ def test_a_store_that_cannot_grow_tries_every_entry_then_says_so(queue_env):
 
 COLLECTOR = """
 import json, sys, time
-from core import jobs
+from core.queue import jobs
 start = float(sys.argv[1])
 time.sleep(max(0.0, start - time.time()))
 print(json.dumps(jobs.collect()))

@@ -1,5 +1,5 @@
 """The glossary a first-year student reads: one plain sentence per term, and every term a
-page explains is in it (``pages.shared.explain`` and ``core.glossary.tip`` raise KeyError
+page explains is in it (``pages.shared.explain`` and ``core.present.glossary.tip`` raise KeyError
 on a missing one, which only a visit to that page, with the right widgets, would show)."""
 
 import ast
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.glossary import GLOSSARY, MODEL_NAMES, plain, tip
+from core.present.glossary import GLOSSARY, plain, tip
+from core.vocabulary import MODEL_NAMES
 
 PAGES = sorted((Path(__file__).resolve().parent.parent / "pages").glob("*.py"))
 

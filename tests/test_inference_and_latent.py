@@ -4,12 +4,12 @@ space, and the layer table of the Train page."""
 import numpy as np
 import pytest
 
-from core import cache
+from core.analysis.inference import denoise_and_classify, probabilities
+from core.analysis.latent import decode, encode, generate, interpolate, perturb, sample_prior
 from core.config import default_config
-from core.experiments import accuracy
-from core.inference import denoise_and_classify, probabilities
-from core.latent import decode, encode, generate, interpolate, perturb, sample_prior
-from core.summary import layer_table
+from core.nets.summary import layer_table
+from core.store import cache
+from core.training.experiments import accuracy
 
 
 @pytest.fixture(scope="module")

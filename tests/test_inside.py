@@ -1,14 +1,14 @@
-"""core.inside on the shipped models, and the Inside page in AppTest."""
+"""core.analysis.inside on the shipped models, and the Inside page in AppTest."""
 
 import numpy as np
 import pytest
 
-from core import inside
+from core.analysis import inside
 
 
 @pytest.fixture(scope="module")
 def cnn():
-    from core import cache
+    from core.store import cache
     from core.config import default_config
 
     return cache.load(default_config("cnn")).model
@@ -16,7 +16,7 @@ def cnn():
 
 @pytest.fixture(scope="module")
 def dense():
-    from core import cache
+    from core.store import cache
     from core.config import default_config
 
     return cache.load(default_config("dense_64_64")).model
@@ -167,13 +167,13 @@ def fashion_root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fashion_test():
-    from core import datasets
+    from core.data import registry as datasets
 
     return datasets.load("fashion_mnist").splits()[2]
 
 
 def test_fashion_cnn_feature_maps_have_its_layers_shapes(fashion_root, fashion_test):
-    from core import cache
+    from core.store import cache
     from core.config import FASHION
 
     model = cache.load(FASHION[0], fashion_root).model
@@ -197,7 +197,7 @@ def test_tile_keeps_negative_values_black():
 
 
 def test_named_answer_names_the_class():
-    from core.datasets import class_names
+    from core.data.registry import class_names
 
     p = np.full(10, 0.02, np.float32)
     p[7] = 0.82
@@ -211,10 +211,11 @@ def _custom_entry(runs, layers, dataset="mnist", created="2026-11-21T20:00:00Z")
     """A custom network saved untrained into the store ``runs``; returns its config."""
     import keras
 
-    from core import cache, models
+    from core.store import cache
+    from core.nets import models
     from core.config import TrainConfig
-    from core.datasets import INPUT_SHAPES
-    from core.training import TrainResult
+    from core.data.registry import INPUT_SHAPES
+    from core.training.run import TrainResult
     from dataclasses import asdict
 
     config = TrainConfig("custom", epochs=1, layers=layers, dataset=dataset, train_size=100)
@@ -250,7 +251,7 @@ def test_choices_list_the_networks_with_convolutions(fashion_root, tmp_path):
     assert found[0].config.kind == "cnn" and found[0].dataset == "mnist"
     assert found[1].dataset == "fashion_mnist" and found[1].label == "The same CNN on Fashion-MNIST clothes"
     # One name on every page: the Compare runs and Mistakes pages' label.
-    from core.compare import comparable_runs
+    from core.analysis.compare import comparable_runs
 
     named = {run.entry: run.label for run in comparable_runs(fashion_root, runs)}
     assert mine[1].label == named[mine[1].entry]
@@ -267,7 +268,7 @@ def test_choices_list_the_networks_with_convolutions(fashion_root, tmp_path):
 def test_page_shows_a_fashion_image_picked_by_class(fashion_root, fashion_test, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from core.datasets import class_names
+    from core.data.registry import class_names
 
     monkeypatch.setenv("DIGITLAB_CACHE", str(fashion_root))
     at = AppTest.from_file("../pages/inside.py", default_timeout=120)

@@ -8,8 +8,9 @@ import time
 import pytest
 from rq.job import Job
 
-from core import cache, jobs
 from core.config import SweepConfig, default_config
+from core.queue import jobs
+from core.store import cache
 from waiting import wait_for
 
 
@@ -126,7 +127,7 @@ def test_training_killed_mid_epoch_resumes_from_its_last_epoch(worker, queue_env
 
 
 def test_a_job_that_fails_three_times_stops_with_one_sentence(worker, queue_env):
-    job = jobs.queue().enqueue_call("core.work.train_job", args=({"kind": "resnet", "epochs": 1},), job_id="bad",
+    job = jobs.queue().enqueue_call("core.queue.work.train_job", args=({"kind": "resnet", "epochs": 1},), job_id="bad",
                                     retry=jobs._retry())
     wait_for(lambda: jobs.status(job.id)["state"] == "failed", 120, "the job to fail three times")
     state = jobs.status(job.id)
@@ -135,7 +136,7 @@ def test_a_job_that_fails_three_times_stops_with_one_sentence(worker, queue_env)
 
 
 def test_error_in_training_is_one_sentence(worker, queue_env):
-    job = jobs.queue().enqueue_call("core.work.train_job", args=({"kind": "resnet", "epochs": 1},), job_id="bad")
+    job = jobs.queue().enqueue_call("core.queue.work.train_job", args=({"kind": "resnet", "epochs": 1},), job_id="bad")
     wait_for(lambda: jobs.status(job.id)["state"] == "failed", 120, "the job to fail")
     state = jobs.status(job.id)
     assert state["reason"].startswith("the training stopped with an error: kind must be one of")
@@ -169,7 +170,7 @@ def test_whole_worker_killed_puts_the_job_back_once_its_heartbeat_expires(worker
     horse = Job.fetch(jid, connection=jobs.connection()).meta["pid"]
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
-    # Its training process dies with it (core.work asks Linux for that), not training on alone.
+    # Its training process dies with it (core.queue.work asks Linux for that), not training on alone.
     wait_for(lambda: not os.path.exists(f"/proc/{horse}") or open(f"/proc/{horse}/stat").read().split()[2] == "Z",
              10, "the training process to die with its worker")
     assert jobs.status(jid)["state"] == "running"  # nobody knows yet
@@ -209,7 +210,7 @@ def test_a_worker_waits_for_redis_to_come_back_and_goes_on(tmp_path, monkeypatch
     import subprocess
     import sys
 
-    from scripts.serve import redis_server
+    from scripts.harness import redis_server
 
     folder = tmp_path / "redis"
     folder.mkdir()

@@ -7,13 +7,14 @@ from dataclasses import asdict, replace
 import numpy as np
 import pytest
 
-from core import cache, layers
 from core.config import DEFAULTS, DROPOUT_PAIR, FASHION, NAMED_KINDS, SWEEPS, TrainConfig, config_key
-from core.datasets import INPUT_SHAPES
+from core.data.registry import INPUT_SHAPES
+from core.nets import layers
+from core.store import cache
 
 
 def keras_rows(stack, input_shape):
-    from core.models import custom
+    from core.nets.models import custom
 
     model = custom(stack, input_shape)
     return [(tuple(layer.output.shape[1:]), layer.count_params()) for layer in model.layers
@@ -32,7 +33,7 @@ def test_walk_matches_keras_shapes_and_parameters(name, dataset):
 
 @pytest.mark.parametrize("kind", list(layers.NAMED_STACKS))
 def test_named_stacks_size_the_named_models(kind):
-    from core import models
+    from core.nets import models
 
     model = getattr(models, kind)()
     rows = layers.walk(layers.NAMED_STACKS[kind])
@@ -119,7 +120,7 @@ def test_a_config_survives_json_with_its_layers():
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist"])
 def test_a_custom_stack_trains_on_a_small_subset_end_to_end(dataset, tmp_path):
-    from core.training import train
+    from core.training.run import train
 
     config = TrainConfig("custom", epochs=2, batch_size=32, train_size=300, dataset=dataset,
                          layers=(("conv2d", 4, 3, "relu"), ("batchnorm",), ("maxpool",), ("dropout", 0.2),

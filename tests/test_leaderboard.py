@@ -2,9 +2,9 @@
 
 import zipfile
 
-from core import cache
 from core.config import default_config
-from core.leaderboard import diverged, leaderboard
+from core.store import cache
+from core.store.leaderboard import diverged, leaderboard
 
 
 def store_run(root, config, val_accuracy, loss=0.1):

@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.classroom import digit_pngs
 from benchmarks.streamlit_protocol import ProtocolError, Session
-from scripts.serve import lab_stack
+from scripts.harness import lab_stack
 
 SLIDER, PAD, UPLOADER = "Noise level", "digitlab_sketchpad", "A PNG or JPEG"
 ONE = [[0.5, 0.15 + 0.07 * i] for i in range(11)]  # a vertical stroke down the pad's middle: a 1

@@ -1,12 +1,14 @@
-"""The Mistakes page's arithmetic (core.mistakes) on the shipped classifiers and the real
+"""The Mistakes page's arithmetic (core.analysis.mistakes) on the shipped classifiers and the real
 test digits (and Fashion-MNIST's test clothes), and the page itself in AppTest."""
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import cache, compare, datasets, mistakes
+from core.analysis import compare, mistakes
 from core.config import FASHION, default_config
+from core.data import registry as datasets
+from core.store import cache
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core import models
+from core.nets import models
 
 
 def test_course_parameter_counts():

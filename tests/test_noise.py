@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core.noise import salt_and_pepper
+from core.data.noise import salt_and_pepper
 
 
 @pytest.mark.parametrize("level", [0.1, 0.4, 0.7])

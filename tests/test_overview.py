@@ -1,4 +1,4 @@
-"""The Overview's side-by-side of MNIST and Fashion-MNIST: core.overview and the page in AppTest."""
+"""The Overview's side-by-side of MNIST and Fashion-MNIST: core.analysis.overview and the page in AppTest."""
 
 import json
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import cache, overview
+from core.analysis import overview
 from core.config import FASHION, default_config
+from core.store import cache
 from tests.fashion_store import make_store
 
 
@@ -48,7 +49,7 @@ def test_a_missing_or_damaged_entry_reads_as_none(tmp_path):
 
 
 def test_samples_are_one_test_image_per_class():
-    from core import datasets
+    from core.data import registry as datasets
 
     images, names = overview.samples("fashion_mnist")
     assert images.shape == (10, 28, 28) and images.dtype == np.float32
@@ -65,7 +66,7 @@ def test_samples_are_one_test_image_per_class():
 
 
 def test_samples_say_when_fashion_mnist_is_missing(tmp_path, monkeypatch):
-    from core.data import DataUnavailableError
+    from core.data.mnist import DataUnavailableError
 
     monkeypatch.setenv("DIGITLAB_FASHION_MNIST", str(tmp_path))
     with pytest.raises(DataUnavailableError, match="apt-get install dataset-fashion-mnist"):

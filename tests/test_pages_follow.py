@@ -1,5 +1,5 @@
 """Pages that learn the news, and a Train page that survives a server restart, in Chromium
-against real processes (scripts/serve.py's ``lab_stack``).
+against real processes (scripts/harness.py's ``lab_stack``).
 
 Two Streamlit servers share one Redis, one runs store and one worker, as compose.yaml's
 replicas do: a page opened in one before a student of the other clicks Train (or queues a
@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from core import cache, jobs
 from core.config import DEFAULTS, QUICK_LOOK_SIZE
-from scripts.serve import CHROMIUM, CHROMIUM_ARGS, lab_stack, redis_server, restart_app, settle
+from core.queue import jobs
+from core.store import cache
+from scripts.harness import CHROMIUM, CHROMIUM_ARGS, lab_stack, redis_server, restart_app, settle
 
 expect.set_options(timeout=90_000)
 # Seconds from a job's end (RQ's ended_at) to its result in a page of either app process:
@@ -47,7 +48,7 @@ def browser():
 @pytest.fixture(scope="module")
 def two_apps(tmp_path_factory):
     """Two app processes on one Redis and one runs store, with no worker yet (``start_worker``);
-    this process reads the same Redis (``core.jobs``) to time the jobs."""
+    this process reads the same Redis (``core.queue.jobs``) to time the jobs."""
     with (redis_server(tmp_path_factory.mktemp("redis")) as url, pytest.MonkeyPatch.context() as patch,
           lab_stack(redis_url=url, apps=2, workers=0) as urls):
         patch.setenv(jobs.REDIS_ENV_VAR, url)

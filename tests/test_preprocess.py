@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from core.preprocess import NoInkError, to_mnist
+from core.drawing.preprocess import NoInkError, to_mnist
 
 
 def canvas(ink_rows, ink_cols, light_ink=True, rgba=True, size=280):

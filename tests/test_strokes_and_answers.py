@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from core.answers import answer_html
-from core.preprocess import to_mnist
-from core.strokes import BRUSH, MAX_POINTS, SIDE, StrokeError, to_image
+from core.drawing.preprocess import to_mnist
+from core.drawing.strokes import BRUSH, MAX_POINTS, SIDE, StrokeError, to_image
+from core.present.answers import answer_html
 
 
 def test_a_stroke_is_drawn_as_wide_as_the_pen_with_round_ends():

@@ -11,9 +11,10 @@ import urllib.request
 
 import pytest
 
-from core import cache, jobs
 from core.config import default_config
-from scripts.serve import ROOT, SupervisedLab
+from core.queue import jobs
+from core.store import cache
+from scripts.harness import ROOT, SupervisedLab
 from waiting import wait_for
 
 EPOCHS = 25  # the dense 64-64 on all 55,000 digits: about 0.7 s an epoch here

@@ -4,8 +4,8 @@ its controls after it, each action checked again on the server."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import classroom, jobs
 from core.config import default_config
+from core.queue import classroom, jobs
 
 PASSWORD = "the teacher's password"
 
@@ -86,8 +86,8 @@ def test_without_a_password_there_is_no_teacher_page(queue_env, monkeypatch):
 def test_the_teacher_removes_a_damaged_run(teacher_page, queue_env):
     import shutil
 
-    from core import cache
-    from core.data import ROOT
+    from core.store import cache
+    from core.paths import ROOT
 
     for name in ("dense_64_64-0000damaged", "dense_64_64-00000000whole"):
         shutil.copytree(ROOT / "models_cache" / f"dense_64_64-{default_config('dense_64_64').key()}",
@@ -133,6 +133,6 @@ def test_a_job_killed_as_out_of_memory_is_said_on_the_teacher_page(teacher_page)
     assert not at.exception
     lines = [m.value for m in at.markdown]
     assert "**Failed in the last hour**" in lines
-    # core.jobs may add how many tries it had ("(3 tries)").
+    # core.queue.jobs may add how many tries it had ("(3 tries)").
     said = "**Ada**: Dense 64-64, 50 epochs, seed 0 · Failed: the worker stopped (killed; perhaps out of memory)"
     assert any(line.startswith(said) for line in lines), lines

@@ -1,10 +1,12 @@
-"""The Train page's time estimates (core.timing) against the training times recorded in
+"""The Train page's time estimates (core.training.timing) against the training times recorded in
 the shipped cache: every classifier entry, each estimated from a fit to the others."""
 
 import numpy as np
 import pytest
 
-from core import cache, layers, timing
+from core.nets import layers
+from core.store import cache
+from core.training import timing
 from core.config import (AUTOENCODERS, DEFAULTS, DROPOUT_PAIR, FASHION, NAMED_KINDS, PRESET_RUNS, TrainConfig,
                          default_config)
 from core.targets import TARGETS
@@ -28,7 +30,7 @@ def test_every_shipped_classifier_is_estimated_within_the_target(estimates):
 
 def test_the_named_models_and_every_preset_of_your_own_network_are_among_them(estimates):
     # dense_500_300's shipped entry is a sweep's run, trained beside another with one
-    # thread (left out: core.timing.observations); the dropout pair has its layers.
+    # thread (left out: core.training.timing.observations); the dropout pair has its layers.
     named = [DEFAULTS[kind] for kind in NAMED_KINDS if kind not in (*AUTOENCODERS, "dense_500_300")]
     for config in [*named, *FASHION, *DROPOUT_PAIR, *PRESET_RUNS]:
         assert config in estimates, config

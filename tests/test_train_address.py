@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import layers
 from core.config import DEFAULTS, QUICK_LOOK_SIZE, from_query, query_fields
+from core.nets import layers
 
 
 def open_train(params: dict | None = None) -> AppTest:

@@ -10,8 +10,10 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import cache, layers
 from core.config import CLASSIFIERS, DEFAULTS, FASHION
+from core.nets import layers
+from core.store import cache
+from core.vocabulary import DATASET_TITLES
 
 CNN_SHAPES = ["24 × 24 × 32", "12 × 12 × 32", "10 × 10 × 64", "8 × 8 × 64", "4 × 4 × 64", "4 × 4 × 64",
               "1024", "128", "128", "10"]
@@ -115,11 +117,11 @@ def test_fashion_mnist_offers_only_classifiers_without_digit_distortions(app):
 
 
 def test_cifar10_is_offered_only_where_the_server_has_it(app):
-    from core import datasets
+    from core.data import registry as datasets
 
     assert "cifar10" in datasets.DATASETS
     options = app.radio(key="train-dataset").options
-    assert (datasets.TITLES["cifar10"] in options) == datasets.available("cifar10")
+    assert (DATASET_TITLES["cifar10"] in options) == datasets.available("cifar10")
     # Explained beside the picker either way (AppTest reads an expander with an icon as a status block).
     assert any(e.label == "What is CIFAR-10?" for e in app.status)
 
@@ -146,7 +148,7 @@ def test_a_shipped_fashion_mnist_entry_shows_at_once(queue_env, tmp_path, monkey
 
 
 def test_a_custom_stack_is_queued_with_its_layers_and_show_restores_them(queue_env):
-    from core import jobs
+    from core.queue import jobs
 
     # The page alone: AppTest loses a button's click after switch_page in a multipage app.
     at = AppTest.from_file("../pages/train.py", default_timeout=120)

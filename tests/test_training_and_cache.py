@@ -4,9 +4,9 @@ import os
 import numpy as np
 import pytest
 
-from core import cache
 from core.config import BOUNDS, TrainConfig, config_key, default_config
-from core.training import train
+from core.store import cache
+from core.training.run import train
 
 SMALL = dict(train_size=3000, epochs=1)
 
@@ -33,7 +33,7 @@ def test_training_path_end_to_end(small_run, test_set):
     # 3,000 digits, one epoch: far from the full model, far above chance (10%).
     assert 0.6 < m["test_accuracy"] < 0.95
     # The recorded test accuracy is the model's, on the 10,000 test digits.
-    from core.experiments import accuracy
+    from core.training.experiments import accuracy
 
     assert accuracy(result.model, *test_set) == pytest.approx(m["test_accuracy"], abs=1e-4)
 
@@ -114,7 +114,7 @@ def test_cache_round_trip(tmp_cache, small_run, test_set):
 def test_load_or_train_uses_the_cache(tmp_cache, small_run, monkeypatch):
     config, result, _ = small_run
     cache.save(config, result)
-    monkeypatch.setattr("core.training.train", lambda *a, **k: pytest.fail("trained although cached"))
+    monkeypatch.setattr("core.training.run.train", lambda *a, **k: pytest.fail("trained although cached"))
     assert cache.load_or_train(config).metrics["key"] == config.key()
 
 
@@ -164,7 +164,7 @@ def test_one_hash_names_every_entry():
 
 
 def test_batch_progress_reports_fractions_of_epochs():
-    from core.training import BatchProgress
+    from core.training.run import BatchProgress
 
     seen = []
     callback = BatchProgress(seen.append, every=0.0)
@@ -176,7 +176,7 @@ def test_batch_progress_reports_fractions_of_epochs():
 
 
 def test_mixed_precision_trains_in_bfloat16_and_returns_a_float32_model(mnist, test_set):
-    from core.experiments import accuracy
+    from core.training.experiments import accuracy
 
     config = default_config("quick_cnn", train_size=1000, epochs=1)
     assert config.precision == "mixed_bfloat16"
@@ -196,7 +196,7 @@ def test_mixed_precision_trains_in_bfloat16_and_returns_a_float32_model(mnist, t
 def test_label_smoothing_trains_towards_softer_targets(mnist):
     import keras
 
-    from core.training import smoothed_crossentropy
+    from core.training.run import smoothed_crossentropy
 
     labels = np.array([3, 0])
     sure = np.eye(10, dtype=np.float32)[labels]
@@ -216,7 +216,7 @@ def test_label_smoothing_trains_towards_softer_targets(mnist):
 
 def test_the_input_pipeline_does_not_autotune(mnist):
     # tf.data's autotuning made a third of the epochs run on one core (README.md, "Fast training").
-    from core.training import PIPELINES
+    from core.training.run import PIPELINES
 
     config = default_config("cnn", train_size=256)
     pipeline = PIPELINES["cnn"](config, *mnist.splits())

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from core.preprocess import NoInkError, ScribbleError, SpeckError, to_mnist
-from core.upload import MAX_UPLOAD_BYTES, UploadError, read_image
+from core.drawing.preprocess import NoInkError, ScribbleError, SpeckError, to_mnist
+from core.drawing.upload import MAX_UPLOAD_BYTES, UploadError, read_image
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMORY_LIMIT_MB = 50
@@ -117,7 +117,7 @@ def test_too_large_messages_name_the_size(hostile):
 # child of this test process would report pytest's own peak.)
 MEASURE = """
 import sys
-import numpy, PIL.Image, core.upload, core.preprocess
+import numpy, PIL.Image, core.drawing.upload, core.drawing.preprocess
 PIL.Image.init()
 
 def high_water_kib():
@@ -127,7 +127,7 @@ def high_water_kib():
 data = open(sys.argv[1], "rb").read()
 before = high_water_kib()
 try:
-    core.preprocess.to_mnist(core.upload.read_image(data))
+    core.drawing.preprocess.to_mnist(core.drawing.upload.read_image(data))
     outcome = "read"
 except ValueError as exc:
     outcome = type(exc).__name__
@@ -156,7 +156,7 @@ def test_hostile_file_memory_stays_bounded(hostile, tmp_path, name):
 
 
 def near_limit_files(photo_jpeg):
-    """The largest images of each costly kind that are still read (core.upload's limits)."""
+    """The largest images of each costly kind that are still read (core.drawing.upload's limits)."""
     def page(width, height):
         paper = np.full((height, width), 255, np.uint8)
         paper[height // 4: 3 * height // 4, width // 2 - width // 30: width // 2 + width // 30] = 0

@@ -1,0 +1,3 @@
+"""What the pages compute from stored models: inference (``inference``), denoising
+(``denoise``), the latent space (``latent``), inside the CNN (``inside``), mistakes
+(``mistakes``), runs compared (``compare``) and the Overview's records (``overview``)."""
