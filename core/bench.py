@@ -20,7 +20,7 @@ import numpy as np
 from core.config import SWEEPS, default_config, seeded_configs
 from core.data import mnist as data_mod
 from core.store import cache
-from core.targets import TARGETS, Target, shown
+from core.targets import TARGETS, Target, shown, target_text
 from core.training.run import machine
 
 RESULTS = data_mod.ROOT / "benchmarks" / "results.json"  # shown by README.md and the Overview page
@@ -412,7 +412,7 @@ def markdown(rows: list[Row], info: dict) -> str:
     for row in rows:
         target = ""
         if row.target is not None:
-            target = ("≥ " if row.target.higher_is_better else "≤ ") + row.shown(row.target.value)
+            target = target_text(row.target.higher_is_better, row.unit, row.target.value)
         mark = {True: "pass", False: "**miss**", None: ""}[row.passed]
         if row.recorded:
             mark = f"recorded ({row.recorded})"

@@ -40,6 +40,12 @@ def shown(unit: str, value, space: str = " ") -> str:
     return f"{100 * value:.2f}%" if unit == "%" else f"{value:.1f}{space}{unit}"
 
 
+def target_text(higher_is_better: bool, unit: str, value, space: str = " ") -> str:
+    """A target as the benchmark table prints it: "≥ 97.80%", "≤ 4.0 min" (``space`` also
+    after the sign)."""
+    return ("≥" if higher_is_better else "≤") + space + shown(unit, value, space)
+
+
 TARGETS = {
     "dense_64_64": Target(0.978, "%", course="97.1–97.5%"),
     "dense_500_300_plain": Target(0.985, "%", course=f"best 98.33%; Hinton {HINTON_ACCURACY:.2%}"),

@@ -12,6 +12,7 @@ from core.data import mnist as data_mod
 from core.data.mnist import DataUnavailableError
 from core.data.registry import available
 from core.nets.layers import describe
+from core.paths import ROOT
 from core.present.glossary import plain, tip
 from core.store import cache
 from core.targets import HINTON_ACCURACY
@@ -53,7 +54,8 @@ def samples(dataset: str):
 
 
 def percent(value) -> str:
-    return "–" if value is None else f"{value:.2%}"
+    """An accuracy as the benchmark prints it ("97.93%"), "–" when not measured."""
+    return targets.shown("%", value) or "–"
 
 
 def side_by_side() -> None:
@@ -198,7 +200,7 @@ else:
     explain("validation", "test_accuracy", "autoencoder")
 
 st.subheader("Benchmark")
-bench_file = data_mod.ROOT / "benchmarks" / "results.json"
+bench_file = ROOT / "benchmarks" / "results.json"
 if bench_file.exists():
     bench = cache.read_json(bench_file)
 
@@ -208,7 +210,7 @@ if bench_file.exists():
 
     def target(row):
         t = row["target"]
-        return ("≥\u00a0" if t["higher_is_better"] else "≤\u00a0") + shown(t["unit"], t["value"]) if t else ""
+        return targets.target_text(t["higher_is_better"], t["unit"], t["value"], space="\u00a0") if t else ""
 
     def mark(row):
         if row["recorded"]:
