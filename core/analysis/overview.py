@@ -77,9 +77,9 @@ def _test_images(dataset: str) -> tuple[np.ndarray, np.ndarray]:
             return loaded.x_test, loaded.y_test
     if dataset == "fashion_mnist":
         from core.data.mnist import DataUnavailableError
-        from core.data.fashion import DEBIAN_DIR, ENV_VAR, INSTALL, read_idx
+        from core.data.fashion import INSTALL, folder as fashion_folder, read_idx
 
-        folder = Path(os.environ.get(ENV_VAR) or DEBIAN_DIR)
+        folder = fashion_folder()
         try:
             return (read_idx(folder / "t10k-images-idx3-ubyte.gz"),
                     read_idx(folder / "t10k-labels-idx1-ubyte.gz"))

@@ -53,6 +53,17 @@ def read_idx(path: Path) -> np.ndarray:
     return data.reshape(shape)
 
 
+def folder() -> Path:
+    """Where the four files are looked for: ``$DIGITLAB_FASHION_MNIST`` if set, else
+    Debian's ``/usr/share/datasets/fashion-mnist``."""
+    return Path(os.environ.get(ENV_VAR) or DEBIAN_DIR)
+
+
+def available() -> bool:
+    """Whether the four files exist (not checked: ``load_fashion_mnist`` does that)."""
+    return all((folder() / name).is_file() for name in SHA256)
+
+
 def load_fashion_mnist() -> Mnist:
     """Load Fashion-MNIST with where it came from, like ``core.data.mnist.load_mnist``.
 
@@ -69,10 +80,10 @@ def load_fashion_mnist() -> Mnist:
         DataUnavailableError: one sentence naming the missing or damaged file and how
             to install the package.
     """
-    folder = Path(os.environ.get(ENV_VAR) or DEBIAN_DIR)
+    where = folder()
     digests = []
     for name, expected in SHA256.items():
-        path = folder / name
+        path = where / name
         if not path.is_file():
             raise DataUnavailableError(f"Fashion-MNIST is not installed ({path} is missing): {INSTALL}.")
         digest = file_sha256(path)
@@ -81,7 +92,7 @@ def load_fashion_mnist() -> Mnist:
                                        f"not {expected[:12]}…): reinstall it with "
                                        "`sudo apt-get install --reinstall dataset-fashion-mnist`.")
         digests.append(digest)
-    arrays = {key: read_idx(folder / name) for key, name in
+    arrays = {key: read_idx(where / name) for key, name in
               zip(("x_train", "y_train", "x_test", "y_test"), SHA256)}
-    return Mnist(**arrays, source=f"Debian dataset-fashion-mnist, {folder}",
+    return Mnist(**arrays, source=f"Debian dataset-fashion-mnist, {where}",
                  sha256=hashlib.sha256("".join(digests).encode()).hexdigest())

@@ -55,12 +55,8 @@ def available(name: str) -> bool:
     Fashion-MNIST when its four files exist, CIFAR-10 when ``$DIGITLAB_CIFAR10`` names an
     existing archive or folder."""
     if name == "fashion_mnist":
-        import os
-        from pathlib import Path
-
-        from core.data.fashion import DEBIAN_DIR, ENV_VAR, SHA256
-        folder = Path(os.environ.get(ENV_VAR) or DEBIAN_DIR)
-        return all((folder / file).is_file() for file in SHA256)
+        from core.data.fashion import available as fashion_available
+        return fashion_available()
     if name == "cifar10":
         from core.data.cifar import available as cifar_available
         return cifar_available()
