@@ -1,15 +1,44 @@
-"""The lab's data sets by name: how to load each, its image shape and its class names.
+"""The lab's data sets by name, one entry each: its image shape, its class names, how to
+load it and whether it is here.
 
 MNIST is bundled; Fashion-MNIST comes from Debian's ``dataset-fashion-mnist``; CIFAR-10
-from a local copy of its archive, so it is offered only where ``available`` finds it.
+from a local copy of its archive, so it is offered only where ``available`` finds it. How
+they are named to people is in ``core.vocabulary`` (``DATASET_TITLES``, ``DATASET_NAMES``).
 """
 
 from __future__ import annotations
 
-DATASETS = ("mnist", "fashion_mnist", "cifar10")
-# How they are named to people: core.vocabulary (DATASET_TITLES, DATASET_NAMES).
-# One image as the models see it: (height, width, channels).
-INPUT_SHAPES = {"mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
+from dataclasses import dataclass
+from typing import Callable
+
+from core.data import cifar, fashion, mnist
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """One data set: ``input_shape`` one image as the models see it (height, width,
+    channels); ``classes`` its 10 class names in label order; ``load`` the whole set as a
+    ``core.data.mnist.Mnist``; ``here`` whether its files are present, without loading them."""
+
+    input_shape: tuple[int, int, int]
+    classes: tuple[str, ...]
+    load: Callable[[], mnist.Mnist]
+    here: Callable[[], bool]
+
+
+REGISTRY = {
+    "mnist": DataSet((28, 28, 1), tuple(str(d) for d in range(10)), mnist.load_mnist, lambda: True),
+    "fashion_mnist": DataSet((28, 28, 1), fashion.CLASSES, fashion.load_fashion_mnist, fashion.available),
+    "cifar10": DataSet((32, 32, 3), cifar.CLASSES, cifar.load_cifar10, cifar.available),
+}
+DATASETS = tuple(REGISTRY)
+INPUT_SHAPES = {name: data_set.input_shape for name, data_set in REGISTRY.items()}
+
+
+def _entry(name: str) -> DataSet:
+    if name not in REGISTRY:
+        raise ValueError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    return REGISTRY[name]
 
 
 def class_names(name: str) -> tuple[str, ...]:
@@ -18,18 +47,10 @@ def class_names(name: str) -> tuple[str, ...]:
     Raises:
         ValueError: for an unknown name.
     """
-    if name == "mnist":
-        return tuple(str(d) for d in range(10))
-    if name == "fashion_mnist":
-        from core.data.fashion import CLASSES
-        return CLASSES
-    if name == "cifar10":
-        from core.data.cifar import CLASSES
-        return CLASSES
-    raise ValueError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    return _entry(name).classes
 
 
-def load(name: str):
+def load(name: str) -> mnist.Mnist:
     """The data set ``name`` as a ``core.data.mnist.Mnist`` (``splits()`` gives the lab's
     training / last-5,000 validation / test split, images float32 in [0, 1]).
 
@@ -38,26 +59,11 @@ def load(name: str):
         core.data.mnist.DataUnavailableError: when its files are missing or damaged (one
             sentence saying how to install them).
     """
-    if name == "mnist":
-        from core.data.mnist import load_mnist
-        return load_mnist()
-    if name == "fashion_mnist":
-        from core.data.fashion import load_fashion_mnist
-        return load_fashion_mnist()
-    if name == "cifar10":
-        from core.data.cifar import load_cifar10
-        return load_cifar10()
-    raise ValueError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    return _entry(name).load()
 
 
 def available(name: str) -> bool:
     """Whether the data set's files are here (without loading them): MNIST always,
     Fashion-MNIST when its four files exist, CIFAR-10 when ``$DIGITLAB_CIFAR10`` names an
-    existing archive or folder."""
-    if name == "fashion_mnist":
-        from core.data.fashion import available as fashion_available
-        return fashion_available()
-    if name == "cifar10":
-        from core.data.cifar import available as cifar_available
-        return cifar_available()
-    return name == "mnist"
+    existing archive or folder; False for an unknown name."""
+    return name in REGISTRY and REGISTRY[name].here()
