@@ -65,7 +65,7 @@ from benchmarks.classroom import (ARRIVAL_S, STROKES, THINK_S, busy_elsewhere, c
                                   rss_mb, stack_pids)
 from benchmarks.streamlit_protocol import CountedRetry, ProtocolError, Session  # noqa: E402
 from core.targets import TARGETS  # noqa: E402
-from scripts.harness import lab_stack, redis_server, wait_healthy  # noqa: E402
+from scripts.harness import lab_stack  # noqa: E402
 
 KIND = "streamlit"  # locust's request_type for every interaction
 NAMES = ("first load", "denoising page", "slider move", "draw page", "stroke to answer", "upload", "overview")
@@ -222,37 +222,6 @@ def warm_up(url: str, png: bytes) -> None:
 
 # --- the lab around it ----------------------------------------------------------------------
 
-@contextlib.contextmanager
-def lab(app: str):
-    """The lab with one worker, as scripts/harness.py's ``lab_stack`` runs it; yields its URL.
-    ``lab_stack`` always runs server.py: for another script (app.py) the same stack is
-    started here with that script."""
-    if app == "server.py":
-        with lab_stack() as url:
-            yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp, redis_server(Path(tmp)) as redis_url:
-        port = free_port()
-        env = {**os.environ, "DIGITLAB_RUNS": str(Path(tmp) / "runs"), "DIGITLAB_REDIS_URL": redis_url,
-               "TF_CPP_MIN_LOG_LEVEL": "2"}
-        quiet = {"cwd": ROOT, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        started = [subprocess.Popen([sys.executable, "-m", "core", "worker"], **quiet),
-                   subprocess.Popen([sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
-                                     "--server.port", str(port), "--browser.gatherUsageStats", "false",
-                                     "--server.fileWatcherType", "none"], **quiet)]
-        try:
-            wait_healthy(f"http://127.0.0.1:{port}")
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            for process in reversed(started):
-                process.terminate()
-            for process in reversed(started):
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-
-
 def settle(server: int, timeout: float = 180.0) -> None:
     """Wait until the server is idle (under 5% of a CPU over 2 s): the warm-up's background
     thread (server.py starts it with the server, app.py after its first page) has finished,
@@ -263,15 +232,6 @@ def settle(server: int, timeout: float = 180.0) -> None:
         gevent.sleep(2)
         if cpu_seconds(descendants(server, processes())) - before < 0.1:
             return
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 free a moment ago (as lab_stack picks one)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Training:
@@ -467,7 +427,7 @@ def measure_app(app: str, steps: list[int], minutes: float, training: bool, pin:
     stack_cpus, locust_cpus = halves()
     if pin:
         os.sched_setaffinity(0, stack_cpus)  # the stack's processes inherit this
-    with tempfile.NamedTemporaryFile(prefix="digitlab-health-", suffix=".txt") as health, lab(app) as url:
+    with tempfile.NamedTemporaryFile(prefix="digitlab-health-", suffix=".txt") as health, lab_stack(app=app) as url:
         if pin:
             os.sched_setaffinity(0, locust_cpus)
         poller = subprocess.Popen([sys.executable, __file__, "--poll-health", url, health.name])

@@ -46,7 +46,7 @@ def redis_server(folder: Path, timeout: float = 10.0):
 
 
 # The Streamlit servers lab_stack runs, by URL, so restart_app can kill one and start it again.
-_APPS: dict[str, tuple[subprocess.Popen, dict]] = {}
+_APPS: dict[str, tuple[subprocess.Popen, dict, str]] = {}
 
 
 def free_port() -> int:
@@ -56,19 +56,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_app(port: int, env: dict) -> subprocess.Popen:
+def _start_app(port: int, env: dict, app: str = "server.py") -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "server.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
 
 
 @contextlib.contextmanager
 def lab_stack(env: dict | None = None, workers: int = 1, timeout: float = 90.0, redis_url: str | None = None,
-              apps: int = 1):
+              apps: int = 1, app: str = "server.py"):
     """Run the lab as scripts/run_app.sh does, on free resources: a private redis-server on
     a Unix socket in a temporary folder (or the one at ``redis_url``), ``workers`` training
-    workers and `streamlit run server.py` on a free port, with a temporary runs store.
+    workers and `streamlit run server.py` (or the script ``app``) on a free port, with a
+    temporary runs store.
     Yields the URL once /_stcore/health is ok; stops all of them after. With ``apps`` > 1,
     that many Streamlit servers share the Redis and the runs store, as compose.yaml's
     replicas do, and it yields the list of their URLs.
@@ -78,8 +79,10 @@ def lab_stack(env: dict | None = None, workers: int = 1, timeout: float = 90.0, 
     """
     with (tempfile.TemporaryDirectory(prefix="digitlab-") as tmp,
           contextlib.nullcontext(redis_url) if redis_url else redis_server(Path(tmp)) as redis_url):
+        # Checkpoints in the temporary folder too: a job id is its settings' hash, so a
+        # checkpoint left in var/ by an earlier run would be taken for this job's.
         env = {**os.environ, "DIGITLAB_RUNS": str(Path(tmp) / "runs"), "DIGITLAB_REDIS_URL": redis_url,
-               "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+               "DIGITLAB_CHECKPOINTS": str(Path(tmp) / "checkpoints"), "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
         processes, urls = [], []
         try:
             processes += [subprocess.Popen([sys.executable, "-m", "core", "worker"], cwd=ROOT, env=env,
@@ -88,7 +91,7 @@ def lab_stack(env: dict | None = None, workers: int = 1, timeout: float = 90.0, 
             for _ in range(apps):
                 port = free_port()
                 urls.append(f"http://127.0.0.1:{port}")
-                _APPS[urls[-1]] = (_start_app(port, env), env)
+                _APPS[urls[-1]] = (_start_app(port, env, app), env, app)
             for url in urls:
                 wait_healthy(url, timeout)
             yield urls[0] if apps == 1 else urls
@@ -112,10 +115,10 @@ def restart_app(url: str, timeout: float = 90.0) -> None:
     Raises:
         RuntimeError: if it is not healthy within ``timeout`` seconds.
     """
-    process, env = _APPS[url]
+    process, env, app = _APPS[url]
     process.kill()
     process.wait(10)
-    _APPS[url] = (_start_app(int(url.rsplit(":", 1)[1]), env), env)
+    _APPS[url] = (_start_app(int(url.rsplit(":", 1)[1]), env, app), env, app)
     wait_healthy(url, timeout)
 
 
@@ -130,9 +133,7 @@ class SupervisedLab:
 
     def __init__(self, folder: Path, workers: int = 1, env: dict | None = None):
         self.folder = Path(folder)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.var = self.folder / "var"
         self.runs = self.folder / "runs"
