@@ -235,3 +235,18 @@ def test_a_worker_waits_for_redis_to_come_back_and_goes_on(tmp_path, monkeypatch
     finally:
         worker.terminate()
         worker.wait(15)
+
+
+def test_a_first_try_never_resumes_a_checkpoint_left_by_an_earlier_job(worker, queue_env):
+    """A job id is its settings' hash: a cancelled run of the same settings leaves its
+    checkpoint under the same name. The next job's first try starts at epoch 1."""
+    config = default_config("dense_64_64", epochs=30)
+    jid = jobs.submit(config, owner="alice").id
+    wait_for(lambda: _running(jid, 3), 180, "three epochs")
+    jobs.cancel(jid, owner="alice")
+    wait_for(lambda: jobs.status(jid)["state"] == "cancelled", 30, "the job to stop")
+    assert (queue_env.parent / "checkpoints" / jid).is_dir()  # left behind by the cancelled run
+    jobs.submit(config, owner="alice")
+    wait_for(lambda: jobs.status(jid)["state"] == "done", 240, "the job queued again")
+    jobs.collect()
+    assert "resumed_at_epochs" not in cache.load_records(config, queue_env)[1]

@@ -52,6 +52,7 @@ def two_apps(tmp_path_factory):
     with (redis_server(tmp_path_factory.mktemp("redis")) as url, pytest.MonkeyPatch.context() as patch,
           lab_stack(redis_url=url, apps=2, workers=0) as urls):
         patch.setenv(jobs.REDIS_ENV_VAR, url)
+        patch.setenv("DIGITLAB_CHECKPOINTS", str(tmp_path_factory.mktemp("checkpoints")))
         yield urls
 
 

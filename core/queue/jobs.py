@@ -21,8 +21,10 @@ Job states shown to people: "queued", "waiting" (a sweep summary waiting for its
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -39,6 +41,7 @@ from rq.registry import FailedJobRegistry, FinishedJobRegistry
 from rq.suspension import is_suspended, resume, suspend
 
 from core.config import SweepConfig, TrainConfig
+from core.paths import ROOT
 from core.store import cache
 # A job's estimate (queue wait, the Train page's "about ..."): the fitted cost model.
 from core.training.timing import estimate_seconds
@@ -128,8 +131,6 @@ def problem(exc: BaseException) -> str:
 def redis_url() -> str:
     """``$DIGITLAB_REDIS_URL``, else the private Redis that ``scripts/run_app.sh`` starts on
     a Unix socket in its own data folder (``$DIGITLAB_REDIS_DIR``, default ``var/redis``)."""
-    from core.paths import ROOT
-
     folder = Path(os.environ.get(REDIS_DIR_ENV_VAR) or ROOT / "var" / "redis")
     return os.environ.get(REDIS_ENV_VAR) or f"unix://{folder.resolve()}/redis.sock"
 
@@ -280,8 +281,6 @@ def _enqueue_once(conn: Redis, jid: str, enqueue, check=lambda: None) -> Job:
 def _owner_lock(conn: Redis, owner: str, limit: int | None):
     """A lock on ``owner``'s jobs while one is checked and queued (two clicks at once make
     one), or a no-op when no limit applies."""
-    import contextlib
-
     if limit is None or not owner:
         return contextlib.nullcontext()
     return conn.lock(f"digitlab:lock:owner:{owner}", timeout=30, sleep=0.01, blocking_timeout=30)
@@ -683,8 +682,6 @@ def run_worker(burst: bool = False, nice: int = 19) -> bool:
     was running then is stopped; its job goes back on the queue by itself and resumes from
     its last epoch. Returns whether the last worker processed a job.
     """
-    import sys
-
     if nice:
         os.nice(nice)
 

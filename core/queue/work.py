@@ -22,6 +22,8 @@ from pathlib import Path
 
 from redis.exceptions import RedisError
 
+from core.paths import ROOT
+
 THREADS_ENV_VAR = "DIGITLAB_TRAIN_THREADS"
 CHECKPOINTS_ENV_VAR = "DIGITLAB_CHECKPOINTS"
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -29,8 +31,6 @@ PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 def checkpoints_dir() -> Path:
     """The worker's checkpoint folder: ``$DIGITLAB_CHECKPOINTS``, else ``var/checkpoints``."""
-    from core.paths import ROOT
-
     return Path(os.environ.get(CHECKPOINTS_ENV_VAR) or ROOT / "var" / "checkpoints")
 
 
@@ -117,10 +117,15 @@ def train_job(config_fields: dict) -> dict:
     job = get_current_job()
     threads = _cap_threads()
 
+    from core.queue.jobs import TRIES
     from core.store import cache
     from core.training.run import HistoryBackup, train
 
     backup_dir = checkpoints_dir() / (job.id if job is not None else config.entry)
+    if job is None or job.retries_left in (None, TRIES - 1):
+        # A first try starts at epoch 1: a checkpoint found under this name was left by an
+        # earlier job with the same settings (cancelled, or failed for good), not by this one.
+        shutil.rmtree(backup_dir, ignore_errors=True)
     backup_dir.mkdir(parents=True, exist_ok=True)
     history = HistoryBackup(backup_dir).history  # the epochs of an interrupted run, if any
 
