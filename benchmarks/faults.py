@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import signal
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 
+from core.machine import machine  # noqa: E402
 from scripts.harness import SupervisedLab  # noqa: E402
 
 EPOCHS = 30  # the long job: dense 64-64 on all 55,000 digits, about 0.7 s an epoch here
@@ -188,7 +188,7 @@ def main(argv=None) -> int:
             rows.append(drill(fault, Path(tmp)))
         print(report(rows[-1:]), flush=True)
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
+              "machine": machine(),
               "epochs": EPOCHS, "rows": rows}
     Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     print(report(rows))

@@ -61,9 +61,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root: core/ and scripts/ import
 
 from benchmarks.classroom import (ARRIVAL_S, STROKES, THINK_S, busy_elsewhere, cpu_seconds,  # noqa: E402
-                                  descendants, digit_pngs, halves, machine, own_cpu_seconds, processes,
+                                  descendants, digit_pngs, halves, own_cpu_seconds, processes,
                                   rss_mb, stack_pids)
 from benchmarks.streamlit_protocol import CountedRetry, ProtocolError, Session  # noqa: E402
+from core.machine import load_average, machine  # noqa: E402
 from core.targets import TARGETS  # noqa: E402
 from scripts.harness import lab_stack  # noqa: E402
 
@@ -583,7 +584,7 @@ def main(argv=None) -> int:
     locust.log.setup_logging("WARNING")
     logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)  # retries are counted per step
     steps = [int(s) for s in args.students.split(",")]
-    info = machine()
+    info = {**machine(), "load_average": load_average()}
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": info,
               "minutes": args.minutes, "seed": args.seed,
               "targets": {k: vars(TARGETS[k]) for k in OUR_TARGETS}, "runs": []}

@@ -30,6 +30,7 @@ from core.store import cache
 from core.queue import jobs  # noqa: E402
 from core.config import default_config  # noqa: E402
 from core.data.mnist import load_mnist  # noqa: E402
+from core.machine import cpu_model, machine  # noqa: E402
 from core.targets import TARGETS  # noqa: E402
 from scripts.harness import redis_server  # noqa: E402
 
@@ -80,14 +81,14 @@ def main() -> int:
 
     load = os.getloadavg()
     print(f"Draw page's work per stroke ({args.strokes} strokes), {time.strftime('%Y-%m-%d')}, "
-          f"{bench.machine()['cpu']}, {os.cpu_count()} cores; load average before: {load[0]:.2f}\n")
+          f"{cpu_model()}, {os.cpu_count()} cores; load average before: {load[0]:.2f}\n")
     print("| condition | median ms | p95 ms | training epochs meanwhile |")
     print("| --- | ---: | ---: | ---: |")
     for what, median, p95, epochs in rows:
         print(f"| {what} | {median:.1f} | {p95:.1f} | {'' if epochs is None else epochs} |")
     print(f"\ntarget: p95 <= {TARGETS['draw_ms'].value:g} ms (core.targets 'draw_ms')")
     Path(args.json).write_text(json.dumps({
-        "date": time.strftime("%Y-%m-%d"), "machine": bench.machine(), "strokes": args.strokes,
+        "date": time.strftime("%Y-%m-%d"), "machine": machine(), "strokes": args.strokes,
         "rows": [{"condition": w, "median_ms": m, "p95_ms": p, "epochs": e} for w, m, p, e in rows]},
         indent=2) + "\n")
     return 0

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import threading
 import time
@@ -33,6 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 
+from core.machine import cpu_model  # noqa: E402
 from scripts.harness import lab_stack, redis_server  # noqa: E402
 
 LAYOUTS = {"1 worker x 2 threads": (1, 2), "2 workers x 1 thread": (2, 1)}
@@ -179,7 +179,7 @@ def main(argv=None) -> int:
     from benchmarks.classroom import busy_elsewhere
 
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+              "machine": f"{cpu_model()}, {os.cpu_count()} cores",
               "minutes": args.minutes, "busy_before": busy_elsewhere(), "layouts": []}
     for name in args.layouts.split(","):
         workers, threads = LAYOUTS[name]

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from core import machine as where
 from core.config import CLASSIFIERS, TrainConfig
 from core.data import augment, mnist as data_mod, registry as datasets
 from core.data.noise import salt_and_pepper
@@ -68,17 +69,11 @@ def library_versions() -> dict:
 
 
 def machine() -> dict:
-    """Where this runs: CPU model, core count, the GPUs TensorFlow finds, OS and library
-    versions; recorded beside every artifact and printed by the benchmark."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    """Where this runs: ``core.machine.machine()`` (CPU, cores, host, OS, Python) plus the
+    GPUs TensorFlow finds and the library versions; recorded beside every artifact and
+    printed by the benchmark."""
     gpus = [device.name for device in tf.config.list_physical_devices("GPU")]
-    return {"cpu": cpu, "cores": os.cpu_count(), "gpus": gpus, "system": platform.platform(),
-            **library_versions()}
+    return {**where.machine(), "gpus": gpus, **library_versions()}
 
 
 @contextlib.contextmanager
