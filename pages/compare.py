@@ -5,6 +5,7 @@ one click away."""
 import streamlit as st
 
 from core.analysis import compare
+from core.present.runs import run_label
 from core.present.figures import comparison_figure, larger_type
 from core.queue import classroom, jobs
 from core.store import cache
@@ -58,7 +59,7 @@ first = st.container()
 
 def training_panel(chosen: compare.Preset, missing: list) -> None:
     """The preset's runs that no store has: their jobs' state, or a button that queues them."""
-    labels = {jobs.job_id(c): compare.run_label(c) for c in missing}
+    labels = {jobs.job_id(c): run_label(c) for c in missing}
     damaged = [jid for jid in labels if (cache.cache_dir() / jid).exists()]
     if damaged:
         # app.py's warning names the entry; the shipped cache is rebuilt by the CLI only (a damaged

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import targets
 from core.analysis import overview
-from core.analysis.compare import setting_text
+from core.present.runs import setting_text
 from core.config import DATASETS, DEFAULTS, entry_name
 from core.data import mnist as data_mod
 from core.data.mnist import DataUnavailableError

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.config import default_config
 from core.data.mnist import load_mnist
+from core.present.runs import epochs_text
 from core.queue import jobs
 from core.store import cache
 
@@ -136,11 +137,6 @@ def collect_runs(show: bool = True) -> str | None:
 
 # Seconds as "40 s" or "7 min": the words core.queue.jobs uses in its sentences too.
 duration = jobs.duration
-
-
-def epochs_text(epochs) -> str:
-    """ "1 epoch", "16 epochs"."""
-    return f"{epochs} epoch" if epochs == 1 else f"{epochs} epochs"
 
 
 def job_status_text(state: dict) -> str:

@@ -12,7 +12,8 @@ from core.vocabulary import MODEL_NAMES
 from core.queue import classroom, jobs
 from core.store.leaderboard import leaderboard
 from pages.identity import teacher_grant
-from pages.shared import caption, collect_runs, epochs_text, job_status_text, use_app_navigation
+from core.present.runs import epochs_text
+from pages.shared import caption, collect_runs, job_status_text, use_app_navigation
 
 use_app_navigation()
 st.title("Teacher")

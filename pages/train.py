@@ -15,13 +15,13 @@ from core.queue import classroom, jobs
 from core.store import cache
 from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, DENOISERS, FASHION, KINDS, L2_CHOICES,
                          LEARNING_RATES, QUERY_FIELDS, QUICK_LOOK_SIZE, TrainConfig, from_query, query_fields)
-from core.analysis.compare import subset_text
 from core.present.figures import history_figure, larger_type
 from core.present.glossary import tip
+from core.present.runs import epochs_text, run_name, settings_text, subset_text
 from core.store.leaderboard import diverged, leaderboard
 from core.vocabulary import DATASET_TITLES, MODEL_CHOICES, OPTIMIZER_NAMES
 from pages.identity import student, teacher_grant
-from pages.shared import (caption, collect_runs, duration, epochs_text, explain, job_status_text, model_summary,
+from pages.shared import (caption, collect_runs, duration, explain, job_status_text, model_summary,
                           projector, use_app_navigation)
 
 use_app_navigation()
@@ -173,30 +173,6 @@ def write_address(config: TrainConfig) -> None:
     now = st.query_params.to_dict()
     if {name: value for name, value in now.items() if name in ADDRESS} != ours:
         st.query_params.from_dict({**{name: value for name, value in now.items() if name not in ADDRESS}, **ours})
-
-
-def run_name(fields: dict) -> str:
-    """A job's or run's model in words: "Your own network (Conv 32 3x3 · pool · Dense 64)
-    on Fashion-MNIST clothes"; the data set is named off MNIST only."""
-    name = MODEL_CHOICES.get(fields.get("kind"), "A model")
-    if fields.get("kind") == "custom":
-        name += f" ({layers.describe(fields.get('layers') or ())})"
-    dataset = fields.get("dataset", "mnist")
-    name = name if dataset == "mnist" else f"{name} on {DATASET_TITLES.get(dataset, dataset)}"
-    return name + (f", {subset_text(fields.get('train_size'))}" if fields.get("train_size") else "")
-
-
-def settings_text(fields: dict) -> str:
-    """The settings that tell two runs of one model apart: "16 epochs, batch 256, Adam,
-    learning rate 0.01, seed 3" (and the weight decay or noise level where they apply)."""
-    text = (f"{epochs_text(fields.get('epochs'))}, batch {fields.get('batch_size')}, "
-            f"{OPTIMIZER_NAMES.get(fields.get('optimizer'), fields.get('optimizer'))}, "
-            f"learning rate {fields.get('learning_rate', 0):g}")
-    if fields.get("l2"):
-        text += f", L2 {fields['l2']:.2g}"
-    if fields.get("kind") in ("denoising_autoencoder", "conv_denoiser"):
-        text += f", noise {fields.get('noise_level', 0):g}"
-    return text + f", seed {fields.get('seed')}"
 
 
 def who(state: dict) -> str:

@@ -14,6 +14,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from core.analysis import compare, mistakes
+from core.config import DROPOUT_PAIR, FASHION, default_config
+from core.data import registry as datasets
+from core.data.registry import class_names
+from core.nets import layers
+from core.present import runs
+from core.store import cache
 from core.targets import TARGETS
 from scripts.harness import CHROMIUM, CHROMIUM_ARGS, draw, lab_stack, settle
 
@@ -331,9 +338,6 @@ def test_the_teacher_page_is_locked_until_the_password(server, page):
 def test_mistakes_cell_click_shows_its_digits(server, page, test_set):
     import numpy as np
 
-    from core.store import cache
-    from core.analysis import mistakes
-    from core.config import default_config
 
     # The cell to click: the CNN's second most frequent mistake (the page opens on the first).
     analysis = mistakes.analyse(mistakes.test_predictions(cache.load(default_config("cnn")).model, test_set[0]),
@@ -362,7 +366,6 @@ def test_mistakes_cell_click_shows_its_digits(server, page, test_set):
 
 
 def test_compare_preset_click_overlays_its_runs(server, page):
-    from core.analysis import compare
 
     page.goto(f"{server}/compare")
     settle(page)
@@ -373,14 +376,13 @@ def test_compare_preset_click_overlays_its_runs(server, page):
     expect(page.get_by_text("These runs differ in L2 weight decay")).to_be_visible()
     # One legend entry per run, plus what solid and dashed mean.
     for config in compare.preset("weight_decay").configs:
-        expect(page.locator(".js-plotly-plot .legendtext", has_text=compare.run_label(config))).to_have_count(1)
+        expect(page.locator(".js-plotly-plot .legendtext", has_text=runs.run_label(config))).to_have_count(1)
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
     expect_no_exception(page)
 
 
 # Train page: your own network
 def test_own_network_preset_shows_its_shapes_and_parameters(server, page):
-    from core.nets import layers
 
     page.goto(f"{server}/train")
     settle(page)
@@ -402,7 +404,6 @@ def test_own_network_preset_shows_its_shapes_and_parameters(server, page):
 
 # Inside/Overview: data sets
 def test_fashion_mnist_beside_mnist_and_inside_its_cnn(server, page):
-    from core.data.registry import class_names
 
     page.goto(server)
     settle(page)
@@ -444,9 +445,6 @@ def test_fashion_mnist_beside_mnist_and_inside_its_cnn(server, page):
 
 # Mistakes/Compare: data sets and dropout
 def test_dropout_preset_and_fashion_mistakes(server, page):
-    from core.analysis import compare
-    from core.data import registry as datasets
-    from core.config import DROPOUT_PAIR, FASHION
 
     page.goto(f"{server}/compare")
     settle(page)
@@ -458,7 +456,7 @@ def test_dropout_preset_and_fashion_mistakes(server, page):
     # Two runs and the two line styles in the legend; the long names wrap onto lines (tspans).
     legend = page.locator(".js-plotly-plot .legendtext")
     expect(legend).to_have_count(4)
-    expect(legend.nth(0)).to_contain_text(compare.layers_text(DROPOUT_PAIR[0].layers))
+    expect(legend.nth(0)).to_contain_text(runs.layers_text(DROPOUT_PAIR[0].layers))
     expect(legend.nth(1)).to_contain_text("dropout 0.35")
     expect_no_exception(page)
     # On a phone the wrapped names stay inside the screen.
@@ -478,7 +476,7 @@ def test_dropout_preset_and_fashion_mistakes(server, page):
     page.goto(f"{server}/mistakes")
     settle(page)
     page.get_by_test_id("stSelectbox").filter(has_text="Classifier").click()
-    page.keyboard.type(compare.run_label(FASHION[0]))
+    page.keyboard.type(runs.run_label(FASHION[0]))
     page.keyboard.press("Enter")
     settle(page)
     names = datasets.class_names("fashion_mnist")

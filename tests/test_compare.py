@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.analysis import compare
 from core.config import CLASSIFIERS, DEFAULTS, DROPOUT_PAIR, FASHION, SWEEPS, TrainConfig, default_config
+from core.present import runs
 from core.present.figures import COMPARE_COLORS, comparison_figure
 from core.queue import jobs
 from core.store import cache
@@ -127,21 +128,21 @@ def test_every_preset_is_one_click():
 
 def test_labels_name_the_data_set_and_your_own_layers():
     off, on = DROPOUT_PAIR
-    assert compare.run_label(on) == ("Your own network: Dense 500 · dropout 0.35 · Dense 300 · dropout 0.35, "
+    assert runs.run_label(on) == ("Your own network: Dense 500 · dropout 0.35 · Dense 300 · dropout 0.35, "
                                      "learning rate 0.002, batch 256, 20 epochs")
-    assert compare.run_label(off).startswith("Your own network: Dense 500 · Dense 300, ")
-    assert compare.run_label(FASHION[0]) == (f"CNN, Fashion-MNIST, mirrored and shifted images, {FASHION[0].epochs} "
+    assert runs.run_label(off).startswith("Your own network: Dense 500 · Dense 300, ")
+    assert runs.run_label(FASHION[0]) == (f"CNN, Fashion-MNIST, mirrored and shifted images, {FASHION[0].epochs} "
                                              "epochs, seed 0")
-    assert compare.run_label(FASHION[1], "here") == "Dense 64-64, Fashion-MNIST, trained here"
-    assert compare.run_label(default_config("cnn")) == "CNN, seed 0"  # MNIST goes unsaid
-    assert compare.layers_text((("conv2d", 32, 3, "relu"), ("batchnorm",), ("maxpool",), ("dense", 64, "tanh"))) \
+    assert runs.run_label(FASHION[1], "here") == "Dense 64-64, Fashion-MNIST, trained here"
+    assert runs.run_label(default_config("cnn")) == "CNN, seed 0"  # MNIST goes unsaid
+    assert runs.layers_text((("conv2d", 32, 3, "relu"), ("batchnorm",), ("maxpool",), ("dense", 64, "tanh"))) \
         == "Conv 32 3x3 · batch norm · pool · Dense 64 tanh"
-    assert compare.setting_text("dataset", "fashion_mnist") == "Fashion-MNIST"
-    assert compare.setting_text("layers", on.layers) == "Dense 500 · dropout 0.35 · Dense 300 · dropout 0.35"
+    assert runs.setting_text("dataset", "fashion_mnist") == "Fashion-MNIST"
+    assert runs.setting_text("layers", on.layers) == "Dense 500 · dropout 0.35 · Dense 300 · dropout 0.35"
 
 
 def test_long_labels_wrap_for_the_legend_at_their_separators():
-    label = compare.run_label(DROPOUT_PAIR[1], "here")
+    label = runs.run_label(DROPOUT_PAIR[1], "here")
     lines = compare.wrapped(label).split("<br>")
     assert len(lines) > 1 and all(len(line) <= 56 for line in lines)
     assert " ".join(lines) == label  # broken only after ", " or " · "
@@ -210,8 +211,8 @@ def test_listing_has_every_shipped_classifier_once_with_plain_unique_labels(ship
     labels = [r.label for r in shipped_runs]
     assert len(set(labels)) == len(labels)
     assert all("_" not in label for label in labels)
-    assert compare.run_label(default_config("cnn", seed=2)) == "CNN, seed 2"
-    assert compare.run_label(compare.preset("sgd_adam").configs[1], "here") == \
+    assert runs.run_label(default_config("cnn", seed=2)) == "CNN, seed 2"
+    assert runs.run_label(compare.preset("sgd_adam").configs[1], "here") == \
         "Dense 64-64, SGD, learning rate 0.1, trained here"
 
 

@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.analysis import compare, mistakes
+from core.present import runs
 from core.config import FASHION, default_config
 from core.data import registry as datasets
 from core.store import cache
@@ -184,7 +185,7 @@ def test_page_lists_a_classifier_trained_here(queue_env):
 
 
 def test_page_names_fashion_classes(queue_env):
-    label = compare.run_label(FASHION[0])
+    label = runs.run_label(FASHION[0])
     at = AppTest.from_file("../pages/mistakes.py", default_timeout=120)
     at.run()
     if label not in at.selectbox[0].options:

@@ -1,2 +1,2 @@
 """How results are shown to people: figures (``figures``), the Draw page's answer block
-(``answers``) and the lab's words (``glossary``)."""
+(``answers``), the lab's words (``glossary``) and a run's name in words (``runs``)."""

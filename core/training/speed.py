@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.config import DROPOUT_PAIR, FASHION, PRESET_RUNS, SEEDS, TrainConfig, seeded_configs
+from core.present.runs import layers_text
 from core.store import cache
 from core.training.timing import VALIDATION_IMAGES, multiply_adds, recorded_epochs, training_images
 
@@ -26,8 +27,6 @@ REACHED = 0.99  # the validation accuracy whose time is reported (MNIST)
 def shipped_classifiers() -> list[tuple[str, TrainConfig]]:
     """(name, config) of every shipped classifier recipe: the named ones (the CNNs at
     each seed), the Fashion-MNIST pair, the dropout pair and your own network's presets."""
-    from core.analysis.compare import layers_text
-
     named = [(f"{kind} seed {c.seed}" if kind in SEEDS else kind, c)
              for kind in ("dense_64_64", "dense_500_300", "quick_cnn", "cnn") for c in seeded_configs(kind)]
     presets = [(f"Your own network: {layers_text(c.layers)}" + (", quick look" if c.train_size else ""), c)
