@@ -18,13 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from core.config import SWEEPS, default_config, seeded_configs
-from core.data import mnist as data_mod
+from core.data import images, mnist as data_mod
+from core.paths import ROOT
 from core.store import cache
 from core.targets import TARGETS, Target, shown, target_text
 from core.training.run import machine
 
-RESULTS = data_mod.ROOT / "benchmarks" / "results.json"  # shown by README.md and the Overview page
-BROWSER = data_mod.ROOT / "benchmarks" / "browser.json"  # written by benchmarks/browser.py
+RESULTS = ROOT / "benchmarks" / "results.json"  # shown by README.md and the Overview page
+BROWSER = ROOT / "benchmarks" / "browser.json"  # written by benchmarks/browser.py
 
 
 @dataclass
@@ -197,7 +198,7 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
     rows.append(Row(f"quick_cnn, mean test accuracy of {len(quick)} seeds", float(np.mean([a for _, a in quick])), "%"))
     try:
         rows += fashion_and_dropout_rows(x_test, y_test)
-    except (FileNotFoundError, data_mod.DataUnavailableError) as exc:
+    except (FileNotFoundError, images.DataUnavailableError) as exc:
         # Fashion-MNIST is optional to the lab (the pages say so); its rows say why they are empty.
         rows.append(Row("Fashion-MNIST and dropout rows", None, "%", recorded=f"not measured: {exc}"))
     distorted = distort(tf.constant(x_test), tf.random.Generator.from_seed(1)).numpy()
@@ -265,7 +266,7 @@ def fashion_and_dropout_rows(x_test: np.ndarray, y_test: np.ndarray) -> list[Row
     Raises:
         FileNotFoundError: if an entry is not cached (``python -m core train fashion
             dropout`` builds them).
-        core.data.mnist.DataUnavailableError: if Fashion-MNIST is not installed.
+        core.data.images.DataUnavailableError: if Fashion-MNIST is not installed.
     """
     from core.config import DROPOUT_PAIR, FASHION
     from core.data.registry import load
@@ -373,7 +374,7 @@ def browser_rows(path: Path = BROWSER) -> list[Row]:
     if not path.exists():
         return [Row("browser timings (benchmarks/browser.py)", None, "s", recorded="no record")]
     record = cache.read_json(path)
-    where = f"{path.relative_to(data_mod.ROOT)}, {record['date']}, {record['machine'].get('cpu', '?')}, " \
+    where = f"{path.relative_to(ROOT)}, {record['date']}, {record['machine'].get('cpu', '?')}, " \
             f"{record['machine'].get('cores', '?')} cores"
     return [Row(r["what"], r["value"], r["unit"], TARGETS[r["target"]], median=r.get("median"), recorded=where)
             for r in record["rows"]]

@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from core.analysis import inside
-from core.data.mnist import DataUnavailableError
+from core.data.images import DataUnavailableError
 from core.data.registry import class_names
 from core.drawing.preprocess import NoInkError, ScribbleError, SpeckError, to_mnist
 from core.drawing.strokes import StrokeError, to_image

@@ -8,7 +8,7 @@ import streamlit as st
 from core.analysis import mistakes
 from core.config import default_config
 from core.data import registry as datasets
-from core.data.mnist import DataUnavailableError
+from core.data.images import DataUnavailableError
 from core.present.figures import larger_type
 from core.store import cache
 from core.vocabulary import DATASET_NAMES, DATASET_TITLES

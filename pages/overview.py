@@ -9,7 +9,7 @@ from core.analysis import overview
 from core.present.runs import setting_text
 from core.config import DATASETS, DEFAULTS, entry_name
 from core.data import mnist as data_mod
-from core.data.mnist import DataUnavailableError
+from core.data.images import DataUnavailableError
 from core.data.registry import available
 from core.nets.layers import describe
 from core.paths import ROOT

@@ -44,7 +44,7 @@ def mnist():
 def test_set(dataset: str = "mnist"):
     """{"x_test": (10000, 28, 28) float32 in [0, 1] ((10000, 32, 32, 3) for CIFAR-10),
     "y_test": (10000,) uint8} of a data set (``core.data.registry``), loaded once per server
-    process; read-only. Raises ``core.data.mnist.DataUnavailableError`` (one sentence) when its
+    process; read-only. Raises ``core.data.images.DataUnavailableError`` (one sentence) when its
     files are missing; errors are not cached."""
     if dataset == "mnist":
         return mnist()
@@ -293,7 +293,7 @@ def warm_up() -> None:
         pass
     # Fashion-MNIST's test images for the Inside and Mistakes pages' Fashion networks
     # (reading and checking its files takes about a second).
-    from core.data.mnist import DataUnavailableError
+    from core.data.images import DataUnavailableError
 
     try:
         test_set("fashion_mnist")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.data.cifar import CLASSES, available, load_cifar10
-from core.data.mnist import DataUnavailableError
+from core.data.images import DataUnavailableError
 
 
 def batch(rng, n: int) -> tuple[bytes, np.ndarray, np.ndarray]:

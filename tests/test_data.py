@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core.data import mnist as data_mod
+from core.data import images, mnist as data_mod
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -19,7 +19,7 @@ def test_shapes_dtypes_and_class_counts(mnist):
 
 
 def test_bundled_file_checksum():
-    assert data_mod.file_sha256(data_mod.BUNDLED_PATH) == data_mod.BUNDLED_SHA256
+    assert images.file_sha256(data_mod.BUNDLED_PATH) == data_mod.BUNDLED_SHA256
 
 
 def test_bundled_source_travels_with_the_data(mnist):
@@ -32,7 +32,7 @@ def test_env_var_source_is_used_first(tmp_path, monkeypatch, mnist):
     monkeypatch.setenv(data_mod.ENV_VAR, str(path))
     loaded = data_mod.load_mnist()
     assert loaded.source == f"${data_mod.ENV_VAR} = {path}"
-    assert loaded.sha256 == data_mod.file_sha256(path) != data_mod.BUNDLED_SHA256
+    assert loaded.sha256 == images.file_sha256(path) != data_mod.BUNDLED_SHA256
     assert np.array_equal(loaded.x_test, mnist.x_test[::-1])
 
 
@@ -55,7 +55,7 @@ def test_corrupt_bundled_file_is_rejected_and_all_sources_named(tmp_path, monkey
         raise OSError("no network")
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
-    with pytest.raises(data_mod.DataUnavailableError) as info:
+    with pytest.raises(images.DataUnavailableError) as info:
         data_mod.load_mnist()
     message = str(info.value)
     assert data_mod.ENV_VAR in message
@@ -64,6 +64,6 @@ def test_corrupt_bundled_file_is_rejected_and_all_sources_named(tmp_path, monkey
 
 
 def test_to_float_range_and_dtype(mnist):
-    x = data_mod.to_float(mnist.x_test[:10])
+    x = images.to_float(mnist.x_test[:10])
     assert x.dtype == np.float32 and x.shape == (10, 28, 28)
     assert x.min() == 0.0 and x.max() == 1.0

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.data.fashion import CLASSES, DEBIAN_DIR, SHA256, load_fashion_mnist, read_idx
-from core.data.mnist import DataUnavailableError
+from core.data.images import DataUnavailableError
 
 
 def test_the_installed_package_loads_with_its_checksums():

@@ -9,7 +9,7 @@ from core.paths import ROOT
 
 # What the pages and the queue import before TensorFlow is needed: a visitor's first page
 # must not wait for TensorFlow's import (7-12 s here), nor the web server carry it twice.
-LIGHT = ("core.config", "core.targets", "core.paths", "core.machine", "core.vocabulary", "core.nets.layers", "core.data.registry", "core.data.mnist",
+LIGHT = ("core.config", "core.targets", "core.paths", "core.machine", "core.vocabulary", "core.nets.layers", "core.data.registry", "core.data.images", "core.data.mnist",
          "core.data.fashion", "core.data.cifar", "core.data.noise", "core.present.glossary", "core.present.figures",
          "core.present.answers", "core.present.runs", "core.store.cache", "core.store.leaderboard", "core.queue.jobs",
          "core.queue.classroom", "core.training.timing", "core.analysis.compare", "core.analysis.overview",

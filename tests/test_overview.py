@@ -66,7 +66,7 @@ def test_samples_are_one_test_image_per_class():
 
 
 def test_samples_say_when_fashion_mnist_is_missing(tmp_path, monkeypatch):
-    from core.data.mnist import DataUnavailableError
+    from core.data.images import DataUnavailableError
 
     monkeypatch.setenv("DIGITLAB_FASHION_MNIST", str(tmp_path))
     with pytest.raises(DataUnavailableError, match="apt-get install dataset-fashion-mnist"):

@@ -76,7 +76,7 @@ def _test_images(dataset: str) -> tuple[np.ndarray, np.ndarray]:
             loaded = data.load_mnist()
             return loaded.x_test, loaded.y_test
     if dataset == "fashion_mnist":
-        from core.data.mnist import DataUnavailableError
+        from core.data.images import DataUnavailableError
         from core.data.fashion import INSTALL, folder as fashion_folder, read_idx
 
         folder = fashion_folder()
@@ -99,7 +99,7 @@ def samples(dataset: str, classes=range(10)) -> tuple[np.ndarray, list[str]]:
     Raises:
         ValueError: for a data set other than MNIST and Fashion-MNIST, or a class not
             in 0..9.
-        core.data.mnist.DataUnavailableError: when the data set's files are missing (one
+        core.data.images.DataUnavailableError: when the data set's files are missing (one
             sentence).
     """
     from core.data.registry import class_names

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.mnist import DataUnavailableError, Mnist, file_sha256
+from core.data.images import DataUnavailableError, ImageSet, file_sha256
 
 ENV_VAR = "DIGITLAB_CIFAR10"
 FOLDER = "cifar-10-batches-py"
@@ -40,8 +40,8 @@ class _BatchUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-class Cifar10(Mnist):
-    """CIFAR-10 with its provenance, the fields and ``splits()`` of ``core.data.mnist.Mnist``
+class Cifar10(ImageSet):
+    """CIFAR-10 with its provenance, the fields and ``splits()`` of ``core.data.images.ImageSet``
     (the last 5,000 training images validate; images float32 in [0, 1]). ``x_train`` (N,
     32, 32, 3) and ``x_test`` (M, 32, 32, 3) uint8 RGB, 0-255; ``y_train`` (N,) and
     ``y_test`` (M,) uint8 labels 0-9 (names in ``CLASSES``). The full set has N = 50,000

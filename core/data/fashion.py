@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.mnist import DataUnavailableError, Mnist, file_sha256
+from core.data.images import DataUnavailableError, ImageSet, file_sha256
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 ENV_VAR = "DIGITLAB_FASHION_MNIST"  # a folder holding the four files, instead of Debian's
@@ -64,10 +64,10 @@ def available() -> bool:
     return all((folder() / name).is_file() for name in SHA256)
 
 
-def load_fashion_mnist() -> Mnist:
+def load_fashion_mnist() -> ImageSet:
     """Load Fashion-MNIST with where it came from, like ``core.data.mnist.load_mnist``.
 
-    Returns a ``core.data.mnist.Mnist``: x_train (60000, 28, 28) and x_test (10000, 28, 28)
+    Returns a ``core.data.images.ImageSet``: x_train (60000, 28, 28) and x_test (10000, 28, 28)
     uint8, 0 (background) to 255; y_train (60000,) and y_test (10000,) uint8 labels 0-9
     (names in ``CLASSES``); ``source`` the folder read; ``sha256`` the sha256 of the four
     files' sha256s joined in ``SHA256``'s order. ``splits()`` gives the lab's usual
@@ -94,5 +94,5 @@ def load_fashion_mnist() -> Mnist:
         digests.append(digest)
     arrays = {key: read_idx(where / name) for key, name in
               zip(("x_train", "y_train", "x_test", "y_test"), SHA256)}
-    return Mnist(**arrays, source=f"Debian dataset-fashion-mnist, {where}",
+    return ImageSet(**arrays, source=f"Debian dataset-fashion-mnist, {where}",
                  sha256=hashlib.sha256("".join(digests).encode()).hexdigest())

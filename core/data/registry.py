@@ -11,18 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from core.data import cifar, fashion, mnist
+from core.data import cifar, fashion, images, mnist
 
 
 @dataclass(frozen=True)
 class DataSet:
     """One data set: ``input_shape`` one image as the models see it (height, width,
     channels); ``classes`` its 10 class names in label order; ``load`` the whole set as a
-    ``core.data.mnist.Mnist``; ``here`` whether its files are present, without loading them."""
+    ``core.data.images.ImageSet``; ``here`` whether its files are present, without loading them."""
 
     input_shape: tuple[int, int, int]
     classes: tuple[str, ...]
-    load: Callable[[], mnist.Mnist]
+    load: Callable[[], images.ImageSet]
     here: Callable[[], bool]
 
 
@@ -50,13 +50,13 @@ def class_names(name: str) -> tuple[str, ...]:
     return _entry(name).classes
 
 
-def load(name: str) -> mnist.Mnist:
-    """The data set ``name`` as a ``core.data.mnist.Mnist`` (``splits()`` gives the lab's
+def load(name: str) -> images.ImageSet:
+    """The data set ``name`` as a ``core.data.images.ImageSet`` (``splits()`` gives the lab's
     training / last-5,000 validation / test split, images float32 in [0, 1]).
 
     Raises:
         ValueError: for an unknown name.
-        core.data.mnist.DataUnavailableError: when its files are missing or damaged (one
+        core.data.images.DataUnavailableError: when its files are missing or damaged (one
             sentence saying how to install them).
     """
     return _entry(name).load()

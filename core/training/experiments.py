@@ -108,7 +108,7 @@ _WORKER_DATA = None
 
 def _sweep_worker(mnist) -> None:
     """A sweep process: one TensorFlow thread of each kind (set before its first
-    operation), and the parent's ``mnist`` (a ``core.data.mnist.Mnist``), so every run trains
+    operation), and the parent's ``mnist`` (a ``core.data.images.ImageSet``), so every run trains
     on the data whose checksum the sweep records."""
     import tensorflow as tf
 

@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from core import machine as where
 from core.config import CLASSIFIERS, TrainConfig
-from core.data import augment, mnist as data_mod, registry as datasets
+from core.data import augment, images, registry as datasets
 from core.data.noise import salt_and_pepper
 from core.nets import models
 
@@ -313,7 +313,7 @@ class HistoryBackup(keras.callbacks.Callback):
 
 
 def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None = None,
-          mnist: data_mod.Mnist | None = None,
+          mnist: images.ImageSet | None = None,
           on_progress: Callable[[float], None] | None = None,
           backup_dir: Path | None = None, on_resume: Callable[[int], None] | None = None) -> TrainResult:
     """Train one model from scratch on its data set (MNIST unless ``config.dataset``);
@@ -352,7 +352,7 @@ def train(config: TrainConfig, on_epoch: Callable[[int, int, dict], None] | None
 
     Raises:
         ValueError: if the config is invalid.
-        core.data.mnist.DataUnavailableError: if the data set cannot be loaded.
+        core.data.images.DataUnavailableError: if the data set cannot be loaded.
     """
     config.validate()
     mnist = mnist or datasets.load(config.dataset)
