@@ -274,18 +274,18 @@ def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:
             help="The layer's type; the lab adds the Flatten before the first Dense layer and the output layer."),
         "units or filters": st.column_config.TextColumn(
             width=110, alignment="right", default="64",
-            help=f"Dense: its number of units, {layers.LIMITS['units'][0]} to {layers.LIMITS['units'][1]}; Conv2D: its "
-                 f"number of filters, {layers.LIMITS['filters'][0]} to {layers.LIMITS['filters'][1]}."),
+            help=f"Dense: its number of units, {layers.UNITS.low} to {layers.UNITS.high}; Conv2D: its "
+                 f"number of filters, {layers.FILTERS.low} to {layers.FILTERS.high}."),
         "kernel": st.column_config.TextColumn(
             width=70, alignment="right",
-            help=f"Conv2D only: the side of its square window, {layers.LIMITS['kernel'][0]} to "
-                 f"{layers.LIMITS['kernel'][1]} (3 for 3x3)."),
+            help=f"Conv2D only: the side of its square window, {layers.KERNEL.low} to "
+                 f"{layers.KERNEL.high} (3 for 3x3)."),
         "activation": st.column_config.SelectboxColumn(width=90, options=layers.ACTIVATIONS, default="relu",
                                                        help="Dense and Conv2D: the function applied to each output."),
         "dropout rate": st.column_config.TextColumn(
             width=100, alignment="right",
             help="Dropout only: the share of its inputs switched off at each training step, "
-                 f"{layers.LIMITS['rate'][0]:g} to {layers.LIMITS['rate'][1]:g}.")})
+                 f"{layers.RATE.low:g} to {layers.RATE.high:g}.")})
     rows, cut = layers.first_layers(edited.astype(object).to_dict("records"))
     st.session_state[f"{ns}-rows"] = rows
     if cut:

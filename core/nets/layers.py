@@ -17,11 +17,10 @@ so the Train page shows them as the list is edited; tests check them against Ker
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Callable
 
-LAYER_TYPES = ("dense", "conv2d", "maxpool", "dropout", "batchnorm")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "linear")
-# Limits of one layer's settings, inclusive.
-LIMITS = {"units": (1, 2048), "filters": (1, 256), "kernel": (1, 7), "rate": (0.0, 0.9)}
 MAX_LAYERS = 24
 # What one server of 2 cores trains in minutes rather than hours: 500-300 has 545,810
 # parameters, the lab's CNN about 4.8 million multiply-adds per image.
@@ -80,14 +79,114 @@ def shown(value) -> str:
     return repr(float(value))
 
 
-def _number(value, kind, low, high, what, n):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if kind is int:
-        ok = ok and float(value).is_integer()
-    if not ok or not low <= value <= high:
-        raise StackError(f"Layer {n}: {what} must be {'a whole number' if kind is int else 'a number'} "
-                         f"from {low:g} to {high:g}, not {shown(value)}.")
-    return kind(value)
+@dataclass(frozen=True)
+class Setting:
+    """One setting of a layer: the editor's cell that holds it, how a sentence names it,
+    and its type and range (inclusive); ``type`` None is an activation, one of ``ACTIVATIONS``."""
+
+    cell: str
+    what: str
+    type: type | None = None
+    low: float = 0
+    high: float = 0
+
+    def check(self, value, n: int):
+        """``value`` as this setting holds it (int or float, or the activation's name).
+
+        Raises:
+            StackError: naming layer ``n`` and this setting, in one sentence.
+        """
+        if self.type is None:
+            if value not in ACTIVATIONS:
+                raise StackError(f"Layer {n}: the activation must be one of {', '.join(ACTIVATIONS)}, "
+                                 f"not {value!r}.")
+            return value
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if self.type is int:
+            ok = ok and float(value).is_integer()
+        if not ok or not self.low <= value <= self.high:
+            raise StackError(f"Layer {n}: the {self.what} must be "
+                             f"{'a whole number' if self.type is int else 'a number'} from {self.low:g} to "
+                             f"{self.high:g}, not {shown(value)}.")
+        return self.type(value)
+
+
+UNITS = Setting("units or filters", "number of units", int, 1, 2048)
+FILTERS = Setting("units or filters", "number of filters", int, 1, 256)
+KERNEL = Setting("kernel", "kernel size", int, 1, 7)
+RATE = Setting("dropout rate", "dropout rate", float, 0.0, 0.9)
+ACTIVATION = Setting("activation", "activation")
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """One layer type, all it means in one place: its name, settings, where it may go,
+    its shape rule, parameters and multiply-adds (``walk``), its Keras layer
+    (``core.nets.models.custom``) and its words (the summary's row, ``describe``)."""
+
+    name: str        # in sentences: "Conv2D"
+    menu: str        # in the editor's menu: "MaxPooling 2x2"
+    settings: tuple  # of Setting, in the layer tuple's order after its kind
+    takes: str       # "image" (refused after a Dense layer), "flat" (the lab adds a Flatten) or "any"
+    output: Callable[[tuple, tuple, int], tuple]   # (layer, input shape, n) -> output shape
+    parameters: Callable[[tuple, tuple], int]      # (layer, input shape)
+    multiply_adds: Callable[[tuple, tuple, tuple], int]  # (layer, input shape, output shape), per image
+    label: Callable[[tuple], str]  # the summary's row: "Conv2D 32 filters 5x5, relu"
+    word: Callable[[tuple], str]   # ``describe``'s: "Conv 32 5x5"
+    keras: Callable                # (keras.layers, layer) -> the Keras layer; keeps this module TensorFlow-free
+
+
+def _convolved(layer, shape, n):
+    h, w, _ = shape
+    kernel = layer[2]
+    if kernel > min(h, w):
+        raise StackError(f"Layer {n}, Conv2D {kernel}x{kernel}, is larger than its {h}x{w} input map: "
+                         "use a smaller kernel or remove a pooling layer before it.")
+    return (h - kernel + 1, w - kernel + 1, layer[1])
+
+
+def _pooled(layer, shape, n):
+    h, w, c = shape
+    if min(h, w) < 2:
+        raise StackError(f"Layer {n}, MaxPooling 2x2, cannot pool a {h}x{w} map: remove it, or a "
+                         "convolution or pooling layer before it.")
+    return (h // 2, w // 2, c)
+
+
+def _none(*_):
+    return 0
+
+
+def _same(layer, shape, n):
+    return shape
+
+
+KINDS = {
+    "dense": LayerKind(
+        "Dense", "Dense", (UNITS, ACTIVATION), "flat", lambda l, s, n: (l[1],),
+        lambda l, s: s[0] * l[1] + l[1], lambda l, s, o: s[0] * l[1],
+        lambda l: f"Dense {l[1]}, {l[2]}", lambda l: f"Dense {l[1]}",
+        lambda kl, l: kl.Dense(l[1], activation=l[2])),
+    "conv2d": LayerKind(
+        "Conv2D", "Conv2D", (FILTERS, KERNEL, ACTIVATION), "image", _convolved,
+        lambda l, s: l[2] * l[2] * s[2] * l[1] + l[1], lambda l, s, o: o[0] * o[1] * l[2] * l[2] * s[2] * l[1],
+        lambda l: f"Conv2D {l[1]} filters {l[2]}x{l[2]}, {l[3]}", lambda l: f"Conv {l[1]} {l[2]}x{l[2]}",
+        lambda kl, l: kl.Conv2D(l[1], l[2], activation=l[3])),
+    "maxpool": LayerKind(
+        "MaxPooling", "MaxPooling 2x2", (), "image", _pooled, _none, _none,
+        lambda l: "MaxPooling 2x2", lambda l: "pool", lambda kl, l: kl.MaxPooling2D()),
+    "dropout": LayerKind(
+        "Dropout", "Dropout", (RATE,), "any", _same, _none, _none,
+        lambda l: f"Dropout {l[1]:g}", lambda l: f"dropout {l[1]:g}", lambda kl, l: kl.Dropout(l[1])),
+    # A scale, an offset and the moving mean and variance per channel; one multiply-add per value.
+    "batchnorm": LayerKind(
+        "BatchNormalization", "BatchNormalization", (), "any", _same,
+        lambda l, s: 4 * s[-1], lambda l, s, o: math.prod(s),
+        lambda l: "BatchNormalization", lambda l: "batch norm", lambda kl, l: kl.BatchNormalization()),
+}
+LAYER_TYPES = tuple(KINDS)
+LAYER_NAMES = {name: kind.menu for name, kind in KINDS.items()}
+_TYPES_TEXT = ", ".join(kind.name for kind in KINDS.values())
 
 
 def check_layer(layer, n: int) -> tuple:
@@ -96,28 +195,23 @@ def check_layer(layer, n: int) -> tuple:
     Raises:
         StackError: naming layer ``n`` (counted from 1) and the setting that is wrong.
     """
-    if not isinstance(layer, (tuple, list)) or not layer or layer[0] not in LAYER_TYPES:
-        raise StackError(f"Layer {n} is not one of Dense, Conv2D, MaxPooling, Dropout, BatchNormalization.")
-    kind, args = layer[0], tuple(layer[1:])
-    arity = {"dense": 2, "conv2d": 3, "maxpool": 0, "dropout": 1, "batchnorm": 0}[kind]
-    if len(args) != arity:
-        raise StackError(f"Layer {n} ({kind}) needs {arity} settings, got {len(args)}.")
-    if kind == "dense":
-        units = _number(args[0], int, *LIMITS["units"], "the number of units", n)
-        return ("dense", units, _activation(args[1], n))
-    if kind == "conv2d":
-        filters = _number(args[0], int, *LIMITS["filters"], "the number of filters", n)
-        kernel = _number(args[1], int, *LIMITS["kernel"], "the kernel size", n)
-        return ("conv2d", filters, kernel, _activation(args[2], n))
-    if kind == "dropout":
-        return ("dropout", _number(args[0], float, *LIMITS["rate"], "the dropout rate", n))
-    return (kind,)
+    if not isinstance(layer, (tuple, list)) or not layer or layer[0] not in KINDS:
+        raise StackError(f"Layer {n} is not one of {_TYPES_TEXT}.")
+    kind, args = KINDS[layer[0]], tuple(layer[1:])
+    if len(args) != len(kind.settings):
+        raise StackError(f"Layer {n} ({layer[0]}) needs {len(kind.settings)} settings, got {len(args)}.")
+    return (layer[0], *(setting.check(value, n) for setting, value in zip(kind.settings, args)))
 
 
-def _activation(name, n):
-    if name not in ACTIVATIONS:
-        raise StackError(f"Layer {n}: the activation must be one of {', '.join(ACTIVATIONS)}, not {name!r}.")
-    return name
+def activation(layer) -> str | None:
+    """A checked layer's activation ("relu", "tanh", ...), None for a type without one."""
+    kind = KINDS.get(layer[0]) if layer else None
+    return layer[1 + kind.settings.index(ACTIVATION)] if kind and ACTIVATION in kind.settings else None
+
+
+def _flatten(shape: tuple) -> dict:
+    size = math.prod(shape)
+    return {"layer": "Flatten (added by the lab)", "output shape": (size,), "parameters": 0, "multiply_adds": 0}
 
 
 def walk(stack, input_shape: tuple = (28, 28, 1)) -> list[dict]:
@@ -141,57 +235,30 @@ def walk(stack, input_shape: tuple = (28, 28, 1)) -> list[dict]:
     """
     if len(stack) > MAX_LAYERS:
         raise StackError(f"This stack has {len(stack)} layers; at most {MAX_LAYERS} train on this server.")
-    shape, rows, flat = tuple(input_shape), [], False
+    shape, rows = tuple(input_shape), []
     for n, layer in enumerate(stack, start=1):
         layer = check_layer(layer, n)
-        kind = layer[0]
-        if kind == "conv2d":
-            if flat:
-                raise StackError(f"Layer {n}, Conv2D, comes after a Dense layer, whose output is no longer an "
-                                 "image: move it before the first Dense layer.")
-            filters, kernel = layer[1], layer[2]
-            h, w, c = shape
-            if kernel > min(h, w):
-                raise StackError(f"Layer {n}, Conv2D {kernel}x{kernel}, is larger than its {h}x{w} input map: "
-                                 "use a smaller kernel or remove a pooling layer before it.")
-            shape = (h - kernel + 1, w - kernel + 1, filters)
-            params = kernel * kernel * c * filters + filters
-            rows.append({"layer": f"Conv2D {filters} filters {kernel}x{kernel}, {layer[3]}", "output shape": shape,
-                         "parameters": params, "multiply_adds": shape[0] * shape[1] * kernel * kernel * c * filters})
-        elif kind == "maxpool":
-            if flat:
-                raise StackError(f"Layer {n}, MaxPooling, comes after a Dense layer, whose output is no longer "
-                                 "an image: move it before the first Dense layer.")
-            h, w, c = shape
-            if min(h, w) < 2:
-                raise StackError(f"Layer {n}, MaxPooling 2x2, cannot pool a {h}x{w} map: remove it, or a "
-                                 "convolution or pooling layer before it.")
-            shape = (h // 2, w // 2, c)
-            rows.append({"layer": "MaxPooling 2x2", "output shape": shape, "parameters": 0, "multiply_adds": 0})
-        elif kind == "dense":
-            if not flat:
-                size = math.prod(shape)
-                rows.append({"layer": "Flatten (added by the lab)", "output shape": (size,), "parameters": 0,
-                             "multiply_adds": 0})
-                shape, flat = (size,), True
-            units = layer[1]
-            rows.append({"layer": f"Dense {units}, {layer[2]}", "output shape": (units,),
-                         "parameters": shape[0] * units + units, "multiply_adds": shape[0] * units})
-            shape = (units,)
-        elif kind == "dropout":
-            rows.append({"layer": f"Dropout {layer[1]:g}", "output shape": shape, "parameters": 0,
-                         "multiply_adds": 0})
-        else:  # batchnorm: a scale, an offset and the moving mean and variance per channel
-            channels = shape[-1]
-            rows.append({"layer": "BatchNormalization", "output shape": shape, "parameters": 4 * channels,
-                         "multiply_adds": math.prod(shape)})
-    if not flat:
-        size = math.prod(shape)
-        rows.append({"layer": "Flatten (added by the lab)", "output shape": (size,), "parameters": 0,
-                     "multiply_adds": 0})
-        shape = (size,)
+        kind, flat = KINDS[layer[0]], len(shape) == 1
+        if kind.takes == "image" and flat:
+            raise StackError(f"Layer {n}, {kind.name}, comes after a Dense layer, whose output is no longer an "
+                             "image: move it before the first Dense layer.")
+        if kind.takes == "flat" and not flat:
+            rows.append(_flatten(shape))
+            shape = rows[-1]["output shape"]
+        out = kind.output(layer, shape, n)
+        rows.append({"layer": kind.label(layer), "output shape": out, "parameters": kind.parameters(layer, shape),
+                     "multiply_adds": kind.multiply_adds(layer, shape, out)})
+        shape = out
+    if len(shape) != 1:
+        rows.append(_flatten(shape))
+        shape = rows[-1]["output shape"]
     rows.append({"layer": f"Dense {CLASSES}, softmax (the output, added by the lab)", "output shape": (CLASSES,),
                  "parameters": shape[0] * CLASSES + CLASSES, "multiply_adds": shape[0] * CLASSES})
+    _check_size(len(stack), rows)
+    return rows
+
+
+def _check_size(layer_count: int, rows: list[dict]) -> None:
     params = sum(r["parameters"] for r in rows)
     if params > MAX_PARAMETERS:
         raise StackError(f"This stack has {params:,} parameters; at most {MAX_PARAMETERS:,} train on this server: "
@@ -201,7 +268,6 @@ def walk(stack, input_shape: tuple = (28, 28, 1)) -> list[dict]:
         raise StackError(f"This stack needs {macs / 1e6:,.0f} million multiply-adds per image; at most "
                          f"{MAX_MULTIPLY_ADDS / 1e6:,.0f} million train on this server: use fewer filters or pool "
                          "earlier.")
-    return rows
 
 
 def check(stack, input_shape: tuple = (28, 28, 1)) -> tuple:
@@ -218,9 +284,6 @@ def check(stack, input_shape: tuple = (28, 28, 1)) -> tuple:
 
 # --- the Train page's editable table ------------------------------------------------------
 
-# A layer type as the page shows it.
-LAYER_NAMES = {"dense": "Dense", "conv2d": "Conv2D", "maxpool": "MaxPooling 2x2", "dropout": "Dropout",
-               "batchnorm": "BatchNormalization"}
 # The editor's columns: one row per layer, each type reading only the cells it needs
 # (Dense: units and activation; Conv2D: filters, kernel and activation; Dropout: the rate).
 ROW_FIELDS = ("layer", "units or filters", "kernel", "activation", "dropout rate")
@@ -235,12 +298,8 @@ def to_rows(stack) -> list[dict]:
     for layer in stack:
         row = dict.fromkeys(ROW_FIELDS)
         row["layer"] = layer[0]
-        if layer[0] == "dense":
-            row["units or filters"], row["activation"] = layer[1], layer[2]
-        elif layer[0] == "conv2d":
-            row["units or filters"], row["kernel"], row["activation"] = layer[1], layer[2], layer[3]
-        elif layer[0] == "dropout":
-            row["dropout rate"] = layer[1]
+        settings = KINDS[layer[0]].settings if layer[0] in KINDS else ()
+        row.update((setting.cell, value) for setting, value in zip(settings, layer[1:]))
         rows.append(row)
     return rows
 
@@ -336,28 +395,21 @@ def from_rows(rows) -> tuple:
         if kind is None:
             raise StackError(f"Layer {n} has no type: choose Dense, Conv2D, MaxPooling, Dropout or "
                              "BatchNormalization.")
-        needs = {"dense": ("units or filters", "activation"), "conv2d": ("units or filters", "kernel", "activation"),
-                 "dropout": ("dropout rate",)}.get(kind, ())
-        blank = [field for field in needs if cells[field] is None]
+        needs = KINDS[kind].settings if kind in KINDS else ()
+        blank = [setting.what for setting in needs if cells[setting.cell] is None]
         if blank:
-            what = {"units or filters": "number of units" if kind == "dense" else "number of filters",
-                    "kernel": "kernel size", "activation": "activation", "dropout rate": "dropout rate"}
-            raise StackError(f"Layer {n}, {LAYER_NAMES.get(kind, kind)}, needs its "
-                             f"{' and '.join(what[field] for field in blank)}: fill in the empty cell.")
-        stack.append((kind, *(cells[field] for field in needs)))
+            raise StackError(f"Layer {n}, {LAYER_NAMES.get(kind, kind)}, needs its {' and '.join(blank)}: "
+                             "fill in the empty cell.")
+        stack.append((kind, *(cells[setting.cell] for setting in needs)))
     return tuple(stack)
 
 
 def describe(stack) -> str:
     """A stack in one short line for labels and tables, e.g. "Conv 32 5x5 · pool · Dense
     128 · dropout 0.3" (the output layer left out)."""
-    words = {"dense": lambda l: f"Dense {l[1]}", "conv2d": lambda l: f"Conv {l[1]} {l[2]}x{l[2]}",
-             "maxpool": lambda l: "pool", "dropout": lambda l: f"dropout {l[1]:g}",
-             "batchnorm": lambda l: "batch norm"}
-
     def word(layer) -> str:
         try:
-            return words[layer[0]](layer)
+            return KINDS[layer[0]].word(layer)
         except (KeyError, IndexError, TypeError, ValueError):  # a hand-edited entry's layer
             return "?"
 

@@ -6,7 +6,7 @@ cell, the layer list, the subset, the epochs. Plain Python over ``TrainConfig`` 
 from __future__ import annotations
 
 from core.config import DEFAULTS, QUICK_LOOK_SIZE, TrainConfig
-from core.nets.layers import describe
+from core.nets.layers import activation, describe
 from core.vocabulary import DATASET_NAMES as NAMES
 from core.vocabulary import DATASET_TITLES, MODEL_CHOICES, MODEL_NAMES, OPTIMIZER_NAMES
 
@@ -44,9 +44,8 @@ def layers_text(layers) -> str:
     that differ only in it read differently. Empty for no layers."""
     words = describe(layers).split(" · ") if layers else []
     for i, layer in enumerate(layers):
-        activation = layer[-1] if layer and layer[0] in ("dense", "conv2d") else "relu"
-        if activation != "relu":
-            words[i] += f" {activation}"
+        if activation(layer) not in (None, "relu"):
+            words[i] += f" {activation(layer)}"
     return " · ".join(words)
 
 
