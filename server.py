@@ -15,6 +15,8 @@ import streamlit as st
 from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
 
+from pages.shared import start_warm_up
+
 # The first path segments Streamlit itself serves (its API, media, components, bundles, app
 # static files, login): never a page.
 STREAMLIT_ROOTS = frozenset({"_stcore", "static", "media", "component", "app", "auth", "oauth2callback"})
@@ -23,8 +25,6 @@ NOT_FOUND_PARAM = "page_not_found"  # app.py turns it into one sentence
 
 @asynccontextmanager
 async def lifespan(app):
-    from pages.shared import start_warm_up
-
     start_warm_up()
     yield
 

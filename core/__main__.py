@@ -21,8 +21,17 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
+
+from core.config import DROPOUT_PAIR, FASHION, KINDS, NAMED_KINDS, PRESET_RUNS, SWEEPS, TrainConfig, seeded_configs
+from core.data import registry as datasets
+from core.queue.jobs import QueueUnavailable, redis_url, run_worker
+from core.store import cache
+from core.training.sweeps import sweep_best, sweep_verdict
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow takes 7-12 s to import here: only the commands that train or measure import
+# core.training and core.bench (inside them), so `info` and `worker` start at once.
 
 EXPERIMENTS = ("sweep", "noise_curve", "fashion", "dropout", "presets")
 
@@ -34,8 +43,6 @@ def _print_epoch(epoch, epochs, logs):
 
 
 def _train_models(configs, force):
-    from core.store import cache
-    from core.data import registry as datasets
     from core.training.run import train
 
     loaded = {}
@@ -55,11 +62,7 @@ def _train_models(configs, force):
 
 def _run_sweeps(args) -> list:
     """Run both weight-decay sweeps (plain, then distorted digits); return their configs."""
-    from dataclasses import replace
-
-    from core.config import SWEEPS
     from core.training.experiments import run_sweep
-    from core.training.sweeps import sweep_best
 
     overrides = {name: getattr(args, name) for name in ("epochs", "replicates") if getattr(args, name)}
     configs = [replace(sweep, **overrides) for sweep in SWEEPS]
@@ -92,8 +95,6 @@ def _run_noise_curve(force):
 
 
 def cmd_train(args) -> int:
-    from core.store import cache
-    from core.config import DROPOUT_PAIR, FASHION, KINDS, NAMED_KINDS, PRESET_RUNS, TrainConfig, seeded_configs
     from core.training.experiments import kept_configs, load_sweep
 
     start = time.perf_counter()
@@ -135,8 +136,6 @@ def cmd_train(args) -> int:
 def cmd_worker(args) -> int:
     """Take training jobs from the queue at ``$DIGITLAB_REDIS_URL`` until stopped (waiting
     for Redis, with back-off, whenever it does not answer)."""
-    from core.queue.jobs import QueueUnavailable, redis_url, run_worker
-
     try:
         run_worker(burst=args.burst, nice=args.nice)
     except QueueUnavailable as exc:
@@ -157,8 +156,6 @@ def cmd_bench(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from core.store import cache
-
     rows = cache.list_models()
     print(f"cache: {cache.cache_dir()}")
     print(f"{'entry':<36} {'params':>9} {'test acc':>9} {'test loss':>9} {'epochs':>6} {'train s':>8}")
@@ -173,10 +170,7 @@ def cmd_info(args) -> int:
 
 def cmd_report(args) -> int:
     """Markdown tables of the cached defaults, the sweep and the noise curve (for README.md)."""
-    from core.store import cache
-    from core.config import DROPOUT_PAIR, FASHION, NAMED_KINDS, PRESET_RUNS, SWEEPS, seeded_configs
     from core.training.experiments import load_noise_curve, load_sweep
-    from core.training.sweeps import sweep_verdict
 
     print("| model | data set | seed | parameters | validation accuracy | test accuracy | test loss | epochs "
           "| training time |")

@@ -16,13 +16,29 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
+from PIL import Image
 
-from core.config import SWEEPS, default_config, seeded_configs
+from core.analysis import inside
+from core.analysis.inference import denoise_and_classify, probabilities
+from core.analysis.latent import generate
+from core.analysis.mistakes import analyse, cell_view, confusion_figure, test_predictions
+from core.config import DROPOUT_PAIR, FASHION, SWEEPS, default_config, seeded_configs
 from core.data import images, mnist as data_mod
+from core.data.augment import distort
+from core.data.noise import salt_and_pepper
+from core.data.registry import load
+from core.drawing.preprocess import to_mnist
 from core.paths import ROOT
+from core.present.answers import answer_html
+from core.present.figures import noise_curve_figure
 from core.store import cache
 from core.targets import TARGETS, Target, shown, target_text
+from core.training.experiments import accuracy, load_noise_curve, load_sweep
 from core.training.run import machine
+from core.training.speed import matmul_gflops, measure_all, seconds_to
+from core.training.sweeps import kept_configs, sweep_best
+from core.training.timing import leave_one_out, observations
 
 RESULTS = ROOT / "benchmarks" / "results.json"  # shown by README.md and the Overview page
 BROWSER = ROOT / "benchmarks" / "browser.json"  # written by benchmarks/browser.py
@@ -77,8 +93,6 @@ def timings_ms(function, inputs, warmup: int = 3) -> tuple[float, float]:
 def encode_image(image: np.ndarray) -> bytes:
     """What ``st.image`` sends the browser for a float (H, W) image in [0, 1]: 8-bit
     greyscale JPEG at quality 90 (Streamlit's encoding of numpy images)."""
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.fromarray(np.uint8(np.clip(image, 0, 1) * 255)).save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
@@ -87,8 +101,6 @@ def encode_image(image: np.ndarray) -> bytes:
 def canvas_images(digits: np.ndarray) -> list[np.ndarray]:
     """Test digits as the Draw page's canvas returns them: (280, 280, 4) uint8 RGBA,
     white ink on black, upscaled 10x with bilinear interpolation."""
-    from PIL import Image
-
     out = []
     for digit in digits:
         grey = Image.fromarray(np.uint8(255 * digit)).resize((280, 280), Image.BILINEAR)
@@ -101,10 +113,6 @@ def draw_stroke(image: np.ndarray, classifiers) -> None:
     """What the Draw page computes per stroke: preprocess the (280, 280, 4) uint8 pad
     image, run each Keras classifier and build the answer block (input image, digits,
     probability bars) as st.html sends it."""
-    from core.present.answers import answer_html
-    from core.analysis.inference import probabilities
-    from core.drawing.preprocess import to_mnist
-
     digit = to_mnist(image)
     answer_html(digit, {f"model {i}": probabilities(model, digit) for i, model in enumerate(classifiers)}, "bench")
 
@@ -114,12 +122,6 @@ def inside_drawing(image: np.ndarray, cnn) -> None:
     image, then feature maps, probabilities, occlusion and integrated gradients
     (``core.analysis.inside.inspect``), the answer block, the two saliency images as JPEG and the
     five feature-map grids as PNG, the way st.image encodes them."""
-    from PIL import Image
-
-    from core.analysis import inside
-    from core.present.answers import answer_html
-    from core.drawing.preprocess import to_mnist
-
     digit = to_mnist(image)
     result = inside.inspect(cnn, digit)
     answer_html(digit, {"CNN": result["probabilities"]}, "bench")
@@ -130,8 +132,6 @@ def inside_drawing(image: np.ndarray, cnn) -> None:
 
 
 def _mean_test_accuracy(configs, x_test, y_test) -> float:
-    from core.training.experiments import accuracy
-
     return float(np.mean([accuracy(cache.load(c).model, x_test, y_test) for c in configs]))
 
 
@@ -151,16 +151,6 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
     Raises:
         FileNotFoundError: if a needed model or sweep is not cached.
     """
-    import tensorflow as tf
-
-    from core.data.augment import distort
-    from core.training.experiments import accuracy, load_noise_curve, load_sweep
-    from core.training.sweeps import kept_configs, sweep_best
-    from core.present.figures import noise_curve_figure
-    from core.analysis.inference import denoise_and_classify
-    from core.analysis.latent import generate
-    from core.data.noise import salt_and_pepper
-
     mnist = mnist or data_mod.load_mnist()
     _, _, (x_test, y_test) = mnist.splits()
     models = {kind: cache.load(default_config(kind))
@@ -268,10 +258,6 @@ def fashion_and_dropout_rows(x_test: np.ndarray, y_test: np.ndarray) -> list[Row
             dropout`` builds them).
         core.data.images.DataUnavailableError: if Fashion-MNIST is not installed.
     """
-    from core.config import DROPOUT_PAIR, FASHION
-    from core.data.registry import load
-    from core.training.experiments import accuracy
-
     _, _, (x_fashion, y_fashion) = load("fashion_mnist").splits()
     cnn, dense = (cache.load(config) for config in FASHION)
     rows = [Row(f"Fashion-MNIST: CNN ({FASHION[0].epochs} epochs, chosen on validation), test accuracy",
@@ -292,8 +278,6 @@ def estimate_row() -> Row:
     """The Train page's time estimates against the training times recorded in the shipped
     classifier entries: the worst relative error, each entry estimated from a fit to the
     others (``core.training.timing.leave_one_out``)."""
-    from core.training.timing import leave_one_out, observations
-
     errors = leave_one_out(observations())
     return Row(f"Train page's time estimate, worst error over {len(errors)} shipped classifier runs (each estimated "
                "from the others' times)", max((e["error"] for e in errors), default=None), "%",
@@ -304,9 +288,6 @@ def training_rows(speeds: list) -> list[Row]:
     """The training-time targets: measured now where ``speeds`` (``core.training.speed.measure_all``)
     holds a recipe trained by this run, else as recorded in the shipped entry (the CNN's
     seeds after the first, or every recipe when the benchmark ran without training)."""
-    from core.config import FASHION
-    from core.training.speed import seconds_to
-
     trained = {s.config: s for s in speeds}
     rows = []
     targets = [(c, "quick_cnn", "s", TARGETS["quick_cnn_training_seconds"]) for c in seeded_configs("quick_cnn")]
@@ -350,8 +331,6 @@ def confusion_click_row(classifier, x_test: np.ndarray, y_test: np.ndarray) -> R
     """Time a click on each of the 100 cells of ``classifier``'s confusion matrix on the
     test digits ((10000, 28, 28) float32 in [0, 1], (10000,) labels) as the Mistakes page
     answers it; the model's predictions are computed once before, as the page caches them."""
-    from core.analysis.mistakes import analyse, cell_view, confusion_figure, test_predictions
-
     analysis = analyse(test_predictions(classifier, x_test), y_test)
 
     def click(cell):
@@ -432,8 +411,6 @@ def run(json_path=None, repeats: int = 200, train: bool = True) -> tuple[list[Ro
     info = {"date": time.strftime("%Y-%m-%d"), **machine(), "training": []}
     speeds = []
     if train:
-        from core.training.speed import matmul_gflops, measure_all
-
         matmul = matmul_gflops()
         speeds = measure_all(matmul)
         info["training"] = speed_table(speeds, matmul)

@@ -12,7 +12,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, replace
 
-from core.data.registry import DATASETS  # the data sets' one list (core.data.registry loads them)
+from core.data.registry import DATASETS, INPUT_SHAPES  # the data sets' one list (the registry loads them)
+from core.nets import layers as stack
 from core.nets.layers import PRESETS, shown
 
 # "custom" is the visitor's own layer list (``TrainConfig.layers``, see ``core.nets.layers``).
@@ -147,9 +148,6 @@ class TrainConfig:
         """
         fields = dict(fields)
         if "layers" in fields:
-            from core.nets import layers as stack
-            from core.data.registry import INPUT_SHAPES
-
             fields["layers"] = stack.normalize(fields["layers"] or ())
             # The checked form (64.0 -> 64, dropout 0 -> 0.0), so one network has one key
             # however its JSON spelled the numbers; an invalid list is kept for validate().
@@ -212,9 +210,6 @@ class TrainConfig:
         if (self.kind == "custom") != bool(self.layers):
             problems.append("layers go with kind custom, and custom needs layers")
         elif self.layers:
-            from core.nets import layers as stack
-            from core.data.registry import INPUT_SHAPES
-
             try:
                 stack.check(self.layers, INPUT_SHAPES.get(self.dataset, (28, 28, 1)))
             except stack.StackError as exc:

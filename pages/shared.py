@@ -3,17 +3,32 @@ small display helpers. Not a page itself (app.py lists the pages)."""
 
 from __future__ import annotations
 
+import gc
 import json
+import logging
 import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
-from core.config import default_config
+from core.analysis import compare, latent, mistakes
+from core.analysis.inference import probabilities
+from core.analysis.inside import inspect
+from core.analysis.mistakes import enlarge as enlarge_all
+from core.config import DEFAULTS, TrainConfig, default_config
+from core.data import registry as datasets
+from core.data.images import DataUnavailableError
 from core.data.mnist import load_mnist
+from core.nets.summary import layer_table
+from core.present.glossary import GLOSSARY
 from core.present.runs import epochs_text
 from core.queue import jobs
 from core.store import cache
+from pages.identity import student
 
 
 def use_app_navigation() -> None:
@@ -25,8 +40,6 @@ def use_app_navigation() -> None:
     and every later visitor the wrong sidebar. Clearing that flag and rerunning runs
     app.py, which then shows the same page (page ids come from the URL path).
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
@@ -48,7 +61,6 @@ def test_set(dataset: str = "mnist"):
     files are missing; errors are not cached."""
     if dataset == "mnist":
         return mnist()
-    from core.data import registry as datasets
 
     _, _, (x_test, y_test) = datasets.load(dataset).splits()
     x_test.setflags(write=False)
@@ -69,8 +81,6 @@ def cached_model(kind: str):
 def test_codes(kind: str):
     """The shipped ``kind`` VAE's latent means of the 10,000 test digits: (10000,
     latent_dim) float32, loaded once per server process (read-only)."""
-    from core.analysis import latent
-
     return latent.encode(cached_model(kind).model.get_layer("encoder"), mnist()["x_test"])
 
 
@@ -78,8 +88,6 @@ def test_codes(kind: str):
 def model_summary(config_json: str) -> tuple[list[dict], int]:
     """(layer rows, parameter count) of the model a config (``TrainConfig`` as JSON) builds;
     imports TensorFlow."""
-    from core.config import TrainConfig
-    from core.nets.summary import layer_table
     from core.training.run import build
 
     model = build(TrainConfig.from_fields(json.loads(config_json)))
@@ -101,8 +109,6 @@ def require_model(kind: str):
 def enlarge(image: np.ndarray, factor: int = 4) -> np.ndarray:
     """Nearest-neighbour upscale of a (28, 28) digit so the browser shows crisp pixels
     (``core.analysis.mistakes.enlarge`` of one image), clipped to [0, 1]."""
-    from core.analysis.mistakes import enlarge as enlarge_all
-
     return np.clip(enlarge_all(np.asarray(image)[None], factor)[0], 0, 1)
 
 
@@ -114,8 +120,6 @@ def digit_row(images, captions=None, factor: int = 3) -> None:
 def session_owner() -> str:
     """Who this browser queues jobs as: the student's name in the class (the owner recorded
     on their jobs; only they, or the teacher, may cancel them), "" before they pick one."""
-    from pages.identity import student
-
     return student() or ""
 
 
@@ -207,8 +211,6 @@ def explain(*terms: str) -> None:
 
     Raises KeyError for a term the glossary lacks (a test checks every page's terms).
     """
-    from core.present.glossary import GLOSSARY
-
     entries = [GLOSSARY[term] for term in terms]
     title = "What is " + ", ".join(e.name for e in entries[:-1]) + (" or " if len(entries) > 1 else "") \
         + entries[-1].name + "?"
@@ -250,15 +252,6 @@ def warm_up() -> None:
     what the pages' first visits would otherwise wait for: TensorFlow, the shipped models
     (each run once, so Keras has traced its graph) and the MNIST test digits. Runs in server.py's background thread; a model that is missing
     or damaged is skipped here and reported by the page that needs it."""
-    import gc
-    import logging
-    import time
-
-    from dataclasses import asdict
-
-    from core.config import DEFAULTS
-    from core.analysis.inference import probabilities
-
     first_page_shown.wait(WARM_UP_DELAY_S)
     log = logging.getLogger("digitlab.warm_up")
     # The cached loaders' spinners look for a page to draw in; this thread has none, and
@@ -284,7 +277,6 @@ def warm_up() -> None:
             test_codes(kind)
     # The Inside page's compiled functions (its first drawing took 450 ms without) and the
     # Mistakes page's default: the seed-0 CNN's predictions on the 10,000 test digits (3-5 s).
-    from core.analysis.inside import inspect
 
     try:
         inspect(cached_model("cnn").model, blank)
@@ -293,7 +285,6 @@ def warm_up() -> None:
         pass
     # Fashion-MNIST's test images for the Inside and Mistakes pages' Fashion networks
     # (reading and checking its files takes about a second).
-    from core.data.images import DataUnavailableError
 
     try:
         test_set("fashion_mnist")
@@ -319,17 +310,11 @@ def stored_model(store: str, entry: str):
 
     Raises FileNotFoundError or CorruptEntryError (one sentence); errors are not cached.
     """
-    from core.analysis import mistakes
-
     return mistakes.load_entry(cache.cache_dir() if store == "shipped" else cache.runs_dir(), entry)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _labelled_runs(shipped: str, here: str, signature: tuple) -> list:
-    from pathlib import Path
-
-    from core.analysis import compare
-
     return compare.comparable_runs(Path(shipped), Path(here))
 
 
@@ -337,8 +322,6 @@ def labelled_runs() -> list:
     """``core.analysis.compare.comparable_runs`` of the two stores, the one list the Mistakes and
     Compare runs pages pick from (a run has one name on both), read again when either
     store's ``core.analysis.compare.store_signature`` changes."""
-    from core.analysis import compare
-
     return _labelled_runs(str(cache.cache_dir()), str(cache.runs_dir()),
                           compare.store_signature(cache.cache_dir()) + compare.store_signature(cache.runs_dir()))
 
@@ -356,8 +339,6 @@ def test_analysis(store: str, entry: str):
     Raises FileNotFoundError or CorruptEntryError (one sentence) when the entry is missing
     or damaged; errors are not cached.
     """
-    from core.analysis import mistakes
-
     loaded = stored_model(store, entry)
     data = test_set(loaded.metrics.get("config", {}).get("dataset", "mnist"))
     model = loaded.model

@@ -6,6 +6,7 @@ import pytest
 
 from core.config import BOUNDS, TrainConfig, config_key, default_config
 from core.store import cache
+from core.training.experiments import load_or_train
 from core.training.run import train
 
 SMALL = dict(train_size=3000, epochs=1)
@@ -114,8 +115,8 @@ def test_cache_round_trip(tmp_cache, small_run, test_set):
 def test_load_or_train_uses_the_cache(tmp_cache, small_run, monkeypatch):
     config, result, _ = small_run
     cache.save(config, result)
-    monkeypatch.setattr("core.training.run.train", lambda *a, **k: pytest.fail("trained although cached"))
-    assert cache.load_or_train(config).metrics["key"] == config.key()
+    monkeypatch.setattr("core.training.experiments.train", lambda *a, **k: pytest.fail("trained although cached"))
+    assert load_or_train(config).metrics["key"] == config.key()
 
 
 def test_missing_entry_says_how_to_build_it(tmp_cache):

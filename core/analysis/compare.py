@@ -12,15 +12,16 @@ are ``core.present.figures.comparison_figure``.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import pandas as pd
 
-from core.store import cache
 from core.config import CLASSIFIERS, DATASETS, DEFAULTS, DROPOUT_PAIR, FASHION, HASH_OPTIONAL, SWEEPS, TrainConfig
 from core.nets.layers import normalize
 from core.present.runs import SETTINGS, run_label, setting_text
+from core.store import cache
 
 # At most this many runs at once: beyond it the curves' colours can no longer be told
 # apart (core.present.figures.COMPARE_COLORS has this many).
@@ -31,8 +32,6 @@ def wrapped(label: str, width: int = 56) -> str:
     after a ", " or " · " (a single longer word stays whole): a legend entry is one line
     that plotly never wraps, so on a 390 px phone a long run name was cut off at the
     screen's edge. Labels of ``width`` characters or fewer come back unchanged."""
-    import re
-
     lines, line = [], ""
     for piece in re.split(r"(?<=, )|(?<= · )", label):
         if line and len(line) + len(piece.rstrip()) > width:

@@ -13,13 +13,21 @@ reference, so they go with it): after that a digit costs a few compiled calls, n
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import math
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+
+from core.analysis.compare import comparable_runs
+from core.config import FASHION, default_config
+from core.data import registry as datasets
+from core.store import cache
 
 # Occlusion: a 6x6 patch of zeros (no ink: the black background of MNIST and of
 # Fashion-MNIST alike) slid with stride 2, so
@@ -408,7 +416,6 @@ def has_convolution(config) -> bool:
 def _stored_convnets(shipped: Path, runs: Path) -> list[Choice]:
     # Your own networks with a convolution, named as the Mistakes and Compare runs pages
     # name them (core.analysis.compare.comparable_runs: shipped first, then trained here, newest first).
-    from core.analysis.compare import comparable_runs
 
     return [Choice(run.label, run.store, run.entry, run.config) for run in comparable_runs(shipped, runs)
             if run.config.kind == "custom" and run.config.dataset in GREY_DATASETS and has_convolution(run.config)]
@@ -430,10 +437,6 @@ def model_choices(shipped_root: Path | None = None, runs_root: Path | None = Non
         fashion_installed: whether Fashion-MNIST's files are here (default
             ``core.data.registry.available``); without them no Fashion-MNIST network is offered.
     """
-    from core.store import cache
-    from core.data import registry as datasets
-    from core.config import FASHION, default_config
-
     shipped = Path(shipped_root or cache.cache_dir())
     runs = Path(runs_root or cache.runs_dir())
     if fashion_installed is None:
@@ -457,8 +460,6 @@ def dense_partner(dataset: str):
     Raises:
         ValueError: for a data set without one (CIFAR-10, an unknown name).
     """
-    from core.config import FASHION, default_config
-
     if dataset == "mnist":
         return default_config("dense_64_64")
     if dataset == "fashion_mnist":
@@ -480,11 +481,6 @@ def named_answer_html(image: np.ndarray, probabilities: np.ndarray, names, tag: 
     Raises:
         ValueError: if ``names`` and ``probabilities`` differ in length.
     """
-    import base64
-    import io
-
-    from PIL import Image
-
     p = np.asarray(probabilities, np.float64)
     if len(names) != p.shape[0]:
         raise ValueError(f"{len(names)} class names for {p.shape[0]} probabilities")

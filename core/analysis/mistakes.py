@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import plotly.graph_objects as go
 
 from core.config import TrainConfig
 from core.store import cache
@@ -197,8 +198,6 @@ def confusion_figure(matrix: np.ndarray, height: int = 520, names: tuple = DIGIT
     ``on_select``), so an invisible marker sits on each cell: a click selects it, and its
     ``customdata`` is (true, predicted). The selected cell gets an outline.
     """
-    import plotly.graph_objects as go
-
     matrix = np.asarray(matrix)
     digits = np.arange(CLASSES)
     diagonal = np.eye(CLASSES, dtype=bool)

@@ -10,6 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.config import FASHION, default_config
+from core.data import mnist as data
+from core.data.fashion import INSTALL, folder as fashion_folder, read_idx
+from core.data.images import DataUnavailableError
+from core.data.registry import class_names
+from core.store import cache
 from core.vocabulary import MODEL_NAMES
 
 # The networks trained on both data sets; their recipes are ``core.config.DEFAULTS`` on
@@ -25,8 +31,6 @@ def configs(kind: str) -> dict:
     Raises:
         ValueError: for a kind not trained on both (see ``NETWORKS``).
     """
-    from core.config import FASHION, default_config
-
     fashion = {config.kind: config for config in FASHION}
     if kind not in fashion:
         raise ValueError(f"{kind!r} is not trained on both data sets; these are: "
@@ -42,8 +46,6 @@ def numbers(config, root: Path | None = None) -> dict | None:
         "validation_accuracy": float in [0, 1] (the last epoch's, on the 5,000 validation
         images), "training_seconds": float, "epochs": int, "augment": bool}.
     """
-    from core.store import cache
-
     try:
         history, metrics = cache.load_records(config, root)
         return {"test_accuracy": float(metrics["test_accuracy"]),
@@ -66,8 +68,6 @@ def _test_images(dataset: str) -> tuple[np.ndarray, np.ndarray]:
     # Only the 10,000 test images: loading a whole data set (and checking its files'
     # sha256) takes about a second each, too long for the first page.
     if dataset == "mnist":
-        from core.data import mnist as data
-
         path = os.environ.get(data.ENV_VAR) or data.BUNDLED_PATH
         try:
             with np.load(path) as f:
@@ -76,9 +76,6 @@ def _test_images(dataset: str) -> tuple[np.ndarray, np.ndarray]:
             loaded = data.load_mnist()
             return loaded.x_test, loaded.y_test
     if dataset == "fashion_mnist":
-        from core.data.images import DataUnavailableError
-        from core.data.fashion import INSTALL, folder as fashion_folder, read_idx
-
         folder = fashion_folder()
         try:
             return (read_idx(folder / "t10k-images-idx3-ubyte.gz"),
@@ -102,8 +99,6 @@ def samples(dataset: str, classes=range(10)) -> tuple[np.ndarray, list[str]]:
         core.data.images.DataUnavailableError: when the data set's files are missing (one
             sentence).
     """
-    from core.data.registry import class_names
-
     classes = [int(c) for c in classes]
     if any(not 0 <= c < 10 for c in classes):
         raise ValueError(f"classes must be in 0..9, got {classes}")

@@ -7,6 +7,7 @@ for a plain definition.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from core.targets import HINTON_ACCURACY
@@ -295,8 +296,6 @@ def plain(text: str) -> str:
     """``text`` with developer words (model kinds, config keys, commands) replaced by the
     words the pages use, e.g. "dense_500_300, ... of 3 replicates" -> "Dense 500-300, ...
     of 3 seeds"; other text is left as it is."""
-    import re
-
     for word, replacement in _PLAIN_WORDS:
         text = re.sub(rf"\b{re.escape(word)}\b", replacement, text)
     return text

@@ -22,6 +22,7 @@ Job states shown to people: "queued", "waiting" (a sweep summary waiting for its
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import os
 import sys
@@ -30,13 +31,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import LockError, OutOfMemoryError, ReadOnlyError, RedisError, ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import (ConnectionError as RedisConnectionError, LockError, OutOfMemoryError, ReadOnlyError,
+                              RedisError, ResponseError, TimeoutError as RedisTimeoutError)
 from rq import Queue, Worker
 from rq.command import send_stop_job_command
-from rq.job import Dependency, Job, JobStatus, Retry
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Dependency, Job, JobStatus, Retry
 from rq.registry import FailedJobRegistry, FinishedJobRegistry
 from rq.suspension import is_suspended, resume, suspend
 
@@ -730,8 +730,6 @@ def failed_lately(seconds: float = 3600.0) -> list[dict]:
     Raises:
         QueueUnavailable: if Redis cannot be reached.
     """
-    import datetime
-
     conn = connection()
     ids = [jid for name in QUEUE_NAMES for jid in FailedJobRegistry(name, connection=conn).get_job_ids()]
     rows = []

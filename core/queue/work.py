@@ -13,6 +13,7 @@ there (``core.training.run.train``'s ``backup_dir``).
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -21,8 +22,14 @@ import time
 from pathlib import Path
 
 from redis.exceptions import RedisError
+from rq import get_current_job
+from rq.job import Job, JobStatus
 
+from core.config import SweepConfig, TrainConfig
 from core.paths import ROOT
+from core.queue.jobs import TRIES, job_id
+from core.store import cache
+from core.training.sweeps import sweep_results, sweep_row
 
 THREADS_ENV_VAR = "DIGITLAB_TRAIN_THREADS"
 CHECKPOINTS_ENV_VAR = "DIGITLAB_CHECKPOINTS"
@@ -62,8 +69,6 @@ def _still_mine(job) -> bool:
 def prune_checkpoints(conn, keep: str) -> None:
     """Remove the checkpoints of jobs that no longer need them (finished, failed for good,
     cancelled or gone from Redis), except ``keep``'s."""
-    from rq.job import Job, JobStatus
-
     root = checkpoints_dir()
     if not root.is_dir():
         return
@@ -107,18 +112,12 @@ def train_job(config_fields: dict) -> dict:
     Raises:
         ValueError: if the config is out of range (the job fails with that sentence).
     """
-    from rq import get_current_job
-
-    from core.config import TrainConfig
-
     config = TrainConfig.from_fields(config_fields)
     config.validate()
     _die_with_worker()
     job = get_current_job()
     threads = _cap_threads()
 
-    from core.queue.jobs import TRIES
-    from core.store import cache
     from core.training.run import HistoryBackup, train
 
     backup_dir = checkpoints_dir() / (job.id if job is not None else config.entry)
@@ -176,15 +175,6 @@ def sweep_summary_job(sweep_fields: dict, stored: dict) -> dict:
     Raises:
         RuntimeError: if a run failed or was cancelled (one sentence naming how many).
     """
-    import json
-
-    from rq import get_current_job
-    from rq.job import Job
-
-    from core.config import SweepConfig
-    from core.queue.jobs import job_id
-    from core.training.sweeps import sweep_results, sweep_row
-
     sweep = SweepConfig(**{**sweep_fields, "l2_factors": tuple(sweep_fields["l2_factors"])})
     job = get_current_job()
     records, missing = dict(stored), []

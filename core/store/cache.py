@@ -250,15 +250,6 @@ def load_records(config, root: Path | None = None) -> tuple[dict, dict]:
     return read_json(path / "history.json"), read_json(path / "metrics.json")
 
 
-def load_or_train(config, on_epoch=None, mnist=None) -> CachedModel:
-    """Load the entry of ``config``; train and cache it first when absent."""
-    if not is_cached(config):
-        from core.training.run import train
-
-        save(config, train(config, on_epoch=on_epoch, mnist=mnist))
-    return load(config)
-
-
 def list_models(root: Path | None = None) -> list[dict]:
     """The ``metrics.json`` of every readable model entry of a store (default: the shipped
     cache), each with its ``history`` added, sorted by kind then creation time. Damaged

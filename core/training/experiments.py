@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import shutil
+import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 
-from core.config import CLASSIFIERS, DENOISERS, NOISE_LEVELS, SWEEPS, SweepConfig, default_config, noise_curve_key
+from core.analysis.denoise import median_filter, psnr
+from core.config import (CLASSIFIERS, DENOISERS, NOISE_LEVELS, SWEEPS, SweepConfig, TrainConfig, default_config,
+                         noise_curve_key)
 from core.data import mnist as data_mod
 from core.data.noise import salt_and_pepper
 from core.store import cache
 from core.training.run import library_versions, train
 from core.training.sweeps import kept_configs, sweep_results, sweep_row
+
+
+def load_or_train(config, on_epoch=None, mnist=None) -> cache.CachedModel:
+    """Load the shipped entry of ``config`` (``core.store.cache.load``); train and store it
+    first when absent. Raises what ``core.store.cache.load`` and ``train`` raise."""
+    if not cache.is_cached(config):
+        cache.save(config, train(config, on_epoch=on_epoch, mnist=mnist))
+    return cache.load(config)
 
 
 def accuracy(classifier, images: np.ndarray, labels: np.ndarray) -> float:
@@ -76,12 +92,6 @@ def _run_sweep_in_processes(config: SweepConfig, runs, processes: int, on_run, m
     """``run_sweep`` with ``processes`` runs at once: every run's entry is written to a
     temporary store in the cache folder (ignored by listings), the kept ones then moved
     into the cache, atomically."""
-    import multiprocessing
-    import shutil
-    import tempfile
-    from concurrent.futures import ProcessPoolExecutor
-    from dataclasses import asdict
-
     cache.cache_dir().mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-sweep-{config.key()}-", dir=cache.cache_dir()))
     rows = []
@@ -110,8 +120,6 @@ def _sweep_worker(mnist) -> None:
     """A sweep process: one TensorFlow thread of each kind (set before its first
     operation), and the parent's ``mnist`` (a ``core.data.images.ImageSet``), so every run trains
     on the data whose checksum the sweep records."""
-    import tensorflow as tf
-
     global _WORKER_DATA
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -121,8 +129,6 @@ def _sweep_worker(mnist) -> None:
 def _train_sweep_run(fields: dict, staging: str) -> tuple[dict, dict]:
     """Train one run (a ``TrainConfig``'s fields) in a sweep process and write its entry
     into the store ``staging``; returns its history and metrics."""
-    from core.config import TrainConfig
-
     run = TrainConfig.from_fields(fields)
     result = train(run, mnist=_WORKER_DATA)
     cache.save(run, result, root=Path(staging))
@@ -173,8 +179,6 @@ def run_noise_curve(classifier_config=None, levels=NOISE_LEVELS, seed=0, mnist=N
         median}], "seconds", "data_sha256", "versions"}; accuracies in [0, 1], PSNR in
         dB (``core.analysis.denoise.psnr``). Cached under ``models_cache/noise_curve-<key>``.
     """
-    from core.analysis.denoise import median_filter, psnr
-
     classifier_config = classifier_config or best_classifier_config()
     denoiser_configs = _default_denoisers()
     key = noise_curve_key(classifier_config, denoiser_configs, levels, seed)
@@ -183,8 +187,8 @@ def run_noise_curve(classifier_config=None, levels=NOISE_LEVELS, seed=0, mnist=N
         return cached
     start = time.perf_counter()
     mnist = mnist or data_mod.load_mnist()
-    classifier = cache.load_or_train(classifier_config, mnist=mnist).model
-    dense, conv = (cache.load_or_train(config, mnist=mnist).model for config in denoiser_configs)
+    classifier = load_or_train(classifier_config, mnist=mnist).model
+    dense, conv = (load_or_train(config, mnist=mnist).model for config in denoiser_configs)
     _, _, (x_test, y_test) = mnist.splits()
     rows = []
     for level in levels:

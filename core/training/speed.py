@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.config import DROPOUT_PAIR, FASHION, PRESET_RUNS, SEEDS, TrainConfig, seeded_configs
+from core.data.registry import load
 from core.present.runs import layers_text
 from core.store import cache
 from core.training.timing import VALIDATION_IMAGES, multiply_adds, recorded_epochs, training_images
@@ -127,8 +128,6 @@ def measure_all(matmul: float | None = None) -> list[Speed]:
     Raises:
         FileNotFoundError: a shipped recipe's data set is not on this server.
     """
-    from core.data.registry import load
-
     matmul = matmul or matmul_gflops()
     loaded, speeds = {}, []
     for name, config in shipped_classifiers():

@@ -19,8 +19,11 @@ import math
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import nnls
 
-from core.config import CLASSIFIERS, TrainConfig
+from core.config import CLASSIFIERS, TrainConfig, default_config
+from core.data.registry import INPUT_SHAPES
+from core.nets.layers import NAMED_STACKS, walk
 from core.store import cache
 
 VALIDATION_IMAGES = 5_000
@@ -49,9 +52,6 @@ def layer_rows(config: TrainConfig) -> list[dict]:
     Raises:
         ValueError: for a kind that is not a classifier.
     """
-    from core.data.registry import INPUT_SHAPES
-    from core.nets.layers import NAMED_STACKS, walk
-
     if config.kind not in CLASSIFIERS:
         raise ValueError(f"{config.kind} is not a classifier")
     stack = config.layers if config.kind == "custom" else NAMED_STACKS[config.kind]
@@ -127,8 +127,6 @@ def fit(observed) -> tuple[np.ndarray, float]:
     entries use keeps its ``FALLBACK`` rate (one entry cannot be checked against the
     others); with fewer than ``2 x len(TERMS)`` entries, or if the solver fails, every
     term does."""
-    from scipy.optimize import nnls
-
     if len(observed) < 2 * len(TERMS):
         return FALLBACK.copy(), FALLBACK_FIRST_EXTRA
     rows, targets = [], []
@@ -168,7 +166,6 @@ def estimate_seconds(config: TrainConfig) -> float:
     epoch when that entry is missing or damaged."""
     if config.kind in CLASSIFIERS:
         return classifier_seconds(config)
-    from core.config import default_config
 
     per_epoch = 10.0
     try:
