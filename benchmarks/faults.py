@@ -1,4 +1,4 @@
-"""The fault drill: each fault of issue 18 injected, one at a time, into a fresh lab run as
+"""The fault drill: each fault a lab must survive injected, one at a time, into a fresh lab run as
 README says (scripts/run_app.sh under supervisord: a private Redis, one worker, Streamlit),
 with one long job running and two short ones queued.
 

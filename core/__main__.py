@@ -30,7 +30,7 @@ from core.store import cache
 from core.training.sweeps import sweep_best, sweep_verdict
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# TensorFlow takes 7-12 s to import here: only the commands that train or measure import
+# TensorFlow takes seconds to import: only the commands that train or measure import
 # core.training and core.bench (inside them), so `info` and `worker` start at once.
 
 EXPERIMENTS = ("sweep", "noise_curve", "fashion", "dropout", "presets")

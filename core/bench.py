@@ -143,7 +143,8 @@ def _recorded_in(path: Path, info: dict | None) -> str:
 
 
 def measure(mnist=None, repeats: int = 200) -> list[Row]:
-    """Measure every row (see the module docstring).
+    """Measure every row (see the module docstring): accuracies from the committed cache
+    on the 10,000 test digits, then the pages' latencies, then the recorded rows.
 
     Args:
         repeats: interactions timed per latency row.
@@ -155,9 +156,27 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
     _, _, (x_test, y_test) = mnist.splits()
     models = {kind: cache.load(default_config(kind))
               for kind in ("dense_64_64", "denoising_autoencoder", "conv_denoiser", "cvae")}
+    cnn = cache.load(seeded_configs("cnn")[0]).model
     rows = [Row("dense_64_64, test accuracy", accuracy(models["dense_64_64"].model, x_test, y_test), "%",
                 TARGETS["dense_64_64"])]
+    rows += sweep_rows(x_test, y_test) + cnn_rows(x_test, y_test)
+    try:
+        rows += fashion_and_dropout_rows(x_test, y_test)
+    except (FileNotFoundError, images.DataUnavailableError) as exc:
+        # Fashion-MNIST is optional to the lab (the pages say so); its rows say why they are empty.
+        rows.append(Row("Fashion-MNIST and dropout rows", None, "%", recorded=f"not measured: {exc}"))
+    rows += harder_digits_rows(models, cnn, x_test, y_test)
+    rows += latency_rows(models, cnn, x_test, y_test, repeats)
+    rows += browser_rows()
+    rows.append(estimate_row())
+    rows.append(rebuild_row())
+    return rows
 
+
+def sweep_rows(x_test: np.ndarray, y_test: np.ndarray) -> list[Row]:
+    """The weight-decay sweeps' rows: per sweep, the factor chosen on validation and the
+    l2 = 0 control, each the mean test accuracy of its replicates."""
+    rows = []
     for sweep_config in SWEEPS:
         sweep = load_sweep(sweep_config)
         if sweep is None:
@@ -175,80 +194,84 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
         rows.append(Row(f"dense_500_300, {sweep_config.name} digits, l2 = 0 control{label}, mean test "
                         f"accuracy of {len(control)} replicates", _mean_test_accuracy(control, x_test, y_test),
                         "%", target if chosen["l2"] == 0 else None))
+    return rows
 
+
+def cnn_rows(x_test: np.ndarray, y_test: np.ndarray) -> list[Row]:
+    """The CNN's and the quick CNN's test accuracy per seed and their means."""
     cnns = [cache.load(config) for config in seeded_configs("cnn")]
-    cnn = cnns[0].model
     scores = [accuracy(entry.model, x_test, y_test) for entry in cnns]
-    for entry, score in zip(cnns, scores):
-        rows.append(Row(f"CNN seed {entry.metrics['seed']}, test accuracy", score, "%", TARGETS["cnn_each"]))
+    rows = [Row(f"CNN seed {entry.metrics['seed']}, test accuracy", score, "%", TARGETS["cnn_each"])
+            for entry, score in zip(cnns, scores)]
     rows.append(Row(f"CNN, mean test accuracy of {len(cnns)} seeds", float(np.mean(scores)), "%",
                     TARGETS["cnn_mean"]))
     quick = [(c, accuracy(cache.load(c).model, x_test, y_test)) for c in seeded_configs("quick_cnn")]
     rows += [Row(f"quick_cnn seed {c.seed}, test accuracy", score, "%", TARGETS["quick_cnn_each"]) for c, score in quick]
     rows.append(Row(f"quick_cnn, mean test accuracy of {len(quick)} seeds", float(np.mean([a for _, a in quick])), "%"))
-    try:
-        rows += fashion_and_dropout_rows(x_test, y_test)
-    except (FileNotFoundError, images.DataUnavailableError) as exc:
-        # Fashion-MNIST is optional to the lab (the pages say so); its rows say why they are empty.
-        rows.append(Row("Fashion-MNIST and dropout rows", None, "%", recorded=f"not measured: {exc}"))
-    distorted = distort(tf.constant(x_test), tf.random.Generator.from_seed(1)).numpy()
-    rows.append(Row("CNN seed 0 on randomly distorted test digits", accuracy(cnn, distorted, y_test), "%"))
+    return rows
 
-    conv = models["conv_denoiser"].model
+
+def harder_digits_rows(models: dict, cnn, x_test: np.ndarray, y_test: np.ndarray) -> list[Row]:
+    """The CNN (seed 0) on randomly distorted test digits, after the conv denoiser at three
+    noise levels, and on the conditional VAE's samples (how often it reads the digit asked for)."""
+    distorted = distort(tf.constant(x_test), tf.random.Generator.from_seed(1)).numpy()
+    rows = [Row("CNN seed 0 on randomly distorted test digits", accuracy(cnn, distorted, y_test), "%")]
     for level in (0.0, 0.5, 0.7):
         seasoned = salt_and_pepper(x_test, level, np.random.default_rng(0))
-        denoised = conv.predict(seasoned, batch_size=1000, verbose=0)
+        denoised = models["conv_denoiser"].model.predict(seasoned, batch_size=1000, verbose=0)
         rows.append(Row(f"conv denoiser then CNN seed 0, noise {level:.1f}", accuracy(cnn, denoised, y_test),
                         "%", TARGETS[f"conv_denoiser_{level:.1f}"]))
-
     cvae = models["cvae"]
     decoder, latent_dim = cvae.model.get_layer("decoder"), cvae.metrics["config"]["latent_dim"]
     samples = np.concatenate([generate(decoder, d, 100, latent_dim, seed=d) for d in range(10)])
     rows.append(Row("cvae: CNN seed 0 agrees with the requested digit, 1,000 samples",
                     accuracy(cnn, samples, np.repeat(np.arange(10), 100)), "%", TARGETS["cvae_agreement"]))
+    return rows
 
+
+def latency_rows(models: dict, cnn, x_test: np.ndarray, y_test: np.ndarray, repeats: int) -> list[Row]:
+    """What a page does per interaction, server side, timed ``repeats`` times: a stroke on
+    the Draw page, a drawing on the Inside page, a slider move, a confusion-matrix click."""
     classifiers = (cnn, models["dense_64_64"].model)
     median, p95 = timings_ms(lambda image: draw_stroke(image, classifiers), canvas_images(x_test[:repeats]))
-    rows.append(Row("Draw: pad image to both models' answers and probability bars (server side), p95", p95, "ms",
-                    TARGETS["draw_ms"], median=median))
+    rows = [Row("Draw: pad image to both models' answers and probability bars (server side), p95", p95, "ms",
+                TARGETS["draw_ms"], median=median)]
     median, p95 = timings_ms(lambda image: inside_drawing(image, cnn), canvas_images(x_test[:repeats]))
     rows.append(Row("Inside: a new drawing to feature maps, both saliency maps and probabilities, p95", p95,
                     "ms", TARGETS["inside_ms"], median=median))
-
     curve = load_noise_curve()
     if curve is None:
         raise FileNotFoundError("the noise curve is not cached: python -m core train noise_curve")
-    denoisers = {"dense": models["denoising_autoencoder"].model, "conv": conv}
-    grids = [(x_test[8 * i: 8 * i + 8], 0.05 * (i % 21)) for i in range(repeats)]
+    denoisers = {"dense": models["denoising_autoencoder"].model, "conv": models["conv_denoiser"].model}
 
     def slider_move(grid):
         # The Denoising page's fragment per move: season, denoise three ways, classify,
         # encode the 40 enlarged digits, build and serialise the accuracy/PSNR figure.
-        images, level = grid
-        out = denoise_and_classify(images, level, 1000, denoisers, cnn)
-        for batch in (images, out["seasoned"], *out["denoised"].values()):
+        digits, level = grid
+        out = denoise_and_classify(digits, level, 1000, denoisers, cnn)
+        for batch in (digits, out["seasoned"], *out["denoised"].values()):
             for image in batch:
                 encode_image(np.kron(image, np.ones((3, 3), np.float32)))
         noise_curve_figure(curve["rows"], level).to_json(validate=False)
 
-    median, p95 = timings_ms(slider_move, grids)
+    median, p95 = timings_ms(slider_move, [(x_test[8 * i: 8 * i + 8], 0.05 * (i % 21)) for i in range(repeats)])
     rows.append(Row("Denoising: slider move to new digits (3 denoisers, CNN, images, figure), p95", p95,
                     "ms", TARGETS["slider_ms"], median=median))
     rows.append(confusion_click_row(cnn, x_test, y_test))
-
-    rows += browser_rows()
-
-    rows.append(estimate_row())
-    rebuild_file = cache.cache_dir() / "rebuild.json"
-    rebuild = cache.read_json(rebuild_file) if rebuild_file.exists() else None
-    rows.append(Row("full rebuild, wall time of one python -m core train --all --force",
-                    rebuild["seconds"] / 60 if rebuild else None, "min", TARGETS["rebuild_minutes"],
-                    recorded=_recorded_in(rebuild_file, rebuild["machine"]) if rebuild else "no record"))
     return rows
 
 
+def rebuild_row() -> Row:
+    """The last full rebuild's wall time, as recorded in the cache's rebuild.json."""
+    rebuild_file = cache.cache_dir() / "rebuild.json"
+    rebuild = cache.read_json(rebuild_file) if rebuild_file.exists() else None
+    return Row("full rebuild, wall time of one python -m core train --all --force",
+               rebuild["seconds"] / 60 if rebuild else None, "min", TARGETS["rebuild_minutes"],
+               recorded=_recorded_in(rebuild_file, rebuild["machine"]) if rebuild else "no record")
+
+
 def fashion_and_dropout_rows(x_test: np.ndarray, y_test: np.ndarray) -> list[Row]:
-    """Issue 10's shipped runs, re-measured from the cache: the CNN and the dense 64-64 on
+    """The Fashion-MNIST and dropout runs, re-measured from the cache: the CNN and the dense 64-64 on
     Fashion-MNIST's 10,000 test images (the CNN's training time as recorded), and the
     500-300 without and with dropout on the MNIST test digits, with each one's gap between
     training and validation accuracy at the last epoch (from history.json, as recorded).

@@ -51,7 +51,7 @@ TARGETS = {
     "dense_500_300_plain": Target(0.985, "%", course=f"best 98.33%; Hinton {HINTON_ACCURACY:.2%}"),
     "cnn_each": Target(0.996, "%", course="98.8–99.26%"),
     "cnn_mean": Target(0.9962, "%"),
-    # Issue 16, fast training: the lab's CNN in minutes, not ten; 99% validation accuracy
+    # Fast training: the lab's CNN in minutes, not ten; 99% validation accuracy
     # within half a minute; times are training seconds with every validation pass included.
     "cnn_training_minutes": Target(4.0, "min", higher_is_better=False),
     "cnn_seconds_to_99_val": Target(30.0, "s", higher_is_better=False),
@@ -67,11 +67,11 @@ TARGETS = {
     "draw_ms": Target(50.0, "ms", higher_is_better=False),
     "slider_ms": Target(150.0, "ms", higher_is_better=False),
     "rebuild_minutes": Target(45.0, "min", higher_is_better=False),
-    # Issue 10: the same CNN on a harder data set, Fashion-MNIST (fractions of its 10,000
-    # test images), its recipe chosen on validation; issue 16: trained within 4 minutes here.
+    # The same CNN on a harder data set, Fashion-MNIST (fractions of its 10,000 test
+    # images), its recipe chosen on validation, trained within 4 minutes here.
     "fashion_cnn": Target(0.93, "%"),
     "fashion_cnn_training_minutes": Target(4.0, "min", higher_is_better=False),
-    # Issue 10, server side: a new drawing on the Inside page (feature maps, occlusion and
+    # Server side: a new drawing on the Inside page (feature maps, occlusion and
     # gradient maps, probabilities) and a click on a confusion-matrix cell.
     "inside_ms": Target(300.0, "ms", higher_is_better=False),
     "confusion_click_ms": Target(200.0, "ms", higher_is_better=False),
@@ -79,7 +79,7 @@ TARGETS = {
     "stroke_to_answer_ms": Target(500.0, "ms", higher_is_better=False),
     "first_page_s": Target(4.0, "s", higher_is_better=False),
     "first_visit_s": Target(4.0, "s", higher_is_better=False),
-    # Issue 17, a class on one server (benchmarks/load.py: students speaking Streamlit's
+    # A class on one server (benchmarks/load.py: students speaking Streamlit's
     # protocol, think time 3-8 s, one training running, 2 cores): per step, the slider's
     # new images and the pad's answer at p95, every health check, no errors; the largest
     # class that meets all of them.

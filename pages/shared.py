@@ -221,9 +221,9 @@ def explain(*terms: str) -> None:
 
 
 # Set by app.py once the server has shown its first page. The warm-up waits for it (at most
-# WARM_UP_DELAY_S): on 2 cores, importing TensorFlow beside the first visitor's page made
-# that page take 2.3-5.5 s instead of 1.8 s. A first page that needs a model loads it
-# itself, through the same cache.
+# WARM_UP_DELAY_S): on 2 cores, importing TensorFlow beside the first visitor's page slowed
+# that page down (README.md, "In the browser"). A first page that needs a model loads it itself,
+# through the same cache.
 first_page_shown = threading.Event()
 WARM_UP_DELAY_S = 5.0
 # Every shipped model a page shows, in the order a first visitor most likely needs them.
@@ -237,7 +237,7 @@ def start_warm_up() -> bool:
     time. server.py's lifespan hook calls it as the server starts; app.py calls it on every
     run, so ``streamlit run app.py`` pays the warm-up (and its ``gc.freeze``) once too:
     without it, Streamlit's full garbage collection after every run walked TensorFlow's
-    objects, 3.5-4x the CPU per interaction (measured 2026-12-06, Denoising + Draw)."""
+    objects, several times the CPU per interaction (README.md, "Constants in the code")."""
     global _warm_up_started
     with _warm_up_lock:
         if _warm_up_started:
@@ -275,8 +275,8 @@ def warm_up() -> None:
             entry.model.predict_on_batch(blank[None])
         elif kind == "vae":
             test_codes(kind)
-    # The Inside page's compiled functions (its first drawing took 450 ms without) and the
-    # Mistakes page's default: the seed-0 CNN's predictions on the 10,000 test digits (3-5 s).
+    # The Inside page's compiled functions (traced once, not on a visitor's first drawing)
+    # and the Mistakes page's default: the seed-0 CNN's predictions on the 10,000 test digits.
 
     try:
         inspect(cached_model("cnn").model, blank)
@@ -284,15 +284,15 @@ def warm_up() -> None:
     except (FileNotFoundError, cache.CorruptEntryError):
         pass
     # Fashion-MNIST's test images for the Inside and Mistakes pages' Fashion networks
-    # (reading and checking its files takes about a second).
+    # (reading and checking its files, not on a visitor's time).
 
     try:
         test_set("fashion_mnist")
     except DataUnavailableError:
         pass
     # Streamlit runs a full garbage collection after every script run (runner.postScriptGC);
-    # over TensorFlow's and the models' ~330,000 objects that took 140-370 ms, holding the
-    # lock the server needs to send the page's answer. Frozen objects are left out of
+    # over TensorFlow's and the models' hundreds of thousands of objects it held the lock
+    # the server needs to send the page's answer for a noticeable time. Frozen objects are left out of
     # every later collection: they live as long as the server anyway.
     gc.collect()
     gc.freeze()

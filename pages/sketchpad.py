@@ -2,7 +2,7 @@
 
 streamlit-drawable-canvas 0.13 lays its toolbar, invisible until hovered, over the
 canvas's top-right corner, where it takes presses meant for the canvas, and its Clear
-remounts the canvas, losing strokes drawn in the next second (issue 9). This pad keeps
+remounts the canvas, losing strokes drawn in the next second. This pad keeps
 Undo and Clear below the drawing area and clears in the browser at once.
 """
 

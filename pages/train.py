@@ -241,6 +241,47 @@ def layer_table(rows: list[dict]) -> None:
             "of numbers before the first Dense layer, and the output layer with one unit per class.")
 
 
+def layer_columns() -> dict:
+    """The layer editor's columns: their widths, menus and the help that gives each range."""
+    return {
+        # Widths in proportion (they stretch to the page), so "BatchNormalization" shows whole.
+        "layer": st.column_config.SelectboxColumn(
+            width=150, options=layers.LAYER_TYPES, format_func=layers.LAYER_NAMES.get, default="dense", required=True,
+            help="The layer's type; the lab adds the Flatten before the first Dense layer and the output layer."),
+        "units or filters": st.column_config.TextColumn(
+            width=110, alignment="right", default="64",
+            help=f"Dense: its number of units, {layers.UNITS.low} to {layers.UNITS.high}; Conv2D: its "
+                 f"number of filters, {layers.FILTERS.low} to {layers.FILTERS.high}."),
+        "kernel": st.column_config.TextColumn(
+            width=70, alignment="right",
+            help=f"Conv2D only: the side of its square window, {layers.KERNEL.low} to "
+                 f"{layers.KERNEL.high} (3 for 3x3)."),
+        "activation": st.column_config.SelectboxColumn(width=90, options=layers.ACTIVATIONS, default="relu",
+                                                       help="Dense and Conv2D: the function applied to each output."),
+        "dropout rate": st.column_config.TextColumn(
+            width=100, alignment="right",
+            help="Dropout only: the share of its inputs switched off at each training step, "
+                 f"{layers.RATE.low:g} to {layers.RATE.high:g}.")}
+
+
+def stack_summary(stack: tuple, walked: list[dict], input_shape: tuple) -> None:
+    """Under the layer list: each layer's output shape, parameters and multiply-adds
+    (``core.nets.layers.walk``), the totals against this server's limits, and the preset
+    the list equals, if any."""
+    with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
+        layer_table(walked)
+        parameters = sum(r["parameters"] for r in walked)
+        macs = sum(r["multiply_adds"] for r in walked)
+        # "27,776", not "0.0 million", for a small net.
+        macs_text = f"{macs / 1e6:,.1f} million" if macs >= 1e6 else f"{macs:,}"
+        st.markdown(f"In all: **{parameters:,} parameters** (this server trains up to "
+                    f"{layers.MAX_PARAMETERS:,}) and **{macs_text} multiply-adds** per image (up to "
+                    f"{layers.MAX_MULTIPLY_ADDS / 1e6:,.0f} million), for {layers.shape_text(input_shape)} images.")
+        preset = next((name for name, value in layers.PRESETS.items() if value == stack), None)
+        if preset:
+            caption(f"This list is the preset \u201c{preset}\u201d.")
+
+
 def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:
     """The preset picker, the editable layer list and, live, each layer's output shape,
     parameters and multiply-adds for ``input_shape``; the stack, or None after showing,
@@ -267,25 +308,7 @@ def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:
     # Blank, not "None", in the cells a layer's type does not use.
     edited = st.data_editor(frame, key=editor, num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
                             height="content",  # every layer in view: the CIFAR lab's list has 15
-                            column_config={
-        # Widths in proportion (they stretch to the page), so "BatchNormalization" shows whole.
-        "layer": st.column_config.SelectboxColumn(
-            width=150, options=layers.LAYER_TYPES, format_func=layers.LAYER_NAMES.get, default="dense", required=True,
-            help="The layer's type; the lab adds the Flatten before the first Dense layer and the output layer."),
-        "units or filters": st.column_config.TextColumn(
-            width=110, alignment="right", default="64",
-            help=f"Dense: its number of units, {layers.UNITS.low} to {layers.UNITS.high}; Conv2D: its "
-                 f"number of filters, {layers.FILTERS.low} to {layers.FILTERS.high}."),
-        "kernel": st.column_config.TextColumn(
-            width=70, alignment="right",
-            help=f"Conv2D only: the side of its square window, {layers.KERNEL.low} to "
-                 f"{layers.KERNEL.high} (3 for 3x3)."),
-        "activation": st.column_config.SelectboxColumn(width=90, options=layers.ACTIVATIONS, default="relu",
-                                                       help="Dense and Conv2D: the function applied to each output."),
-        "dropout rate": st.column_config.TextColumn(
-            width=100, alignment="right",
-            help="Dropout only: the share of its inputs switched off at each training step, "
-                 f"{layers.RATE.low:g} to {layers.RATE.high:g}.")})
+                            column_config=layer_columns())
     rows, cut = layers.first_layers(edited.astype(object).to_dict("records"))
     st.session_state[f"{ns}-rows"] = rows
     if cut:
@@ -307,18 +330,7 @@ def layer_editor(ns: str, start: tuple, input_shape: tuple) -> tuple | None:
     explain("layer_list", "batch_normalization")
     if stack is None:
         return None
-    with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
-        layer_table(walked)
-        parameters = sum(r["parameters"] for r in walked)
-        macs = sum(r["multiply_adds"] for r in walked)
-        # "27,776", not "0.0 million", for a small net.
-        macs_text = f"{macs / 1e6:,.1f} million" if macs >= 1e6 else f"{macs:,}"
-        st.markdown(f"In all: **{parameters:,} parameters** (this server trains up to "
-                    f"{layers.MAX_PARAMETERS:,}) and **{macs_text} multiply-adds** per image (up to "
-                    f"{layers.MAX_MULTIPLY_ADDS / 1e6:,.0f} million), for {layers.shape_text(input_shape)} images.")
-        preset = next((name for name, value in layers.PRESETS.items() if value == stack), None)
-        if preset:
-            caption(f"This list is the preset \u201c{preset}\u201d.")
+    stack_summary(stack, walked, input_shape)
     return stack
 
 
@@ -682,7 +694,7 @@ if board:
 
 # Your own network's summary is above, under its layer list, updated as it is edited. The
 # named classifiers are sized the same way, in plain Python: on a fresh server this page
-# would otherwise wait for TensorFlow's import (3-5 s) to show a table.
+# would otherwise wait for TensorFlow's import to show a table.
 if kind in layers.NAMED_STACKS and config is not None:
     with st.expander("Model summary: layers, output shapes, parameters", expanded=True):
         walked = layers.walk(layers.NAMED_STACKS[kind], datasets.INPUT_SHAPES[dataset])

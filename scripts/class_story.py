@@ -3,7 +3,7 @@
     .venv/bin/python scripts/class_story.py [--workers N]   # prints the story, writes docs/screenshots/class-*.png
 
 Starts the lab as the tests do (Redis, the workers, `streamlit run server.py`, a teacher
-password), then plays issue 17's story: Ada asks for the CNN at 200 epochs, then at its
+password), then plays the classroom story: Ada asks for the CNN at 200 epochs, then at its
 default epochs on a new seed, then a second job; Grace queues Dense 64-64 for 1 epoch;
 Ada reloads; the teacher unlocks, sees both jobs and pauses the queue. Each step prints
 the sentences the page shows (its info, warning and job-list lines).

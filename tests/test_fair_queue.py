@@ -1,4 +1,4 @@
-"""A class shares one server fairly (issue 17), on a real redis-server and real workers:
+"""A class shares one server fairly, on a real redis-server and real workers:
 students' names, one job each, the cap, quick jobs first, and the teacher's controls."""
 
 import threading

@@ -1,4 +1,4 @@
-"""Faults said in one sentence, with nothing lost (issue 18, "every failure in words"): an
+"""Faults said in one sentence, with nothing lost ("every failure in words"): an
 unwritable or full runs store (the finished result waits in Redis and is written once the
 store can be written), a Redis that refuses writes (out of memory, cannot save to its
 disk, a read-only replica), and collection from many processes at once writing each entry

@@ -82,10 +82,10 @@ def test_new_fields_at_their_defaults_leave_every_shipped_key_as_it_was():
     added = ("dataset", "layers", "precision", "label_smoothing")
     for config in [*(DEFAULTS[kind] for kind in NAMED_KINDS), *SWEEPS[0].runs()]:
         if (config.precision, config.label_smoothing) != ("float32", 0.0):
-            continue  # the CNNs' recipes since issue 16: new settings, new entries
+            continue  # the CNNs' faster recipes: new settings, new entries
         old = {k: v for k, v in asdict(config).items() if k not in added}
         assert config.key() == config_key(old)
-    # The CNN's recipe before issue 16 keeps the key it was shipped under.
+    # The CNN's earlier recipe keeps the key it was shipped under.
     before = replace(DEFAULTS["cnn"], precision="float32", label_smoothing=0.0)
     assert before.key() == "2c51cc3e64a5" and DEFAULTS["cnn"].key() != before.key()
     assert (cache.cache_dir() / f"cnn-{DEFAULTS['cnn'].key()}").is_dir()

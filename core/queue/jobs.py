@@ -55,14 +55,12 @@ TEACHER_QUEUE = "digitlab-teacher"
 QUEUE_NAMES = (TEACHER_QUEUE, QUICK_QUEUE, QUEUE_NAME)
 QUICK_SECONDS = 60.0  # a job estimated at most this long (start included) is a quick one
 # What a job costs a worker besides its epochs: forking, importing TensorFlow, reading the
-# data, building the model (before the first epoch); testing and saving (after the last).
-# Measured here (2026-12-06, 2 cores, one worker, nothing else training): RQ's started_at to
-# ended_at minus the recorded training time was 3.6-6.2 s (median 4.3 s) over dense 64-64
-# (1 and 3 epochs), the quick CNN and dense 500-300 (1 epoch each); TensorFlow's import,
-# before the first epoch, took 2.6-4.1 s of it.
+# data, building the model (before the first epoch); testing and saving (after the last):
+# RQ's started_at to ended_at minus the recorded training time, over short jobs on this
+# machine, most of it TensorFlow's import (README.md, "Constants in the code").
 START_SECONDS = 3.5
 FINISH_SECONDS = 1.0
-JOB_TIMEOUT = 6 * 3600  # seconds; the longest default (the conv denoiser) takes about 5 min here
+JOB_TIMEOUT = 6 * 3600  # seconds; far above the longest default training, so only a hung job ends
 RESULT_TTL = 30 * 86400  # a finished job's files stay in Redis until collected, up to 30 days
 FAILURE_TTL = 7 * 86400
 # A job interrupted by a fault (its worker or Redis killed, the lab stopped) or failing goes

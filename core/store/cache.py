@@ -160,8 +160,9 @@ def problems(root: Path | None = None) -> list[str]:
 
 
 # Entry folder -> its files' (inode, size, mtime) when last found whole. collect() asks about
-# every finished job on every page run: reading each entry's files took 0.12 ms an entry (24 ms
-# for 200, measured here), its stats a tenth of that; any edit or rewrite changes them.
+# every finished job on every page run, and reading every entry's files each time grows
+# with the class; their stats cost a tenth of that (README.md, "Constants in the code"), and any
+# edit or rewrite changes them.
 _found_whole: dict[str, tuple] = {}
 
 

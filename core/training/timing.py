@@ -30,9 +30,9 @@ VALIDATION_IMAGES = 5_000
 TERMS = ("float32 multiply-adds", "bfloat16 multiply-adds", "distorted images", "mirrored images", "steps", "epoch")
 # Batch normalization costs far more than its multiply-adds: it reads and writes every
 # value several times. Seconds per batch-normalized value of a training image, measured
-# here in issue 16 (the lab's CNN with batch normalization after each convolution,
-# 28,928 values an image, trained 8.5 s an epoch longer than without). Not fitted: one
-# shipped entry uses it (the CIFAR lab's preset), and it cannot be checked against itself.
+# on this machine as the lab's CNN with and without batch normalization after each
+# convolution (README.md, "Constants in the code"). Not fitted: one shipped entry uses it (the
+# CIFAR lab's preset), and it cannot be checked against itself.
 SECONDS_PER_NORMALIZED_VALUE = 5.3e-9
 # Seconds per unit of each term before a cache has enough entries to fit them: measured
 # here on 2026-12-06 (the lab's CNN, the dense nets; README.md, "Fast training").
