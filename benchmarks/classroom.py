@@ -42,8 +42,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root: core/ and scripts/ import
 
+from PIL import Image
+from playwright.async_api import async_playwright
+from rq.registry import FailedJobRegistry
+
 from core.config import DEFAULTS  # noqa: E402
+from core.data.mnist import load_mnist
 from core.machine import load_average, machine  # noqa: E402
+from core.queue import jobs
 from core.targets import TARGETS  # noqa: E402
 from scripts.harness import CHROMIUM, CHROMIUM_ARGS, lab_stack  # noqa: E402
 
@@ -227,10 +233,6 @@ class HealthPoller(threading.Thread):
 def digit_pngs(count: int, seed: int) -> list[bytes]:
     """``count`` PNGs of real MNIST test digits, 200x200, dark ink on white, like a photo
     of a digit on paper."""
-    from PIL import Image
-
-    from core.data.mnist import load_mnist
-
     x = load_mnist().x_test
     pngs = []
     for i in np.random.default_rng(seed).choice(len(x), count, replace=False):
@@ -486,8 +488,6 @@ async def classroom(url: str, args, pngs, health: list) -> dict:
     """Warm the lab up, start a HealthPoller (appended to ``health``), then run the students
     until the deadline; returns the record, the process ids, the poller and snapshots at the
     start (every student's first page shown) and end."""
-    from playwright.async_api import async_playwright
-
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         pids = stack_pids()
@@ -541,10 +541,8 @@ def job_counts(server_pid: int) -> dict:
     server's environment)."""
     environ = Path(f"/proc/{server_pid}/environ").read_bytes().decode(errors="replace").split("\0")
     env = dict(kv.split("=", 1) for kv in environ if "=" in kv)
-    from core.queue import jobs
 
     os.environ[jobs.REDIS_ENV_VAR] = env[jobs.REDIS_ENV_VAR]
-    from rq.registry import FailedJobRegistry
 
     conn = jobs.connection()
     qs = jobs.queues(conn)

@@ -41,7 +41,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 
+from rq.job import Job
+
+from core.config import default_config
 from core.machine import machine  # noqa: E402
+from core.queue import jobs
+from core.store import cache
+from pages.shared import job_status_text
 from scripts.harness import SupervisedLab  # noqa: E402
 
 EPOCHS = 30  # the long job: dense 64-64 on all 55,000 digits, about 0.7 s an epoch here
@@ -57,9 +63,6 @@ def healthy(url: str) -> bool:
 
 def seen(jid: str) -> tuple[str, dict]:
     """What the Train page shows for job ``jid``, and the job's status ({} if unknown)."""
-    from core.queue import jobs
-    from pages.shared import job_status_text
-
     try:
         state = jobs.status(jid)
     except jobs.QUEUE_ERRORS as exc:
@@ -69,9 +72,6 @@ def seen(jid: str) -> tuple[str, dict]:
 
 
 def inject(fault: str, lab: SupervisedLab, state: dict) -> None:
-    from core.queue import jobs
-    from rq.job import Job
-
     if fault == "redis_kill":
         os.kill(lab.pid("redis"), signal.SIGKILL)
     elif fault == "worker_kill":
@@ -94,10 +94,6 @@ def inject(fault: str, lab: SupervisedLab, state: dict) -> None:
 
 
 def drill(fault: str, folder: Path, timeout: float = 240.0) -> dict:
-    from core.store import cache
-    from core.queue import jobs
-    from core.config import default_config
-
     lab = SupervisedLab(folder)
     os.environ.update(DIGITLAB_REDIS_URL=lab.redis_url, DIGITLAB_RUNS=str(lab.runs))
     with lab:

@@ -34,8 +34,6 @@ the protocol students do not do: their times are the server's part of a student'
 
 from __future__ import annotations
 
-import locust  # noqa: F401  first: it monkey-patches the standard library for gevent
-
 import argparse
 import contextlib
 import itertools
@@ -53,6 +51,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import gevent
+import locust  # noqa: F401  first: it monkey-patches the standard library for gevent
 import numpy as np
 from locust import User, between, task
 from locust.env import Environment
@@ -60,11 +59,12 @@ from locust.env import Environment
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root: core/ and scripts/ import
 
-from benchmarks.classroom import (ARRIVAL_S, STROKES, THINK_S, busy_elsewhere, cpu_seconds,  # noqa: E402
-                                  descendants, digit_pngs, halves, own_cpu_seconds, processes,
-                                  rss_mb, stack_pids)
+from benchmarks.classroom import (ARRIVAL_S, STROKES, THINK_S, busy_elsewhere, cpu_seconds, descendants,  # noqa: E402
+                                  digit_pngs, halves, own_cpu_seconds, processes, rss_mb, stack_pids)
 from benchmarks.streamlit_protocol import CountedRetry, ProtocolError, Session  # noqa: E402
+from core.config import default_config
 from core.machine import load_average, machine  # noqa: E402
+from core.queue import jobs
 from core.targets import TARGETS  # noqa: E402
 from scripts.harness import lab_stack  # noqa: E402
 
@@ -244,7 +244,6 @@ class Training:
     def __init__(self, server_pid: int):
         environ = Path(f"/proc/{server_pid}/environ").read_bytes().decode(errors="replace").split("\0")
         env = dict(kv.split("=", 1) for kv in environ if "=" in kv)
-        from core.queue import jobs
 
         self.jobs = jobs
         os.environ[jobs.REDIS_ENV_VAR] = env[jobs.REDIS_ENV_VAR]  # the stack's private Redis
@@ -252,8 +251,6 @@ class Training:
         self.greenlet = gevent.spawn(self.keep)
 
     def keep(self) -> None:
-        from core.config import default_config
-
         while True:
             try:
                 state = self.jobs.status(self.job_id).get("state", "") if self.job_id else ""

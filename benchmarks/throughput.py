@@ -32,7 +32,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 
+import tempfile
+
+from rq.job import Job
+
+from benchmarks.classroom import busy_elsewhere
+from benchmarks.streamlit_protocol import Session
+from core.config import default_config
 from core.machine import cpu_model  # noqa: E402
+from core.queue import classroom, jobs
 from scripts.harness import lab_stack, redis_server  # noqa: E402
 
 LAYOUTS = {"1 worker x 2 threads": (1, 2), "2 workers x 1 thread": (2, 1)}
@@ -43,8 +51,6 @@ PROBE_GAP_S = 4.0
 
 def class_mix(seed_base: int = 5000) -> list:
     """The twelve jobs in arrival order: (student, config)."""
-    from core.config import default_config
-
     return [(f"student-{i + 1}", default_config("cnn" if i in CNN_AT else "quick_cnn", seed=seed_base + i))
             for i in range(12)]
 
@@ -60,8 +66,6 @@ class Probe(threading.Thread):
         self.errors: list[str] = []
 
     def run(self) -> None:
-        from benchmarks.streamlit_protocol import Session
-
         threading.Thread(target=self.health, daemon=True).start()
         session = Session(self.url, timeout=60)
         session.open()
@@ -108,11 +112,6 @@ def p95(values) -> float | None:
 def run_layout(name: str, workers: int, threads: int, minutes: float) -> dict:
     """Start the lab with ``workers`` workers of ``threads`` TensorFlow threads, play the
     class mix, return the layout's numbers."""
-    import tempfile
-
-    from core.queue import classroom
-    from core.queue import jobs
-
     with tempfile.TemporaryDirectory(prefix="digitlab-throughput-") as tmp, redis_server(Path(tmp)) as redis_url:
         os.environ[jobs.REDIS_ENV_VAR] = redis_url
         with lab_stack(env={"DIGITLAB_TRAIN_THREADS": str(threads)}, workers=workers, redis_url=redis_url) as url:
@@ -133,7 +132,6 @@ def run_layout(name: str, workers: int, threads: int, minutes: float) -> dict:
                 time.sleep(2)
             probe.stop.set()
             probe.join(60)
-            from rq.job import Job
 
             rows = []
             for jid, (student, config, queued) in ids.items():
@@ -176,7 +174,6 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "throughput.json")
     parser.add_argument("--layouts", default=",".join(LAYOUTS))
     args = parser.parse_args(argv)
-    from benchmarks.classroom import busy_elsewhere
 
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "machine": f"{cpu_model()}, {os.cpu_count()} cores",
