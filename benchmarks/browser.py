@@ -1,5 +1,7 @@
 """What a teacher waits for, timed in Chromium: the first page after a server start, each
-page's first visit, and a stroke on the Draw page until its answer shows.
+page's first visit, a stroke on the Draw page until its answer shows, and the pages that
+follow the hand: frame intervals while the Denoising slider is dragged and the latent map
+swept, the messages they send to the server, and Other digits to its new frames.
 
     .venv/bin/python benchmarks/browser.py [--strokes 20] [--json benchmarks/browser.json]
 
@@ -16,6 +18,7 @@ from the JSON as recorded. Nothing else should run meanwhile.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import time
@@ -36,8 +39,8 @@ PAGES = {
     "Overview": ("", "Digit Lab", "[data-testid='stTable'], [data-testid='stDataFrame']"),
     "Train": ("train", "Train a model", ".js-plotly-plot, [data-testid='stAlert']"),
     "Regularization": ("regularization", "Weight decay", ".js-plotly-plot"),
-    "Denoising": ("denoising", "Salt, pepper", "[data-testid='stImage'] img >> nth=39"),
-    "Latent space": ("latent", "latent space", ".js-plotly-plot"),
+    "Denoising": ("denoising", "Salt, pepper", ".noise-explorer[data-token]"),
+    "Latent space": ("latent", "latent space", ".latent-explorer[data-mode='map'][data-token]"),
     "Draw": ("draw", "Draw a digit", ".sketchpad canvas"),
     "Inside the CNN": ("inside", "Inside the CNN", "[data-testid='stImage'] img"),
     "Mistakes": ("mistakes", "Mistakes", ".js-plotly-plot"),
@@ -84,6 +87,94 @@ def strokes_ms(tab, count: int) -> list[float]:
     return times
 
 
+# While armed, the time between consecutive animation frames (ms): what a dragged slider's
+# digits wait for each new position, the page's own drawing included.
+FRAMES = """() => { window.__frames = []; window.__recording = true; let last = null;
+  const tick = (t) => { if (last !== null) window.__frames.push(t - last); last = t;
+    if (window.__recording) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick); }"""
+# From the click on Other digits to the frame after the component has drawn the new set.
+OTHER = """(token) => { const host = [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .find((h) => h.shadowRoot && h.shadowRoot.querySelector('.noise-explorer'));
+  const e = host.shadowRoot.querySelector('.noise-explorer');
+  window.__other = new Promise((resolve) => { let t0 = null;
+    document.addEventListener('click', () => { t0 = performance.now(); }, {capture: true, once: true});
+    const observer = new MutationObserver(() => { if (t0 !== null && e.dataset.token !== token) {
+      observer.disconnect(); requestAnimationFrame(() => resolve(performance.now() - t0)); } });
+    observer.observe(e, {attributes: true}); }); }"""
+
+
+def sweep(tab, box: dict, points: list[tuple[float, float]], press: bool) -> list[float]:
+    """Move the mouse through ``points`` (fractions of ``box``), the button held when
+    ``press``; the animation frames' intervals meanwhile (ms)."""
+    at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
+    tab.mouse.move(*at(*points[0]))
+    if press:
+        tab.mouse.down()
+    tab.evaluate(FRAMES)
+    for point in points[1:]:
+        tab.mouse.move(*at(*point))
+        tab.wait_for_timeout(16)
+    frames = tab.evaluate("() => { window.__recording = false; return window.__frames; }")
+    if press:
+        tab.mouse.up()
+    return frames
+
+
+def drag_rows(browser, url: str, repeats: int = 5) -> list[dict]:
+    """At 1024x768 in projector mode: the Denoising slider dragged across and the latent
+    map swept by the pointer (frame intervals, messages to the server), and Other digits
+    (time to the new frames, bytes received)."""
+    tab = browser.new_page(viewport={"width": 1024, "height": 768})
+    tab.set_default_timeout(90_000)
+    sent, received = [], []
+    tab.on("websocket", lambda ws: (ws.on("framesent", lambda m: sent.append(len(m))),
+                                    ws.on("framereceived", lambda m: received.append(len(m)))))
+    tab.goto(f"{url}/denoising?mode=class")
+    tab.locator(".noise-explorer[data-token]").wait_for()
+    tab.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    slider = tab.locator(".noise-explorer input[type=range]")
+    slider.scroll_into_view_if_needed()
+    before = len(sent)
+    line = [(0.02 + 0.96 * k / 60, 0.5) for k in range(61)]
+    frames = sweep(tab, slider.bounding_box(), line, press=True) + \
+        sweep(tab, slider.bounding_box(), line[::-1], press=True)
+    slider_messages = len(sent) - before
+    other, sizes = [], []
+    for _ in range(repeats):
+        token = tab.locator(".noise-explorer").get_attribute("data-token")
+        tab.evaluate(OTHER, token)
+        start = len(received)
+        tab.get_by_role("button", name="Other digits").click()
+        other.append(tab.evaluate("() => window.__other") / 1000)
+        tab.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+        sizes.append(sum(received[start:]))
+    tab.goto(f"{url}/latent?mode=class")
+    scatter = tab.locator(".latent-explorer[data-mode='map'][data-token] canvas.scatter")
+    scatter.wait_for()
+    tab.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    scatter.scroll_into_view_if_needed()
+    before = len(sent)
+    spiral = [(0.5 + 0.4 * k / 120 * math.cos(k / 6), 0.5 + 0.4 * k / 120 * math.sin(k / 6)) for k in range(121)]
+    map_frames = sweep(tab, scatter.bounding_box(), spiral, press=False)
+    map_messages = len(sent) - before
+    tab.close()
+    return [
+        {"what": "Denoising: frame interval while the slider is dragged (1024x768, projector mode), p95",
+         "value": p95(frames), "median": statistics.median(frames), "unit": "ms", "target": "drag_frame_ms"},
+        {"what": "Denoising: messages to the server during two drags across the slider", "value": slider_messages,
+         "unit": "messages", "target": "drag_messages"},
+        {"what": f"Denoising: Other digits to the new frames shown, {repeats} presses, p95", "value": p95(other),
+         "median": statistics.median(other), "unit": "s", "target": "other_digits_s"},
+        {"what": "Denoising: bytes received per set of digits (every noise level, WebSocket), median",
+         "value": statistics.median(sizes) / 1000, "unit": "kB"},
+        {"what": "Latent space: frame interval while the pointer sweeps the map (1024x768), p95",
+         "value": p95(map_frames), "median": statistics.median(map_frames), "unit": "ms", "target": "drag_frame_ms"},
+        {"what": "Latent space: messages to the server while the pointer sweeps the map", "value": map_messages,
+         "unit": "messages", "target": "drag_messages"},
+    ]
+
+
 def p95(values: list[float]) -> float:
     return float(sorted(values)[max(0, round(0.95 * len(values)) - 1)])
 
@@ -106,6 +197,7 @@ def main() -> None:
             visits = {name: visit(tab, url, *page) for name, page in PAGES.items()}
             visit(tab, url, *PAGES["Draw"])  # a fresh Draw page for the strokes
             times = strokes_ms(tab, args.strokes)
+            drags = drag_rows(browser, url)
         browser.close()
 
     first, *later = visits.items()
@@ -116,6 +208,7 @@ def main() -> None:
           for name, seconds in later),
         {"what": f"Draw: mouse-up to the answer shown, {len(times)} strokes, p95", "value": p95(times),
          "median": statistics.median(times), "unit": "ms", "target": "stroke_to_answer_ms"},
+        *drags,
     ]
     info = {"date": time.strftime("%Y-%m-%d"), **machine()}
     result = {"date": info["date"], "machine": info, "server_start_s": healthy, "strokes_ms": times,
@@ -124,10 +217,11 @@ def main() -> None:
     print(f"server healthy {healthy:.1f} s after its start")
     print("| what | measured | median | target | |\n| --- | ---: | ---: | ---: | --- |")
     for row in rows:
-        target = TARGETS[row["target"]]
-        median = f"{row['median']:.0f}" if "median" in row else ""
-        print(f"| {row['what']} | {row['value']:.1f} {row['unit']} | {median} | ≤ {target.value:g} {target.unit} | "
-              f"{'pass' if target.met(row['value']) else '**miss**'} |")
+        median = f"{row['median']:.1f}" if "median" in row else ""
+        target = TARGETS.get(row.get("target"))
+        bound = f"≤ {target.value:g} {target.unit}" if target else ""
+        verdict = ("pass" if target.met(row["value"]) else "**miss**") if target else ""
+        print(f"| {row['what']} | {row['value']:.1f} {row['unit']} | {median} | {bound} | {verdict} |")
     print(f"wrote {args.json}")
 
 

@@ -12,7 +12,8 @@ real training (the lab's CNN, a new seed, minutes long; another when it ends) so
 trains throughout, then ramps the class: at each step locust adds students until there are
 N, they arrive within ARRIVAL_S seconds, and once every one has opened the app the step's
 ``--minutes`` are measured. Each student does what benchmarks/classroom.py's do in Chromium:
-Denoising (2-3 slider moves) -> Draw (a stroke, then an upload of a real MNIST test digit)
+Denoising (2-3 presses of Other digits; its slider moves in the browser, sending nothing)
+-> Draw (a stroke, then an upload of a real MNIST test digit)
 -> Overview, with 3-8 s of think time before every interaction, and fetches every image
 a browser would. Each interaction is timed from its message to its result complete (the
 run finished, every new image fetched) and reported to locust as request type "streamlit".
@@ -69,13 +70,13 @@ from core.targets import TARGETS  # noqa: E402
 from scripts.harness import lab_stack  # noqa: E402
 
 KIND = "streamlit"  # locust's request_type for every interaction
-NAMES = ("first load", "denoising page", "slider move", "draw page", "stroke to answer", "upload", "overview")
+NAMES = ("first load", "denoising page", "other digits", "draw page", "stroke to answer", "upload", "overview")
 # The same interactions in benchmarks/classroom.py (Chromium), for the validation.
 CHROMIUM_NAMES = {"stroke to answer": "stroke to prediction"}
-SLIDER, UPLOADER, PAD = "Noise level", "A PNG or JPEG", "digitlab_sketchpad"
+UPLOADER, PAD, NOISE = "A PNG or JPEG", "digitlab_sketchpad", "digitlab_noise_slider"
 ARRIVAL_TIMEOUT_S = 180.0    # every student of a step has opened the app by then, or the step is measured anyway
 TRAINING_OWNER = "load-benchmark"  # the owner of the training it queues (only the owner may cancel it)
-OUR_TARGETS = ("class_slider_p95", "class_stroke_p95", "class_health_max", "class_errors", "class_students")
+OUR_TARGETS = ("class_other_digits_p95", "class_stroke_p95", "class_health_max", "class_errors", "class_students")
 
 
 # --- one student ----------------------------------------------------------------------------
@@ -97,7 +98,6 @@ class StreamlitStudent(User):
     def on_start(self) -> None:
         StreamlitStudent.count += 1
         self.rng = random.Random(self.seed * 1000 + StreamlitStudent.count)
-        self.step = 1  # the slider's direction: up to the top, then down, like someone exploring
         self.session: Session | None = None
         gevent.sleep(self.rng.uniform(0, ARRIVAL_S))  # a class does not all arrive in one second
         self.measure("first load", self.open, overview_shown)
@@ -150,14 +150,11 @@ class StreamlitStudent(User):
     def denoising(self) -> None:
         if not self.measure("denoising page", lambda: self.session.switch_page("Denoising"), denoising_shown):
             return
-        for _ in range(self.rng.choice((2, 3))):
+        for pressed in range(1, self.rng.choice((2, 3)) + 1):
+            # Dragging the slider between presses sends nothing: every level is in the payload.
             self.think()
-            value = self.session.widget("slider", SLIDER).state.double_array_value.data[0]
-            if not 0.0 < value + 0.05 * self.step < 1.0 + 1e-9:
-                self.step = -self.step
-            new = round(value + 0.05 * self.step, 2)
-            if not self.measure("slider move", lambda: self.session.set_slider(SLIDER, new),
-                                lambda run: None if f"at noise {new:.2f}" in run.text() else f"no noise {new:.2f}"):
+            if not self.measure("other digits", lambda: self.session.set_component(NOISE, {"other": pressed}),
+                                denoising_shown):
                 return
 
     def draw(self) -> None:
@@ -189,7 +186,9 @@ def overview_shown(run) -> str | None:
 
 
 def denoising_shown(run) -> str | None:
-    return None if "at noise" in run.text() and len(run.of("imgs")) >= 5 else "no digit rows"
+    data = run.component(NOISE)
+    return None if data and len(data["levels"]) == 21 and data["sprite"].startswith("data:image/png") \
+        else "no digits at every noise level"
 
 
 def answered(tag: str):
@@ -208,7 +207,7 @@ def warm_up(url: str, png: bytes) -> None:
     try:
         for action, check in ((session.open, overview_shown),
                               (lambda: session.switch_page("Denoising"), denoising_shown),
-                              (lambda: session.set_slider(SLIDER, 0.45), lambda r: None),
+                              (lambda: session.set_component(NOISE, {"other": 1}), denoising_shown),
                               (lambda: session.switch_page("Draw"), lambda r: None),
                               (lambda: session.set_component(PAD, {"drawing": {"version": 1, "strokes": [
                                   [[0.5, 0.15], [0.5, 0.85]]]}}), answered("pad-1")),
@@ -348,7 +347,7 @@ def judge(step: dict) -> dict:
     """The step against the class targets (core/targets.py): {target name: met}."""
     rows, health = step["exact"], step["health"]
     p95 = lambda name: rows[name]["p95_ms"] / 1000 if rows.get(name) else None  # noqa: E731
-    measured = {"class_slider_p95": p95("slider move"), "class_stroke_p95": p95("stroke to answer"),
+    measured = {"class_other_digits_p95": p95("other digits"), "class_stroke_p95": p95("stroke to answer"),
                 "class_health_max": None if health["max_ms"] is None else health["max_ms"] / 1000,
                 "class_errors": step["errors"] + health["failures"]}
     return {k: v is not None and TARGETS[k].met(v) for k, v in measured.items()}
@@ -493,9 +492,9 @@ def shown(value, scale: float = 1.0, digits: int = 2) -> str:
 
 def row_line(step: dict) -> str:
     health, empty = step["health"], {"median_ms": None, "p95_ms": None}
-    slider, stroke = (step["exact"].get(name) or empty for name in ("slider move", "stroke to answer"))
+    other, stroke = (step["exact"].get(name) or empty for name in ("other digits", "stroke to answer"))
     return (f"| {step['students']} | {step['requests']} | {step['errors']} "
-            f"| {shown(slider['median_ms'], 1e-3)} / {shown(slider['p95_ms'], 1e-3)} "
+            f"| {shown(other['median_ms'], 1e-3)} / {shown(other['p95_ms'], 1e-3)} "
             f"| {shown(stroke['median_ms'], 1e-3)} / {shown(stroke['p95_ms'], 1e-3)} "
             f"| {shown(health['max_ms'], 1e-3)} | {step['server_busy']:.0%} "
             f"| {step['server_cpu_s_per_student_minute']:.2f} | {shown(step['server_cpu_s_per_interaction'])} "
@@ -503,7 +502,7 @@ def row_line(step: dict) -> str:
             f"| {'pass' if step['passed'] else 'MISS'} |")
 
 
-HEADER = ("| students | interactions | errors | slider p50 / p95 s | stroke p50 / p95 s | max health s "
+HEADER = ("| students | interactions | errors | other digits p50 / p95 s | stroke p50 / p95 s | max health s "
           "| server CPU busy | server CPU s per student-min | server CPU s per interaction | locust CPU "
           "| other work (machine) | training running % | all targets |\n"
           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")

@@ -115,6 +115,14 @@ class Run:
         """Every markdown, heading and HTML body of the run, one per line."""
         return "\n".join(x.body for kind in ("markdown", "heading", "html") for x in self.of(kind))
 
+    def component(self, name: str) -> dict | None:
+        """The data (JSON) the run sent to the first ``st.components.v2`` component
+        ``name``, None if it sent none."""
+        for x in self.of("bidi_component"):
+            if x.component_name.endswith(name) and x.json:
+                return json.loads(x.json)
+        return None
+
     def exceptions(self) -> list[str]:
         """The messages of exception boxes in the run (a red box in the browser)."""
         return [f"{x.type}: {x.message}" for x in self.of("exception")]

@@ -8,7 +8,7 @@ private Redis, the workers, `streamlit run server.py`); twelve students queue on
 through ``core.queue.classroom.submit`` (the Train page's rules: quick jobs first), one every
 ``ARRIVAL_GAP_S`` seconds: ten quick CNNs and, first and sixth, two runs of the lab's CNN,
 each at its own seed. Meanwhile one student speaking Streamlit's protocol
-(benchmarks/streamlit_protocol.py) moves the Denoising slider and draws a stroke on Draw
+(benchmarks/streamlit_protocol.py) asks the Denoising page for other digits and draws a stroke on Draw
 every few seconds, and /_stcore/health is polled once a second. A layout ends when every
 job has ended or after ``--minutes``. Reports per layout: jobs finished within the
 window, the time the last one ended, the quick jobs' waits (queued to started), and the
@@ -56,25 +56,24 @@ def class_mix(seed_base: int = 5000) -> list:
 
 
 class Probe(threading.Thread):
-    """One student on the web server while the workers train: a slider move on Denoising,
+    """One student on the web server while the workers train: Other digits on Denoising,
     then a stroke on Draw, every ``PROBE_GAP_S`` s; and /_stcore/health once a second."""
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
         self.url, self.stop = url, threading.Event()
-        self.times: dict[str, list[float]] = {"slider move": [], "stroke to answer": [], "health": []}
+        self.times: dict[str, list[float]] = {"other digits": [], "stroke to answer": [], "health": []}
         self.errors: list[str] = []
 
     def run(self) -> None:
         threading.Thread(target=self.health, daemon=True).start()
         session = Session(self.url, timeout=60)
         session.open()
-        value, n = 0.1, 0
+        n = 0
         while not self.stop.is_set():
             try:
                 session.switch_page("Denoising")
-                value = 0.1 + (value + 0.15) % 0.8
-                self.timed("slider move", lambda: session.set_slider("Noise level", round(value, 2)))
+                self.timed("other digits", lambda: session.set_component("digitlab_noise_slider", {"other": 1}))
                 session.switch_page("Draw")
                 n += 1
                 x = 0.3 + 0.4 * (n % 5) / 4
@@ -157,13 +156,13 @@ def report(result: dict) -> str:
     lines = [f"Throughput on {result['machine']} ({result['date']}), a class's mix of 12 jobs "
              f"(10 quick CNNs, 2 lab CNNs, one every {ARRIVAL_GAP_S:.0f} s), window {result['minutes']:g} min:", "",
              "| layout | jobs finished in the window | last job ended | quick jobs' wait: mean / max | "
-             "web p95: slider move | stroke to answer | health | errors |",
+             "web p95: other digits | stroke to answer | health | errors |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in result["layouts"]:
         p = r["p95_s"]
         lines.append(f"| {r['layout']} | {r['finished']} of 12 | "
                      f"{r['last_ended_s'] / 60:.1f} min | {r['quick_wait_mean_s']:.0f} s / {r['quick_wait_max_s']:.0f} s | "
-                     f"{p['slider move']:.2f} s | {p['stroke to answer']:.2f} s | {p['health']:.3f} s | "
+                     f"{p['other digits']:.2f} s | {p['stroke to answer']:.2f} s | {p['health']:.3f} s | "
                      f"{len(r['errors'])} |")
     return "\n".join(lines)
 

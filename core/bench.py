@@ -378,7 +378,7 @@ def browser_rows(path: Path = BROWSER) -> list[Row]:
     record = cache.read_json(path)
     where = f"{path.relative_to(ROOT)}, {record['date']}, {record['machine'].get('cpu', '?')}, " \
             f"{record['machine'].get('cores', '?')} cores"
-    return [Row(r["what"], r["value"], r["unit"], TARGETS[r["target"]], median=r.get("median"), recorded=where)
+    return [Row(r["what"], r["value"], r["unit"], TARGETS.get(r.get("target")), median=r.get("median"), recorded=where)
             for r in record["rows"]]
 
 

@@ -3,12 +3,13 @@
 import numpy as np
 import streamlit as st
 
-from core.analysis.inference import denoise_and_classify
+from core.analysis.frames import noise_frames
 from core.config import entry_name
-from core.present.figures import VERSIONS, larger_type, noise_curve_figure
-from core.vocabulary import MODEL_NAMES
+from core.present.payloads import noise_payload
 from core.training.experiments import best_classifier_config, load_noise_curve
-from pages.shared import caption, digit_row, explain, mnist, projector, require_model, use_app_navigation
+from core.vocabulary import MODEL_NAMES
+from pages.components.noise_slider import noise_slider
+from pages.shared import caption, explain, mnist, projector, require_model, use_app_navigation
 
 use_app_navigation()
 
@@ -28,60 +29,47 @@ st.markdown(
 explain("salt_and_pepper", "autoencoder", "denoising_autoencoder", "median_filter")
 
 data = mnist()
+curve = load_noise_curve()
+st.session_state.setdefault("digit_batch", 0)
+SLIDER_KEY = "noise-slider"
+
+
 denoisers = {"dense": require_model("denoising_autoencoder").model,
              "conv": require_model("conv_denoiser").model}
 classifier = require_model(classifier_config.kind).model
-curve = load_noise_curve()
-st.session_state.setdefault("digit_batch", 0)
-
-# Marks a class can read from the back of the room: large, bold, and told apart by shape as
-# well as colour (✓ and ✗ are in the DejaVu fonts; Chromium here has no emoji font). Only the
-# captions of this page's digit rows, through the container's key class; shown in projector
-# mode too, which hides other captions.
-_MARKS_CSS = ("<style>.st-key-digit-grid [data-testid='stImageCaption'],"
-              " .st-key-digit-grid [data-testid='stImageCaption'] [data-testid='stCaptionContainer'],"
-              " .st-key-digit-grid [data-testid='stImageCaption'] p"
-              " {display: block; font-size: 1.6rem; font-weight: 700; line-height: 1.3; color: inherit;"
-              " opacity: 1;}</style>")
 
 
-def marks(predicted, labels) -> list[str]:
-    """Captions for predicted digits: green with ✓ where right, red with ✗ where wrong."""
-    return [f":green[{p} ✓]" if p == y else f":red[{p} ✗]" for p, y in zip(predicted, labels)]
+@st.cache_resource(show_spinner="Seasoning and denoising the digits at every noise level…", max_entries=64)
+def frames_payload(batch: int, factor: int, models: str, _denoisers: dict, _classifier) -> dict:
+    """The component's data for the ``batch``-th set of 8 test digits, shared by every
+    session that shows it (a class starts on the same set); ``models`` names the shipped
+    models the frames come from (the leading underscores keep the models out of the key)."""
+    indices = np.random.default_rng(batch).choice(len(data["y_test"]), 8, replace=False)
+    images, labels = data["x_test"][indices], data["y_test"][indices]
+    frames = noise_frames(images, 1000 + batch, _denoisers, _classifier)
+    return noise_payload(images, labels, frames, curve["rows"] if curve else None, classifier_name,
+                         start=0.4, factor=factor, token=f"{batch}-{factor}")
 
 
 @st.fragment
 def explorer():
-    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-    noise_level = c1.slider("Noise level", 0.0, 1.0, 0.4, 0.05)
-    if c2.button("Other digits"):
+    models = " ".join(model.name for model in (*denoisers.values(), classifier)) + f" {classifier_config.key()}"
+    # The component counts its Other digits presses from 0 each time the page shows it; the
+    # count arrives before the component is drawn again, so the new set goes out in this run.
+    pressed = int((st.session_state.get(SLIDER_KEY) or {}).get("other") or 0)
+    if pressed > st.session_state.get("other_pressed", 0):
         st.session_state.digit_batch += 1
-    batch = st.session_state.digit_batch
-    indices = np.random.default_rng(batch).choice(len(data["y_test"]), 8, replace=False)
-    images, labels = data["x_test"][indices], data["y_test"][indices]
-    out = denoise_and_classify(images, noise_level, 1000 + batch, denoisers, classifier)
-
-    factor = 4 if projector() else 3
-    with st.container(key="digit-grid"):
-        st.html(_MARKS_CSS)
-        st.markdown("**Original** (true label)")
-        digit_row(images, [f"{y}" for y in labels], factor)
-        st.markdown(f"**Seasoned** at noise {noise_level:.2f} (what the {classifier_name} reads)")
-        digit_row(out["seasoned"], marks(out["seasoned_labels"], labels), factor)
-        for name, label in list(VERSIONS.items())[1:]:
-            st.markdown(f"**Denoised by the {label}** (what the {classifier_name} reads)")
-            digit_row(out["denoised"][name], marks(out["denoised_labels"][name], labels), factor)
-
-    st.subheader("Accuracy against noise, all 10,000 test digits")
+    st.session_state.other_pressed = pressed
+    noise_slider(frames_payload(st.session_state.digit_batch, 4 if projector() else 3, models, denoisers, classifier),
+                 key=SLIDER_KEY)
+    caption("Drag the slider (or use the arrow keys): every level of these 8 digits is already in your browser. "
+            f"Chart, left: the share of the 10,000 test digits the {classifier_name} reads right; right: how "
+            "close each version is to the clean digit. The diamonds mark the slider's noise level.")
+    explain("psnr")
     if curve is None:
         st.info("The accuracy-against-noise curve is not cached: build it with "
                 "`python -m core train noise_curve`.")
     else:
-        fig = noise_curve_figure(curve["rows"], noise_level)
-        st.plotly_chart(larger_type(fig) if projector() else fig)
-        caption(f"Left: the share of the 10,000 test digits the {classifier_name} reads right. Right: how "
-                "close each version is to the clean digit. The diamonds mark the slider's noise level.")
-        explain("psnr")
         with st.expander("Where this came from"):
             keys = ", ".join(f"`{entry_name(kind, key)}`" for kind, key in curve["denoisers"].items())
             st.markdown(f"Classifier `{curve['classifier_kind']}-{curve['classifier']}`; denoisers {keys}; "

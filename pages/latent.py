@@ -2,15 +2,16 @@
 and digits of a chosen class from the conditional VAE."""
 
 import numpy as np
-import plotly.graph_objects as go
 from plotly.colors import qualitative
 import streamlit as st
 
 from core.analysis import latent
-from core.present.figures import larger_type
+from core.analysis.frames import interpolation_frames, latent_grid
+from core.present.payloads import latent_map_payload, morph_payload, samples_payload
 from core.store import cache
-from pages.shared import (caption, cached_model, digit_row, enlarge, explain, mnist, projector, require_model,
-                          test_codes, use_app_navigation)
+from pages.components.latent_explorer import latent_explorer
+from pages.shared import (caption, cached_model, digit_row, explain, mnist, projector, require_model, test_codes,
+                          use_app_navigation)
 
 use_app_navigation()
 
@@ -21,6 +22,9 @@ latent_dim = entry.metrics["config"]["latent_dim"]
 data = mnist()
 # Projector mode: larger digits for the back of the room.
 DIGIT_FACTOR = 3 if projector() else 2
+MORPH_STEPS = 41  # the interpolation slider's positions, both digits included
+SAMPLE_BATCHES = 8  # sets of 16 conditional samples sent at once; New samples shows the next
+GRID_SIZE = 41  # the map's decoded grid a side (README.md, "Latent space in the browser")
 x_test, y_test = data["x_test"], data["y_test"]
 st.markdown(
     f"A VAE (784-512-256-{latent_dim}-256-512-784, {entry.metrics['param_count']:,} parameters) "
@@ -47,13 +51,23 @@ def pick_digit(label: str, column, default_class: int) -> int:
 @st.fragment
 def interpolation():
     st.subheader("Interpolate between two test digits")
-    c1, c2, c3 = st.columns([2, 2, 1])
+    c1, c2 = st.columns(2)
     a, b = pick_digit("From", c1, 1), pick_digit("To", c2, 7)
-    steps = c3.slider("Steps", 3, 20, 10)
-    strip = latent.interpolate(encoder, decoder, x_test[a], x_test[b], steps)
-    digit_row([x_test[a]] + list(strip) + [x_test[b]],
-              [f"#{a}"] + [f"{t:.2f}" for t in np.linspace(0, 1, steps)] + [f"#{b}"], factor=DIGIT_FACTOR)
-    caption("Left and right: the originals; between them the decoded walk from one code to the other.")
+    frames = interpolation_frames(encoder, decoder, x_test[a], x_test[b], MORPH_STEPS)
+    latent_explorer(morph_payload(x_test[a], x_test[b], frames, a, b, DIGIT_FACTOR), key="latent-morph")
+    caption("Left and right: the originals; in the middle the decoder's digit at a point on the line between "
+            "their codes. Drag the slider (or use the arrow keys) to walk from one to the other.")
+
+
+@st.cache_resource(show_spinner="Decoding the map's grid…")
+def map_payload(factor: int) -> dict:
+    """The 2-D map's payload, computed once per server process for every session."""
+    lo, hi = np.floor(codes.min(axis=0)), np.ceil(codes.max(axis=0))
+    grid = latent_grid(decoder, tuple(lo), tuple(hi), GRID_SIZE)
+    shown = np.random.default_rng(0).choice(len(codes), 5000, replace=False)
+    # Tableau 10 (D3): ten hues far apart (Plotly's own puts 0/3, 6/8 and 4/9 close together).
+    return latent_map_payload(grid, tuple(lo), tuple(hi), codes[shown], y_test[shown], qualitative.D3[:10],
+                              factor, token=f"vae-{entry.metrics['key']}-{GRID_SIZE}")
 
 
 @st.fragment
@@ -62,45 +76,11 @@ def latent_map():
     if latent_dim != 2:
         st.info(f"The map needs codes of 2 numbers; this model's codes have {latent_dim}.")
         return
-    lo, hi = np.floor(codes.min(axis=0)), np.ceil(codes.max(axis=0))
-    st.session_state.setdefault("z1", 0.0)
-    st.session_state.setdefault("z2", 0.0)
-    clicked = st.session_state.get("latent_map", {})
-    points = (clicked.get("selection") or {}).get("points") or []
-    if points and points[0] != st.session_state.get("last_click"):
-        st.session_state.last_click = points[0]
-        st.session_state.z1 = float(np.clip(points[0]["x"], lo[0], hi[0]))
-        st.session_state.z2 = float(np.clip(points[0]["y"], lo[1], hi[1]))
-    left, right = st.columns([3, 1])
-    z1 = right.slider("z₁", float(lo[0]), float(hi[0]), step=0.05, key="z1")
-    z2 = right.slider("z₂", float(lo[1]), float(hi[1]), step=0.05, key="z2")
-    right.image(enlarge(latent.decode(decoder, np.array([[z1, z2]]))[0], 6), clamp=True,
-                caption=f"decoded at ({z1:.2f}, {z2:.2f})")
-    shown = np.random.default_rng(0).choice(len(codes), 5000, replace=False)
-    fig = go.Figure()
-    # An invisible grid under the digits, so a click on empty space also picks a code.
-    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 49), np.linspace(lo[1], hi[1], 49))
-    fig.add_trace(go.Scattergl(x=gx.ravel(), y=gy.ravel(), mode="markers", showlegend=False,
-                               marker={"size": 9, "opacity": 0}, name="grid",
-                               hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>"))
-    for digit in range(10):
-        idx = shown[y_test[shown] == digit]
-        fig.add_trace(go.Scattergl(x=codes[idx, 0], y=codes[idx, 1], mode="markers", name=str(digit),
-                                   marker={"size": 4, "opacity": 0.7,
-                                           # Tableau 10 (D3): ten hues far apart (Plotly's own
-                                           # puts 0/3, 6/8 and 4/9 close together).
-                                           "color": qualitative.D3[digit]}))
-    # WebGL like the points, and last: a plain Scatter would be drawn under the WebGL layer.
-    fig.add_trace(go.Scattergl(x=[z1], y=[z2], mode="markers", name="decoded point",
-                               marker={"size": 20, "symbol": "x", "color": "black",
-                                       "line": {"width": 2, "color": "white"}}))
-    fig.update_layout(height=520, xaxis_title="z₁", yaxis_title="z₂", margin={"t": 10},
-                      legend={"title": "label"})
-    with left:
-        st.plotly_chart(larger_type(fig) if projector() else fig, on_select="rerun", selection_mode="points",
-                        key="latent_map")
+    latent_explorer(map_payload(DIGIT_FACTOR), key="latent-map")
     caption("5,000 test digits, each at its code (the middle of the spread the encoder gives it), "
-            "coloured by true label. Click anywhere on the map, or move the sliders, to decode that code.")
+            "coloured by true label. Move the pointer over the map (or drag a finger, or use the arrow keys) "
+            f"to see the digit the decoder makes of the code under it, blended from a {GRID_SIZE}×{GRID_SIZE} "
+            "grid of decoded codes.")
 
 
 @st.fragment
@@ -143,20 +123,26 @@ def conditional_digits():
         "decoded with that label, give new examples of it."
     )
     explain("cvae")
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    c1 = st.container()
     # Wrapped onto a second line on a phone: in a column Streamlit keeps button groups on one
     # scrolling row, which cut the 9 off.
     digit = c1.pills("Digit", list(range(10)), default=3, key="cvae-digit", wrap=True)
-    st.session_state.setdefault("cvae_seed", 0)
-    if c2.button("New samples", key="cvae-new"):
-        st.session_state.cvae_seed += 1
+    st.session_state.setdefault("cvae_block", 0)
     if digit is None:
         st.info("Pick a digit.")
         return
-    digits = latent.generate(cvae.model.get_layer("decoder"), digit, 16, cvae_dim,
-                             seed=1000 * st.session_state.cvae_seed + digit)
-    digit_row(digits, factor=DIGIT_FACTOR)
-    caption(f"Codes drawn at random from the prior N(0, I), decoded with label {digit}.")
+    block = st.session_state.cvae_block
+    decoder_c = cvae.model.get_layer("decoder")
+    batches = np.stack([latent.generate(decoder_c, digit, 16, cvae_dim,
+                                        seed=1000 * (SAMPLE_BATCHES * block + i) + digit)
+                        for i in range(SAMPLE_BATCHES)])
+    result = latent_explorer(samples_payload(batches, digit, DIGIT_FACTOR, token=f"{digit}-{block}"),
+                             key="cvae-samples")
+    if result.more == f"{digit}-{block}":
+        st.session_state.cvae_block += 1
+        st.rerun(scope="fragment")
+    caption(f"Codes drawn at random from the prior N(0, I), decoded with label {digit}; New samples shows "
+            f"the next 16 at once ({SAMPLE_BATCHES} sets are already in your browser).")
 
 
 # Projector mode: the map, the page's key figure, first.

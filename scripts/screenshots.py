@@ -8,7 +8,9 @@ Draw page, with a "7" drawn, also exactly as each screen a class uses shows it w
 scrolling: 1400x900 (a laptop), 1024x768 (a projector), 768x1024 (a tablet), 390x844
 (a phone), and at 1024x768 in projector mode. The Train page once more with "Your own
 network" chosen and the lab's CNN as its preset (train-custom), and the Compare runs page
-on the dropout comparison (compare-dropout).
+on the dropout comparison (compare-dropout). The Denoising and Latent space pages mid-drag
+(the slider held partway, the pointer over the map) at 1024x768 in projector mode, on a
+phone and at 1400x900.
 """
 
 import sys
@@ -44,6 +46,26 @@ def dropout(tab) -> None:
     settle(tab, 1500)
 
 
+def mid_drag(tab) -> None:
+    """Hold the Denoising slider (or the pointer over the latent map) partway through a drag."""
+    slider = tab.locator(".noise-explorer input[type=range]")
+    if slider.count():
+        slider.scroll_into_view_if_needed()
+        box = slider.bounding_box()
+        y = box["y"] + box["height"] / 2
+        tab.mouse.move(box["x"] + 0.3 * box["width"], y)
+        tab.mouse.down()
+        tab.mouse.move(box["x"] + 0.72 * box["width"], y, steps=12)
+        tab.evaluate("() => window.scrollTo(0, 0)")
+        return
+    scatter = tab.locator(".latent-explorer[data-mode='map'] canvas.scatter")
+    scatter.scroll_into_view_if_needed()
+    box = scatter.bounding_box()
+    tab.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.3 * box["height"])
+    tab.mouse.move(box["x"] + 0.62 * box["width"], box["y"] + 0.45 * box["height"], steps=12)
+    settle(tab, 200)
+
+
 def shoot(browser, url: str, path: Path, width: int, height: int, draw_seven: bool, then=None) -> None:
     tab = browser.new_page(viewport={"width": width, "height": height})
     tab.set_default_timeout(120_000)
@@ -74,6 +96,12 @@ def main():
         for width, height, query in SCREENS:
             mode = "-class" if query else ""
             shoot(browser, f"{url}/draw{query}", OUT / f"draw-{width}x{height}{mode}.png", width, height, True)
+        # The pages that follow the hand, mid-drag: a projector and a phone.
+        for name in ("denoising", "latent"):
+            for width, height, query in ((1024, 768, "?mode=class"), (390, 844, ""), (1400, 900, "")):
+                mode = "-class" if query else ""
+                shoot(browser, f"{url}/{name}{query}", OUT / f"{name}-drag-{width}x{height}{mode}.png", width, height,
+                      False, mid_drag)
         browser.close()
 
 

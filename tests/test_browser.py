@@ -8,6 +8,7 @@ and with a finger on a phone.
 """
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -128,23 +129,84 @@ def test_an_unknown_path_says_page_not_found(server, page, path, shown):
         expect(page).to_have_url(f"{server}/")  # the parameter is spent: a reload shows no sentence
 
 
-def test_noise_slider_moves_the_grid(server, page):
+def drag_messages(page) -> list:
+    """Every message the page's WebSocket sends to the server from now on."""
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    return sent
+
+
+def pixels(page, selector: str) -> str:
+    """A canvas's picture as a data URL (inside a component's shadow root)."""
+    return page.locator(selector).first.evaluate("(c) => c.toDataURL()")
+
+
+def test_noise_slider_swaps_frames_while_dragged_without_asking_the_server(server, page):
+    sent = drag_messages(page)
     page.goto(f"{server}/denoising")
     settle(page)
-    expect(page.get_by_text("Seasoned at noise 0.40")).to_be_visible()
-    images = page.get_by_test_id("stImage").locator("img")
-    expect(images).to_have_count(40)  # original, seasoned and three denoised rows of 8
-    before = [images.nth(i).get_attribute("src") for i in range(40)]
-    slider = page.get_by_test_id("stSlider").get_by_role("slider").first
+    explorer = page.locator(".noise-explorer")
+    expect(explorer).to_have_attribute("data-token", "0-3")
+    expect(explorer.get_by_text("Seasoned at noise 0.40")).to_be_visible()
+    expect(explorer.locator("canvas")).to_have_count(40)  # original, seasoned and three denoised rows of 8
+    seasoned = ".noise-explorer [data-row='seasoned'] canvas"
+    original = pixels(page, ".noise-explorer [data-row='original'] canvas")
+    slider = explorer.locator("input[type=range]")
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 0.4 * box["width"], y)
+    page.mouse.down()
+    before = len(sent)
+    seen = {}
+    for fraction in (0.5, 0.65, 0.8, 0.95):
+        page.mouse.move(box["x"] + fraction * box["width"], y, steps=4)
+        page.wait_for_timeout(100)
+        seen[explorer.get_attribute("data-level")] = pixels(page, seasoned)
+    during = len(sent) - before
+    page.mouse.up()
+    # The digits changed at several positions before the button was released, and the drag
+    # sent nothing to the server.
+    assert len(seen) >= 3 and len(set(seen.values())) == len(seen), list(seen)
+    assert during == 0, f"{during} messages to the server during the drag"
+    assert pixels(page, ".noise-explorer [data-row='original'] canvas") == original
+    # The keyboard moves it as on any slider, and a level shows the same pixels each time.
     slider.focus()
+    level = float(explorer.get_attribute("data-level"))
+    slider.press("ArrowLeft")
+    expect(explorer).to_have_attribute("data-level", f"{level - 0.05:.2f}")
     slider.press("ArrowRight")
+    assert pixels(page, seasoned) == seen[f"{level:.2f}"]
+    # Other digits asks the server once, for a new set.
+    page.get_by_role("button", name="Other digits").click()
+    expect(explorer).to_have_attribute("data-token", "1-3")
+    expect_no_exception(page)
+
+
+def test_latent_map_decodes_under_the_pointer_without_asking_the_server(server, page):
+    sent = drag_messages(page)
+    page.goto(f"{server}/latent")
     settle(page)
-    expect(page.get_by_text("Seasoned at noise 0.45")).to_be_visible()
-    # The originals stay; every seasoned and denoised digit is a new image.
-    for i in range(8):
-        expect(images.nth(i)).to_have_attribute("src", before[i])
-    for i in range(8, 40):
-        expect(images.nth(i)).not_to_have_attribute("src", before[i])
+    view = page.locator(".latent-explorer[data-mode='map']")
+    expect(view).to_have_attribute("data-token", re.compile("vae-"))
+    scatter = view.locator("canvas.scatter")
+    scatter.scroll_into_view_if_needed()
+    box = scatter.bounding_box()
+    before = len(sent)
+    seen = {}
+    for fx, fy in ((0.3, 0.3), (0.5, 0.5), (0.7, 0.4), (0.8, 0.8)):
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"], steps=3)
+        page.wait_for_timeout(100)
+        seen[view.get_attribute("data-z")] = pixels(page, ".latent-explorer .decoded canvas")
+    assert len(seen) == 4 and len(set(seen.values())) == 4, list(seen)
+    assert len(sent) == before, "the map sent messages to the server while hovered"
+    morph = page.locator(".latent-explorer[data-mode='morph']")
+    expect(morph).to_have_attribute("data-token", re.compile("-41"))
+    morph.locator("input[type=range]").focus()
+    start = pixels(page, ".latent-explorer[data-mode='morph'] .middle canvas")
+    morph.locator("input[type=range]").press("End")
+    expect(morph).to_have_attribute("data-t", "1.000")
+    assert pixels(page, ".latent-explorer[data-mode='morph'] .middle canvas") != start
+    assert len(sent) == before
     expect_no_exception(page)
 
 

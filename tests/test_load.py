@@ -10,7 +10,7 @@ from benchmarks.classroom import digit_pngs
 from benchmarks.streamlit_protocol import ProtocolError, Session
 from scripts.harness import lab_stack
 
-SLIDER, PAD, UPLOADER = "Noise level", "digitlab_sketchpad", "A PNG or JPEG"
+PAD, UPLOADER, NOISE = "digitlab_sketchpad", "A PNG or JPEG", "digitlab_noise_slider"
 ONE = [[0.5, 0.15 + 0.07 * i] for i in range(11)]  # a vertical stroke down the pad's middle: a 1
 
 
@@ -38,19 +38,20 @@ def test_a_session_over_the_websocket(lab):
         assert session.references >= 1 and again.of("dataframe") and again.images == first.images
 
         page = session.switch_page("Denoising")
-        assert "Salt, pepper" in page.text() and "at noise 0.40" in page.text() and not page.exceptions()
-        assert page.images == 40 and page.image_bytes > 0  # 5 rows of 8 digits
-        slider = session.widget("slider", SLIDER)
-        assert slider.fragment_id  # the explorer is a fragment: its slider reruns only it
+        assert "Salt, pepper" in page.text() and not page.exceptions()
+        data = page.component(NOISE)  # every noise level of 8 digits, in one payload
+        assert data["token"] == "0-3" and len(data["levels"]) == 21 and data["sprite"].startswith("data:image/png")
+        assert page.images == 0  # no image requests: the digits are in the sprite
+        component = session.widget("bidi_component", NOISE)
+        assert component.fragment_id  # the explorer is a fragment: Other digits reruns only it
 
-        moved = session.set_slider(SLIDER, 0.45)
-        assert "at noise 0.45" in moved.text() and not moved.exceptions()
-        assert moved.images == 32  # the seasoned and the 3 denoised rows are new; the originals are not
-        assert "Salt, pepper" not in moved.text()  # a fragment run: the page's title is not sent again
+        again = session.set_component(NOISE, {"other": 1})  # the component's Other digits, pressed
+        assert again.component(NOISE)["token"] == "1-3" and not again.exceptions()
+        assert "Salt, pepper" not in again.text()  # a fragment run: the page's title is not sent again
 
         session.switch_page("Draw")
         with pytest.raises(ProtocolError):
-            session.widget("slider", SLIDER)  # the Denoising page's widget states are gone
+            session.widget("bidi_component", NOISE)  # the Denoising page's widgets are gone
         stroke = session.set_component(PAD, {"drawing": {"version": 1, "strokes": [ONE]}})
         assert answer(stroke, "pad-1") and not stroke.exceptions()
         assert "Or upload a photo" not in stroke.text()  # the pad's fragment only

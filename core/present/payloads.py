@@ -1,0 +1,106 @@
+"""What the pages' own browser components receive: JSON-ready dicts, their frames in one
+sprite PNG (``core.present.sprites``), so a slider or a pointer moving over them needs no
+server round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.present.figures import VERSIONS
+from core.present.sprites import data_url, sprite_png
+
+
+def noise_payload(images: np.ndarray, labels: np.ndarray, frames: dict, curve_rows: list[dict] | None,
+                  classifier: str, start: float, factor: int, token: str) -> dict:
+    """The Denoising component's data for one set of digits.
+
+    Args:
+        images: (n, 28, 28) float32 in [0, 1], the originals; ``labels`` (n,) their classes.
+        frames: ``core.analysis.frames.noise_frames`` of ``images``.
+        curve_rows: the noise curve's rows (``run_noise_curve``), or None when not cached.
+        classifier: the classifier's name in words ("CNN").
+        start: the slider's first level; ``factor``: each digit's size in 28-pixel units.
+        token: names this set of digits; the component rebuilds only when it changes.
+
+    Returns:
+        {"sprite": a PNG data URL whose row 0 holds the originals and row 1 + 4 * i + v
+        version v (``VERSIONS`` order) at level i, "n", "levels", "labels", "versions"
+        [{"key", "title"}], "answers" {version: [level][digit] int}, "curve" (levels,
+        accuracy and PSNR per version; None without a curve), "classifier", "start" (an
+        index into levels), "factor", "token"}.
+    """
+    levels = list(frames["levels"])
+    versions = [frames["seasoned"], *(frames["denoised"][key] for key in list(VERSIONS)[1:])]
+    sheet = np.concatenate([np.asarray(images)[None], *[np.stack([v[i] for v in versions]) for i in range(len(levels))]])
+    answers = {"seasoned": frames["seasoned_labels"], **frames["denoised_labels"]}
+    return {
+        "sprite": data_url(sprite_png(sheet)), "n": len(images), "levels": levels,
+        "labels": [int(y) for y in labels],
+        "versions": [{"key": key, "title": title} for key, title in VERSIONS.items()],
+        "answers": {key: np.asarray(answers[key]).astype(int).tolist() for key in VERSIONS},
+        "curve": _curve(curve_rows) if curve_rows else None, "classifier": classifier,
+        "start": int(np.argmin(np.abs(np.asarray(levels) - start))), "factor": factor, "token": token,
+    }
+
+
+def _curve(rows: list[dict]) -> dict:
+    # PSNR of an image equal to the clean one is infinite (stored as a 100 dB cap): a gap.
+    def value(row, key):
+        return None if row[key] >= 100 else float(row[key])
+    return {"levels": [float(r["noise_level"]) for r in rows],
+            "accuracy": {key: [float(r[f"{key}_accuracy"]) for r in rows] for key in VERSIONS},
+            "psnr": {key: [value(r, f"{key}_psnr") for r in rows] for key in VERSIONS}}
+
+
+def latent_map_payload(grid: np.ndarray, low: tuple, high: tuple, codes: np.ndarray, labels: np.ndarray,
+                       colors: list[str], factor: int, token: str) -> dict:
+    """The latent map component's data: the decoder's digits on a fine grid (blended in
+    the browser between the four nearest points) and the test codes drawn under them.
+
+    Args:
+        grid: ``core.analysis.frames.latent_grid`` (size, size, 28, 28) over ``low``..``high``.
+        codes: (m, 2) float32 test codes; ``labels`` (m,) their classes; ``colors`` 10 CSS colours.
+        factor: the decoded digit's size in 28-pixel units; ``token`` names the payload.
+
+    Returns:
+        {"mode": "map", "sprite" (row r, column c: grid[r, c]), "grid" {"size", "low",
+        "high"}, "points" {"x", "y", "label"} (codes rounded to 0.001), "colors",
+        "start" (0, 0) clipped to the map, "factor", "token", "layout"}.
+    """
+    low, high = [float(v) for v in low], [float(v) for v in high]
+    return {"mode": "map", "layout": "map", "sprite": data_url(sprite_png(grid)),
+            "grid": {"size": int(grid.shape[0]), "low": low, "high": high},
+            "points": {"x": np.round(codes[:, 0], 3).tolist(), "y": np.round(codes[:, 1], 3).tolist(),
+                       "label": np.asarray(labels).astype(int).tolist()},
+            "colors": list(colors), "start": [min(max(0.0, low[i]), high[i]) for i in range(2)],
+            "factor": factor, "token": token}
+
+
+def morph_payload(image_a: np.ndarray, image_b: np.ndarray, frames: np.ndarray, a: int, b: int, factor: int) -> dict:
+    """The interpolation component's data: the two test digits (#``a``, #``b``, each
+    (28, 28)) and the decoded walk between their codes, ``frames`` (steps, 28, 28).
+
+    Returns:
+        {"mode": "morph", "sprite" (row 0: the two originals; row 1: the frames), "steps",
+        "from", "to", "start_index" (the middle), "factor", "token", "layout"}.
+    """
+    steps = len(frames)
+    top = np.zeros((steps, 28, 28), np.float32)
+    top[0], top[1] = image_a, image_b
+    return {"mode": "morph", "layout": "morph", "sprite": data_url(sprite_png(np.stack([top, frames]))),
+            "steps": steps, "from": int(a), "to": int(b), "start_index": steps // 2, "factor": factor,
+            "token": f"{a}-{b}-{steps}"}
+
+
+def samples_payload(batches: np.ndarray, digit: int, factor: int, token: str) -> dict:
+    """The conditional VAE component's data: ``batches`` (B, k, 28, 28) of generated
+    ``digit`` s, shown k at a time; its button shows the next batch, and after the last one
+    asks the server for more (trigger "more").
+
+    Returns:
+        {"mode": "samples", "sprite" (row i: batch i), "batches", "per_batch", "digit",
+        "factor", "token", "layout"}.
+    """
+    return {"mode": "samples", "layout": f"samples-{batches.shape[1]}", "sprite": data_url(sprite_png(batches)),
+            "batches": int(batches.shape[0]), "per_batch": int(batches.shape[1]), "digit": int(digit),
+            "factor": factor, "token": token}

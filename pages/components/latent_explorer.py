@@ -1,0 +1,24 @@
+"""The Latent space page's live views, a Streamlit component (``st.components.v2``) of our
+own: the 2-D map that decodes the code under the pointer, the morphing interpolation and
+the conditional VAE's samples, each from frames the server computed once
+(``core.present.payloads``), so moving the pointer or the slider sends nothing to the server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+_HERE = Path(__file__).parent
+_CSS = (_HERE / "latent_explorer.css").read_text()
+_JS = (_HERE / "latent_explorer.js").read_text()
+
+
+def latent_explorer(payload: dict, key: str):
+    """Show one view (``payload["mode"]``: "map", "morph" or "samples"); returns the
+    component's result, whose ``more`` is set when the samples view asks for new ones."""
+    # Registered on every call: each Streamlit runtime keeps its own registry (see sketchpad).
+    component = st.components.v2.component("digitlab_latent_explorer", html='<div class="latent-explorer"></div>',
+                                           css=_CSS, js=_JS)
+    return component(key=key, data=payload, default={"more": None}, on_more_change=lambda: None,
+                     width="stretch", height="content")

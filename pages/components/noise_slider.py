@@ -1,0 +1,31 @@
+"""The Denoising page's slider and digits, a Streamlit component (``st.components.v2``)
+of our own: every noise level arrives in one payload (``core.present.payloads.noise_payload``)
+and the browser swaps the frames while the slider is dragged, with nothing sent to the
+server (Streamlit's own slider sends its value only on release, then waits for the
+server's new images)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+_HERE = Path(__file__).parent
+_HTML = """<div class="noise-explorer"><div class="controls"><label for="noise-level">Noise level
+<output>0.40</output></label><input id="noise-level" type="range" min="0" max="20" step="1"
+aria-label="Noise level"><button type="button" class="other">Other digits</button></div>
+<div class="rows"></div><div class="chart"></div></div>"""
+_CSS = (_HERE / "noise_slider.css").read_text()
+_JS = (_HERE / "noise_slider.js").read_text()
+
+
+def noise_slider(payload: dict, key: str = "noise-slider") -> int:
+    """Show the slider, its Other digits button, the rows of digits at the slider's level
+    and the accuracy-against-noise chart with its markers; ``payload`` from
+    ``core.present.payloads.noise_payload``. Returns how many times Other digits was
+    pressed since the component was shown (0 before the first press)."""
+    # Registered on every call: each Streamlit runtime keeps its own registry (see sketchpad).
+    component = st.components.v2.component("digitlab_noise_slider", html=_HTML, css=_CSS, js=_JS)
+    result = component(key=key, data=payload, default={"other": 0}, on_other_change=lambda: None,
+                       width="stretch", height="content")
+    return int(result.get("other") or 0)
