@@ -136,10 +136,12 @@ def drag_rows(browser, url: str, repeats: int = 5) -> list[dict]:
     slider = tab.locator(".noise-explorer input[type=range]")
     slider.scroll_into_view_if_needed()
     before = len(sent)
+    drawn = int(tab.locator(".noise-explorer").get_attribute("data-frames"))
     line = [(0.02 + 0.96 * k / 60, 0.5) for k in range(61)]
     frames = sweep(tab, slider.bounding_box(), line, press=True) + \
         sweep(tab, slider.bounding_box(), line[::-1], press=True)
     slider_messages = len(sent) - before
+    drawn = int(tab.locator(".noise-explorer").get_attribute("data-frames")) - drawn
     other, sizes = [], []
     for _ in range(repeats):
         token = tab.locator(".noise-explorer").get_attribute("data-token")
@@ -164,6 +166,8 @@ def drag_rows(browser, url: str, repeats: int = 5) -> list[dict]:
          "value": p95(frames), "median": statistics.median(frames), "unit": "ms", "target": "drag_frame_ms"},
         {"what": "Denoising: messages to the server during two drags across the slider", "value": slider_messages,
          "unit": "messages", "target": "drag_messages"},
+        {"what": "Denoising: positions drawn during the two drags (21 levels, each way)", "value": drawn,
+         "unit": "frames"},
         {"what": f"Denoising: Other digits to the new frames shown, {repeats} presses, p95", "value": p95(other),
          "median": statistics.median(other), "unit": "s", "target": "other_digits_s"},
         {"what": "Denoising: bytes received per set of digits (every noise level, WebSocket), median",

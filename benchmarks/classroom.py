@@ -427,6 +427,13 @@ class Student:
         await self.think()
 
         async def click() -> float:
+            # Only a student with a name in the class may queue (the sidebar's "Join").
+            name = self.page.get_by_label("Your name in this class", exact=True)
+            if await name.count():
+                await name.fill(f"Student {self.number}")
+                await self.page.get_by_role("button", name="Join").click()
+                await self.until("text", [f"You are Student {self.number} in this class."])
+                await self.settled()
             field = self.page.get_by_label("Epochs")
             await field.fill(str(epochs))
             await field.press("Enter")

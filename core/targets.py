@@ -65,7 +65,9 @@ TARGETS = {
     "conv_denoiser_0.7": Target(0.85, "%", course="51.4%"),
     "cvae_agreement": Target(0.98, "%"),
     "draw_ms": Target(50.0, "ms", higher_is_better=False),
-    "slider_ms": Target(150.0, "ms", higher_is_better=False),
+    # Server side, the Denoising page's Other digits: all 21 noise levels of 8 new digits
+    # (its slider then moves in the browser); a third of the 1.5 s the browser may take.
+    "other_digits_ms": Target(500.0, "ms", higher_is_better=False),
     "rebuild_minutes": Target(45.0, "min", higher_is_better=False),
     # The same CNN on a harder data set, Fashion-MNIST (fractions of its 10,000 test
     # images), its recipe chosen on validation, trained within 4 minutes here.

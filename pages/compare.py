@@ -169,6 +169,9 @@ caption(f"Solid: accuracy on the 5,000 validation {images} after each epoch. Das
         "shifted images, for runs trained on them).")
 
 table, shaded = compare.comparison_table(picked)
+# The settings that differ first, beside the run's name, where a laptop and a phone show
+# them: at the table's right end they were cut off at 1400 px.
+table = table[["run", *shaded, *(c for c in table.columns if c != "run" and c not in shaded)]]
 if len(picked) > 1:
     st.markdown(f"These runs differ in **{', '.join(shaded)}** (shaded in the table)." if shaded
                 else "These runs have the same settings.")
@@ -177,10 +180,11 @@ styled = table.style.format({
     "gap (points)": "{:+.2f}", "parameters": "{:,}", "training time (s)": "{:.0f}"}, na_rep="–")
 if shaded:
     styled = styled.set_properties(subset=shaded, **{"background-color": "#ffe8a3", "color": "#000000"})
-# The run's name at most 400 px wide (its whole name on hover): your own network's long
-# names pushed the numbers out of a laptop's view.
+# The run's name pinned and at most 200 px wide (its whole name on hover): your own
+# network's long names pushed the numbers out of a laptop's view, and on a phone the name
+# alone filled the screen.
 st.dataframe(styled, hide_index=True, height="content",
-             column_config={"run": st.column_config.TextColumn(width="large")})
+             column_config={"run": st.column_config.TextColumn(width="medium", pinned=True)})
 caption(f"Shared by all: {compare.shared_settings(picked)}. Validation and training accuracy are the last "
         "epoch's, and the gap is training minus validation accuracy, in percentage points; test accuracy was "
         "measured once, after training.")

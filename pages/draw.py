@@ -46,12 +46,32 @@ def show_predictions(image, source: str, tag: str) -> None:
     explain("softmax")
 
 
+def uploaded_photo():
+    """The uploaded photo as an image (``read_image``), or None: nothing uploaded, or a file
+    that cannot be read (said under the upload box)."""
+    upload = st.session_state.get("upload")
+    if upload is None:
+        return None
+    try:
+        return read_image(upload.getvalue())
+    except UploadError:
+        return None
+
+
 @st.fragment
 def pad() -> None:
     left, right = st.columns(2, gap="medium")
     with left:
         strokes = sketchpad("pad")
+    st.session_state["pad_strokes"] = len(strokes)
     with right:
+        photo = uploaded_photo() if not strokes else None
+        if photo is not None:
+            # Beside the pad, in view, rather than under the upload box below the fold.
+            st.markdown("**Your photo**")
+            show_predictions(photo, "upload", tag="upload")
+            caption("Draw on the pad to see the networks read your drawing instead.")
+            return
         if not strokes:
             st.info("Draw a digit on the pad: the two networks answer after every stroke.")
             caption("Your drawing is cropped, scaled and centred like an MNIST digit. The CNN learned "
@@ -70,11 +90,14 @@ pad()
 
 st.subheader("Or upload a photo of a digit")
 upload = st.file_uploader("A PNG or JPEG, dark ink on light paper or light on dark",
-                          type=["png", "jpg", "jpeg", "bmp", "webp"])
+                          type=["png", "jpg", "jpeg", "bmp", "webp"], key="upload")
 if upload is not None:
     try:
         photo = read_image(upload.getvalue())
     except UploadError as exc:  # its message is one plain sentence
         st.error(str(exc))
     else:
-        show_predictions(photo, "upload", tag="upload")
+        if st.session_state.get("pad_strokes"):
+            show_predictions(photo, "upload", tag="upload")  # the pad's own answer is beside it
+        else:
+            caption("Its answer is beside the pad, above.")

@@ -228,8 +228,8 @@ st.image(grid, output_format="PNG",
          caption=f"{who}'s {count} first-layer filters, {k} × {k} weights each")
 # The image caption stays short: a caption wider than its image stretches the image.
 caption(f"Red weights add, blue ones subtract; each filter is scaled to its own strongest weight. Training "
-        f"started from random numbers; these {k} × {k} patterns are what it settled on. Feature map 1 above "
-        "shows where each one fires on your picture.")
+        f"started from random numbers; these {k} × {k} patterns are what it settled on. Once there is a picture "
+        "above, the first layer's feature maps show where each one fires on it.")
 
 partner = inside.dense_partner(chosen.dataset)
 st.subheader("The dense 64-64 net's first layer" + ("" if MNIST else f" on {TITLES[chosen.dataset]}"))

@@ -9,9 +9,10 @@ from core.analysis import mistakes
 from core.config import default_config
 from core.data import registry as datasets
 from core.data.images import DataUnavailableError
-from core.present.figures import larger_type
+from core.present.payloads import confusion_payload
 from core.store import cache
 from core.vocabulary import DATASET_NAMES, DATASET_TITLES
+from pages.components.confusion_matrix import confusion_matrix
 from pages.shared import (caption, collect_runs, explain, labelled_runs, projector, test_analysis, test_set,
                           use_app_navigation)
 
@@ -86,34 +87,26 @@ def default_cell() -> tuple[int, int]:
     return int(true), int(predicted)
 
 
-def chart_clicked(chart_key: str, true_key: str, read_key: str) -> None:
-    """A click on the matrix sets the cell pickers to the clicked cell (a second click on
-    the same cell clears plotly's selection; the pickers keep the cell)."""
-    points = st.session_state[chart_key].selection.points
-    if points:
-        st.session_state[true_key], st.session_state[read_key] = int(points[0]["y"]), int(points[0]["x"])
+def cell_clicked(matrix_key: str, true_key: str, read_key: str) -> None:
+    """A click or tap on a cell of the matrix sets the cell pickers to it."""
+    cell = (st.session_state.get(matrix_key) or {}).get("cell")
+    if cell:
+        st.session_state[true_key], st.session_state[read_key] = int(cell[0]), int(cell[1])
 
 
 @st.fragment
 def matrix_and_cell():
     # A click reruns this fragment only: the page's text, table and strips stay as they are.
-    # The two pickers name the same cell as a click: a tap on a phone's plotly chart selects
-    # nothing (checked in Chromium's touch emulation), and a keyboard cannot click a cell.
-    chart_key, true_key, read_key = f"matrix-{entry}", f"true-{entry}", f"read-{entry}"
+    # The two pickers name the same cell as a click, for a keyboard or a screen reader too.
+    matrix_key, true_key, read_key = f"matrix-{entry}", f"true-{entry}", f"read-{entry}"
     clicked = true_key in st.session_state
     if not clicked:
         st.session_state[true_key], st.session_state[read_key] = default_cell()
     left, right = st.columns([11, 9], gap="medium")
     with left:
-        if projector():
-            # The counts too, for the back of a room; a taller matrix keeps "1130" inside its cell.
-            fig = larger_type(mistakes.confusion_figure(analysis.matrix, height=620, names=names, noun=noun))
-            fig.update_traces(textfont_size=15, selector={"type": "heatmap"})
-        else:
-            fig = mistakes.confusion_figure(analysis.matrix, height=440, names=names, noun=noun)
-        st.plotly_chart(fig, selection_mode="points", key=chart_key,
-                        on_select=lambda: chart_clicked(chart_key, true_key, read_key),
-                        config={"displayModeBar": False})
+        selected = (st.session_state[true_key], st.session_state[read_key])
+        confusion_matrix(confusion_payload(analysis.matrix, names, noun, selected, projector()), key=matrix_key,
+                         on_change=lambda: cell_clicked(matrix_key, true_key, read_key))
         c1, c2 = st.columns(2)
         classes = list(range(mistakes.CLASSES))
         c1.selectbox(f"True {'digit' if dataset == 'mnist' else 'class'}", classes, key=true_key,

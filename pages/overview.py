@@ -6,8 +6,8 @@ import streamlit as st
 
 from core import targets
 from core.analysis import overview
-from core.present.runs import setting_text
-from core.config import DATASETS, DEFAULTS, entry_name
+from core.present.runs import run_label, setting_text
+from core.config import DATASETS, DEFAULTS, TrainConfig, entry_name
 from core.data import mnist as data_mod
 from core.data.images import DataUnavailableError
 from core.data.registry import available
@@ -91,9 +91,11 @@ def side_by_side() -> None:
                 for start in (0, 5):
                     # A fixed width: a long class name ("T-shirt/top") would otherwise widen its picture.
                     # U+2011, a hyphen no line breaks at: "T-shirt/top" stays whole.
+                    # A line may break after the slash (a zero-width space): "T‑shirt/" over "top",
+                    # where a caption wider than its picture broke inside a word ("T-shirt/t op").
                     st.image([enlarge(image, 2) for image in images[start:start + 5]],
-                             caption=[n.replace("-", "\u2011") for n in names[start:start + 5]], clamp=True,
-                             width=56)
+                             caption=[n.replace("-", "\u2011").replace("/", "/\u200b")
+                                      for n in names[start:start + 5]], clamp=True, width=56)
             except DataUnavailableError as exc:
                 st.info(str(exc))
             # Static: four short columns, every cell whole on a phone.
@@ -130,6 +132,15 @@ def layers_of(m: dict) -> str:
     return describe(m["config"]["layers"]) if m["kind"] == "custom" and m["config"].get("layers") else ""
 
 
+def settings_of(m: dict) -> str:
+    """A stored run's label (``core.present.runs.run_label``) without its model's name:
+    "distorted digits, L2 1e-06, seed 1"; "default recipe" when nothing differs."""
+    label = run_label(TrainConfig.from_fields(m["config"]))
+    name = MODEL_NAMES.get(m["kind"], m["kind"])
+    rest = label[len(name):].lstrip(":, ") if label.startswith(name) else label
+    return rest or "default recipe"
+
+
 def dataset_of(m: dict) -> str:
     return m["config"].get("dataset", "mnist")
 
@@ -146,6 +157,9 @@ else:
     table = pd.DataFrame(
         {
             "model": [MODEL_NAMES.get(m["kind"], m["kind"]) for m in rows],
+            # What tells a row from the others of its model (the Compare runs page's label, less
+            # the model's name): twelve "Dense 500-300" rows differ only here.
+            "run": [settings_of(m) for m in rows],
             "data set": [NAMES.get(dataset_of(m), dataset_of(m)) for m in rows],
             # A column of its own: in the pinned model column a layer list was cut off.
             "your layers": [layers_of(m) for m in rows],
@@ -174,7 +188,9 @@ else:
         height="content",  # every row, no inner scroll
         column_config={
             # Pinned: on a phone the other columns scroll beside the model's name.
-            "model": st.column_config.TextColumn(pinned=True),
+            "model": st.column_config.TextColumn(pinned=True, width="medium"),
+            "run": st.column_config.TextColumn(width="large", help="What sets this run apart from the model's "
+                                               "default recipe (as Compare runs names it)"),
             "your layers": st.column_config.TextColumn(help="The layers of a network of your own, the output "
                                                             "layer left out"),
             "seed": st.column_config.NumberColumn(help=tip("seed")),
@@ -203,6 +219,9 @@ st.subheader("Benchmark")
 bench_file = ROOT / "benchmarks" / "results.json"
 if bench_file.exists():
     bench = cache.read_json(bench_file)
+    # A few numbers first; the whole table, 40-odd rows, behind an expander.
+    for column, (what, row) in zip(st.columns(3) * 2, overview.headlines(bench["rows"])):
+        column.metric(what, targets.shown(row["unit"], row["value"]))
 
     # No-break spaces keep "≥ 97.80%" and "6.0 min" whole in a phone's narrow columns.
     def shown(unit, value):
@@ -223,7 +242,8 @@ if bench_file.exists():
 
     # A static table: every row and the whole text of each cell, wrapped, no inner scroll;
     # four short columns, so a phone shows it whole.
-    st.table(pd.DataFrame({
+    table_box = st.expander(f"Every measurement ({len(bench['rows'])} rows), with its target")
+    table_box.table(pd.DataFrame({
         "what": [plain(r["what"])[:1].upper() + plain(r["what"])[1:] for r in bench["rows"]],
         "measured": [measured(r) for r in bench["rows"]],
         "target": [target(r) for r in bench["rows"]],

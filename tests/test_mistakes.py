@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.analysis import compare, mistakes
+from core.present.payloads import confusion_payload
 from core.present import runs
 from core.config import FASHION, default_config
 from core.data import registry as datasets
@@ -84,17 +85,14 @@ def test_fashion_cnn_matrix_counts_every_test_image_and_its_diagonal_is_the_reco
     assert caption.startswith(f"true {names[y[worst[0]]]} · read {names[analysis.y_pred[worst[0]]]} · ")
 
 
-def test_class_names_label_the_axes_captions_and_hover():
+def test_class_names_label_the_axes_captions_and_cells():
     names = datasets.class_names("fashion_mnist")
-    fig = mistakes.confusion_figure(np.eye(10, dtype=np.int64) * 1000, names=names, noun="image")
-    assert list(fig.layout.xaxis.ticktext) == list(fig.layout.yaxis.ticktext) == list(names)
-    assert list(fig.layout.xaxis.tickvals) == list(range(10))
-    assert fig.layout.yaxis.title.text == "true class"
-    overlay = fig.data[-1]
-    assert overlay.text[10 * 6 + 0] == "true Shirt, read as T-shirt/top" and "images" in overlay.hovertemplate
-    digits = mistakes.confusion_figure(np.eye(10, dtype=np.int64))
-    assert list(digits.layout.xaxis.ticktext) == [str(d) for d in range(10)]
-    assert digits.layout.yaxis.title.text == "true digit"
+    payload = confusion_payload(np.eye(10, dtype=np.int64) * 1000, names, "image", (6, 0), large=False)
+    assert payload["names"] == list(names) and payload["axis"] == "true class"
+    assert payload["labels"][6][0] == "true Shirt, read as T-shirt/top: 0 images"
+    digits = confusion_payload(np.eye(10, dtype=np.int64), mistakes.DIGITS, "digit", (0, 0), large=True)
+    assert digits["names"] == [str(d) for d in range(10)] and digits["axis"] == "true digit"
+    assert digits["labels"][3][3] == "true 3, read as 3: 1 digit" and digits["large"]
     probabilities = np.full((2, 10), 0.02, np.float32)
     probabilities[[0, 1], [6, 0]] = 0.82
     analysis = mistakes.analyse(probabilities, np.array([0, 0]))
@@ -124,14 +122,20 @@ def test_small_cases_by_hand():
     assert mistakes.percent(0.9996) == "99.9%" and mistakes.percent(0.98) == "98%"
 
 
-def test_figure_has_a_selectable_marker_on_every_cell():
+def test_every_cell_is_coloured_on_its_own_scale():
     matrix = np.arange(100).reshape(10, 10)
-    fig = mistakes.confusion_figure(matrix)
-    overlay = fig.data[-1]
-    assert overlay.type == "scatter" and len(overlay.x) == 100
-    # customdata is (true, predicted, count); a cell's marker sits at x = predicted, y = true.
-    for x, y, (true, predicted, count) in zip(overlay.x, overlay.y, overlay.customdata):
-        assert (x, y) == (predicted, true) and count == matrix[true, predicted]
+    payload = confusion_payload(matrix, mistakes.DIGITS, "digit", (3, 5), large=False)
+    assert payload["counts"] == matrix.tolist() and payload["selected"] == [3, 5]
+    # The diagonal in greens, mistakes in reds, an empty mistake cell white; text readable on each.
+    green, red = payload["colors"][9][9], payload["colors"][9][8]
+    r, g, b = (float(v) for v in green[green.index("(") + 1:-1].split(","))
+    assert g > r and g > b
+    r, g, b = (float(v) for v in red[red.index("(") + 1:-1].split(","))
+    assert r > g and r > b
+    assert payload["colors"][0][1] != "rgb(255, 255, 255)"  # 1 mistake: coloured
+    empty = confusion_payload(np.eye(10, dtype=np.int64), mistakes.DIGITS, "digit", (0, 0), large=False)
+    assert empty["colors"][0][1] == "rgb(255, 255, 255)" and empty["ink"][0][1] == "#000"
+
 
 
 def test_page_shows_a_cell_and_keeps_judgements_per_visitor(queue_env, analyses):

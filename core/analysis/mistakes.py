@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 
 from core.config import TrainConfig
 from core.store import cache
@@ -186,54 +185,6 @@ def cell_view(analysis: Analysis, x: np.ndarray, true: int, predicted: int, fact
     indices = analysis.cell(true, predicted)
     shown = indices[:limit]
     return enlarge(x[shown], factor), analysis.captions(shown, names=names), len(indices)
-
-
-def confusion_figure(matrix: np.ndarray, height: int = 520, names: tuple = DIGITS, noun: str = "digit"):
-    """A plotly figure of a (10, 10) confusion matrix: counts in the cells, the diagonal
-    (read right) in greens and the mistakes in reds, true classes down, predicted across,
-    each axis labelled with ``names`` (the 10 class names: "0".."9" for MNIST) and
-    ``noun`` ("digit", or "image" for clothes) in the hover text and axis title.
-
-    Plotly heatmaps emit no point selections (checked in Chromium with Streamlit 1.64's
-    ``on_select``), so an invisible marker sits on each cell: a click selects it, and its
-    ``customdata`` is (true, predicted). The selected cell gets an outline.
-    """
-    matrix = np.asarray(matrix)
-    digits = np.arange(CLASSES)
-    diagonal = np.eye(CLASSES, dtype=bool)
-    # Two colour scales: on one scale the diagonal's ~1,000 would wash out the mistakes' 1-10.
-    right = np.where(diagonal, matrix, np.nan)
-    wrong = np.where(~diagonal & (matrix > 0), matrix, np.nan)
-    text = np.where(diagonal | (matrix > 0), matrix.astype(str), "")
-    fig = go.Figure()
-    # Every diagonal cell one pale green (about 1,000 each): its text stays readable.
-    fig.add_trace(go.Heatmap(z=right, x=digits, y=digits, colorscale="Greens", showscale=False, zmin=0,
-                             zmax=2.5 * max(1, np.nanmax(right, initial=1)), text=text,
-                             texttemplate="%{text}", hoverinfo="skip", xgap=1, ygap=1))
-    fig.add_trace(go.Heatmap(z=wrong, x=digits, y=digits, colorscale="Reds", showscale=False, zmin=0,
-                             zmax=max(1, np.nanmax(wrong, initial=1)) * 1.3,
-                             text=text, texttemplate="%{text}", hoverinfo="skip", xgap=1, ygap=1))
-    true, predicted = np.meshgrid(digits, digits, indexing="ij")
-    fig.add_trace(go.Scatter(
-        x=predicted.ravel(), y=true.ravel(), mode="markers",
-        customdata=np.stack([true.ravel(), predicted.ravel(), matrix.ravel()], axis=1),
-        marker={"size": 26, "symbol": "square-open", "color": "#1f4e9c", "line": {"width": 3}, "opacity": 0},
-        selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0}},
-        text=[f"true {names[t]}, read as {names[p]}" for t, p in zip(true.ravel(), predicted.ravel())],
-        hovertemplate=f"%{{text}}: %{{customdata[2]}} {noun}s<extra></extra>",
-        showlegend=False))
-    # Fixed ranges, square cells by shrinking the domain, not widening a range: the plot area
-    # is exactly the 10 x 10 cells (the markers would pad it).
-    ticks = {"tickmode": "array", "tickvals": list(digits), "ticktext": list(names)}
-    fig.update_xaxes(title_text="read as (the model's answer)", **ticks, side="top",
-                     range=[-0.5, CLASSES - 0.5], constrain="domain",
-                     showgrid=False, zeroline=False, fixedrange=True)
-    fig.update_yaxes(title_text=f"true {noun if names == DIGITS else 'class'}", **ticks,
-                     range=[CLASSES - 0.5, -0.5],
-                     showgrid=False, zeroline=False, fixedrange=True, scaleanchor="x", constrain="domain")
-    fig.update_layout(height=height, margin={"t": 50, "b": 10, "l": 10, "r": 10}, clickmode="event+select",
-                      dragmode=False, hovermode="closest", hoverdistance=-1, plot_bgcolor="white")
-    return fig
 
 
 def load_entry(root: Path, entry: str) -> cache.CachedModel:

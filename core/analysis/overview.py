@@ -106,3 +106,24 @@ def samples(dataset: str, classes=range(10)) -> tuple[np.ndarray, list[str]]:
     first = [int(np.flatnonzero(y == c)[0]) for c in classes]
     names = class_names(dataset)
     return x[first].astype(np.float32) / 255.0, [names[c] for c in classes]
+
+
+# The few numbers the landing page leads with: (what, the benchmark row's text it starts with).
+HEADLINES = (
+    ("The CNN on the 10,000 test digits", "CNN, mean test accuracy of"),
+    ("The 500-300 net with weight decay (Hinton: 98.47%)", "dense_500_300, plain digits, L2"),
+    ("Digits at noise 0.7, cleaned by the conv denoiser, read right", "conv denoiser then CNN seed 0, noise 0.7"),
+    ("The quick CNN: one training, here", "quick_cnn seed 0, training time measured now"),
+    ("A stroke on the pad to the CNN's answer (p95)", "Draw: mouse-up to the answer shown"),
+)
+
+
+def headlines(rows: list[dict]) -> list[tuple[str, dict]]:
+    """The benchmark rows (``benchmarks/results.json``'s "rows") behind ``HEADLINES``, in its
+    order: (what, row); a headline whose row is missing is left out."""
+    found = []
+    for what, start in HEADLINES:
+        row = next((r for r in rows if r["what"].startswith(start) and r.get("value") is not None), None)
+        if row is not None:
+            found.append((what, row))
+    return found

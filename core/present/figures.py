@@ -13,35 +13,7 @@ from core.training.sweeps import sweep_best
 # The Denoising page's versions of a digit, in display order, with their labels.
 VERSIONS = {"seasoned": "seasoned", "dense": "dense autoencoder", "conv": "conv denoiser",
             "median": "3×3 median filter"}
-_VERSION_COLORS = ["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c"]
-
-
-def noise_curve_figure(rows: list[dict], noise_level: float) -> go.Figure:
-    """Accuracy (%) and PSNR (dB) against noise level, one line per version of the
-    digits (``VERSIONS``), with the slider's ``noise_level`` in [0, 1] marked.
-
-    ``rows`` are a noise curve's rows (``core.training.experiments.run_noise_curve``).
-    """
-    levels = [r["noise_level"] for r in rows]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("test accuracy (%)", "PSNR against the clean digit (dB)"))
-    for (name, label), color in zip(VERSIONS.items(), _VERSION_COLORS):
-        for col, (column, scale) in enumerate((("accuracy", 100), ("psnr", 1)), start=1):
-            # PSNR of an image equal to the clean one is infinite (stored as a 100 dB cap): a gap.
-            values = [scale * r[f"{name}_{column}"] if r[f"{name}_{column}"] < 100 else None for r in rows]
-            fig.add_trace(go.Scatter(x=levels, y=values, mode="lines+markers", name=label,
-                                     line={"color": color}, legendgroup=name, showlegend=col == 1),
-                          row=1, col=col)
-            known = [(x, v) for x, v in zip(levels, values) if v is not None]
-            if noise_level >= known[0][0]:
-                marker = np.interp(noise_level, *zip(*known))
-                fig.add_trace(go.Scatter(x=[noise_level], y=[marker], mode="markers",
-                                         marker={"size": 12, "symbol": "diamond", "color": color},
-                                         legendgroup=name, showlegend=False, hoverinfo="y"), row=1, col=col)
-    fig.add_vline(x=noise_level, line_dash="dot", line_color="gray")
-    fig.update_xaxes(title_text="noise level")
-    fig.update_yaxes(range=[0, 100], row=1, col=1)
-    fig.update_layout(height=380, margin={"t": 40}, legend={"orientation": "h", "y": -0.2})
-    return fig
+VERSION_COLORS = {"seasoned": "#7f7f7f", "dense": "#1f77b4", "conv": "#d62728", "median": "#2ca02c"}
 
 
 def history_figure(history: dict, images: str = "digits") -> go.Figure:
@@ -111,15 +83,20 @@ def sweep_figure(sweeps: dict, hinton_accuracy: float) -> go.Figure:
         chosen = sweep_best(results)
         fig.add_vline(x=chosen["l2"] if chosen["l2"] > 0 else CONTROL_X, line_dash="dot", line_color="green",
                       row=1, col=col)
+        # Half a decade of room at each end, so the end points' markers and error bars are
+        # whole on a phone's narrow panel.
         fig.update_xaxes(type="log", title_text="L2 factor (log scale)", row=1, col=col,
+                         range=[np.log10(CONTROL_X) - 0.5, np.log10(max(decayed["l2"], default=CONTROL_X)) + 0.5],
                          tickvals=[CONTROL_X, *decayed["l2"]], ticktext=["0", *[f"{f:.2g}" for f in decayed["l2"]]])
     # One legend entry for both diamonds: they differ only in colour, like the lines.
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="no weight decay (l2 = 0)",
                              marker={"symbol": "diamond", "size": 12, "color": "#7f7f7f"}, hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="factor chosen on validation",
                              line={"color": "green", "dash": "dot"}, hoverinfo="skip"))
-    fig.add_hline(y=hinton_accuracy * 100, line_dash="dash", line_color="gray",
-                  annotation_text=f"Hinton {hinton_accuracy:.2%}", annotation_position="bottom right")
+    # Named in the legend, not on the line, where its label lay over the error bars.
+    fig.add_hline(y=hinton_accuracy * 100, line_dash="dash", line_color="gray")
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"Hinton {hinton_accuracy:.2%}",
+                             line={"color": "gray", "dash": "dash"}, hoverinfo="skip"))
     # The differences are tenths of a point: a zoomed axis shows them, and says so, since a
     # reader expects accuracy to start at 0.
     pad = max(0.05, 0.1 * (max(high) - min(low)))

@@ -1,12 +1,13 @@
 """What the pages' own browser components receive: JSON-ready dicts, their frames in one
 sprite PNG (``core.present.sprites``), so a slider or a pointer moving over them needs no
-server round trip."""
+server round trip; and the confusion matrix as cells a finger can tap."""
 
 from __future__ import annotations
 
 import numpy as np
+from plotly.colors import sample_colorscale
 
-from core.present.figures import VERSIONS
+from core.present.figures import VERSION_COLORS, VERSIONS
 from core.present.sprites import data_url, sprite_png
 
 
@@ -25,7 +26,7 @@ def noise_payload(images: np.ndarray, labels: np.ndarray, frames: dict, curve_ro
     Returns:
         {"sprite": a PNG data URL whose row 0 holds the originals and row 1 + 4 * i + v
         version v (``VERSIONS`` order) at level i, "n", "levels", "labels", "versions"
-        [{"key", "title"}], "answers" {version: [level][digit] int}, "curve" (levels,
+        [{"key", "title", "color"}], "answers" {version: [level][digit] int}, "curve" (levels,
         accuracy and PSNR per version; None without a curve), "classifier", "start" (an
         index into levels), "factor", "token"}.
     """
@@ -36,7 +37,7 @@ def noise_payload(images: np.ndarray, labels: np.ndarray, frames: dict, curve_ro
     return {
         "sprite": data_url(sprite_png(sheet)), "n": len(images), "levels": levels,
         "labels": [int(y) for y in labels],
-        "versions": [{"key": key, "title": title} for key, title in VERSIONS.items()],
+        "versions": [{"key": key, "title": title, "color": VERSION_COLORS[key]} for key, title in VERSIONS.items()],
         "answers": {key: np.asarray(answers[key]).astype(int).tolist() for key in VERSIONS},
         "curve": _curve(curve_rows) if curve_rows else None, "classifier": classifier,
         "start": int(np.argmin(np.abs(np.asarray(levels) - start))), "factor": factor, "token": token,
@@ -104,3 +105,45 @@ def samples_payload(batches: np.ndarray, digit: int, factor: int, token: str) ->
     return {"mode": "samples", "layout": f"samples-{batches.shape[1]}", "sprite": data_url(sprite_png(batches)),
             "batches": int(batches.shape[0]), "per_batch": int(batches.shape[1]), "digit": int(digit),
             "factor": factor, "token": token}
+
+
+def confusion_payload(matrix: np.ndarray, names: tuple, noun: str, selected: tuple[int, int], large: bool) -> dict:
+    """The confusion-matrix component's data: a (10, 10) matrix of counts (true classes
+    down, answers across) as cells to click, the diagonal (read right) in greens and the
+    mistakes in reds, each on its own scale (on one scale the diagonal's ~1,000 would wash
+    out the mistakes' 1-10), a mistake-free cell white.
+
+    Args:
+        names: the 10 class names; ``noun``: "digit" or "image" (words for each cell);
+        selected: the (true, answer) cell outlined; ``large``: projector mode's sizes.
+
+    Returns:
+        {"names", "axis" ("true digit" or "true class"), "counts" [[int]], "colors" and
+        "ink" [[CSS colour]] (background and text), "labels" [[words for a screen reader]],
+        "selected" [true, answer], "large"}.
+    """
+    matrix = np.asarray(matrix)
+    diagonal = np.eye(len(matrix), dtype=bool)
+    top_right = max(1, matrix[diagonal].max(initial=1)) * 2.5
+    top_wrong = max(1, np.where(diagonal, 0, matrix).max(initial=1)) * 1.3
+    colors, ink, labels = [], [], []
+    for t in range(len(matrix)):
+        row_colors, row_ink, row_labels = [], [], []
+        for p in range(len(matrix)):
+            count = int(matrix[t, p])
+            if t == p or count:
+                scale, top = ("Greens", top_right) if t == p else ("Reds", top_wrong)
+                color = sample_colorscale(scale, [min(1.0, count / top)])[0]
+            else:
+                color = "rgb(255, 255, 255)"
+            red, green, blue = (float(v) for v in color[color.index("(") + 1:-1].split(","))
+            row_colors.append(color)
+            # Dark text on a light cell, white on a dark one (relative luminance, sRGB weights).
+            row_ink.append("#000" if 0.2126 * red + 0.7152 * green + 0.0722 * blue > 140 else "#fff")
+            row_labels.append(f"true {names[t]}, read as {names[p]}: {count} {noun}{'s' if count != 1 else ''}")
+        colors.append(row_colors)
+        ink.append(row_ink)
+        labels.append(row_labels)
+    return {"names": list(names), "axis": "true digit" if noun == "digit" else "true class",
+            "counts": matrix.astype(int).tolist(), "colors": colors, "ink": ink, "labels": labels,
+            "selected": [int(selected[0]), int(selected[1])], "large": bool(large)}

@@ -5,7 +5,6 @@
 
 const states = new WeakMap();
 const SVG = "http://www.w3.org/2000/svg";
-const COLORS = ["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c"];
 
 function element(tag, attrs = {}, text = "") {
   const node = tag.startsWith("svg:") ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
@@ -52,8 +51,8 @@ function panel(title, curve, column, versions, scale, fixed) {
   svg.append(cursor);
   const markers = values.map((ys, i) => {
     const points = curve.levels.map((x, j) => (ys[j] === null ? null : `${px(x)},${py(ys[j])}`)).filter(Boolean);
-    svg.append(element("svg:polyline", { points: points.join(" "), fill: "none", stroke: COLORS[i], "stroke-width": 2 }));
-    const diamond = element("svg:path", { d: "M0,-7 L7,0 L0,7 L-7,0 Z", fill: COLORS[i], class: "marker" });
+    svg.append(element("svg:polyline", { points: points.join(" "), fill: "none", stroke: versions[i].color, "stroke-width": 2 }));
+    const diamond = element("svg:path", { d: "M0,-7 L7,0 L0,7 L-7,0 Z", fill: versions[i].color, class: "marker" });
     svg.append(diamond);
     return { diamond, ys };
   });
@@ -103,7 +102,7 @@ function build(root, data, state) {
     const legend = element("div", { class: "legend" });
     data.versions.forEach((v, i) => {
       const item = element("span", { class: "item" });
-      item.append(element("span", { class: "swatch", style: `background:${COLORS[i]}` }), document.createTextNode(v.title));
+      item.append(element("span", { class: "swatch", style: `background:${v.color}` }), document.createTextNode(v.title));
       legend.append(item);
     });
     chart.append(...state.panels.map((p) => p.svg), legend);
