@@ -126,8 +126,16 @@ def matrix_and_cell():
         else:
             if count > len(images):
                 st.markdown(f"The {len(images)} it was surest of, of {count:,}:")
-            st.image(images, caption=captions, clamp=True, width=shown_width)
-            caption(f"Under each {noun}: its true label, the model's answer and how sure it was (“% sure”).")
+            if true == predicted:
+                # Read right: the heading names both labels, so each picture keeps only how sure the
+                # model was, and small pictures keep 40 of them to a few rows (one column of 40 on a
+                # phone made the page 6,000 px long).
+                st.image(images, caption=[c.rsplit(" · ", 1)[-1] for c in captions], clamp=True,
+                         width=shown_width // 2)
+                caption(f"Under each {noun}: how sure the model was (“% sure”).")
+            else:
+                st.image(images, caption=captions, clamp=True, width=shown_width)
+                caption(f"Under each {noun}: its true label, the model's answer and how sure it was (“% sure”).")
 
 
 matrix_and_cell()

@@ -11,7 +11,6 @@ from core.config import DATASETS, DEFAULTS, TrainConfig, entry_name
 from core.data import mnist as data_mod
 from core.data.images import DataUnavailableError
 from core.data.registry import available
-from core.nets.layers import describe
 from core.paths import ROOT
 from core.present.glossary import plain, tip
 from core.store import cache
@@ -42,6 +41,13 @@ nothing needs training before you explore.
 """.format(hinton=f"{HINTON_ACCURACY:.2%}")
 )
 explain("mnist", "l2", "salt_and_pepper", "vae")
+
+# What the lab achieves, in a few numbers measured by the benchmark (its table is at the foot).
+BENCH_FILE = ROOT / "benchmarks" / "results.json"
+if BENCH_FILE.exists():
+    st.subheader("What the lab achieves")
+    for column, (what, row) in zip(st.columns(5), overview.headlines(cache.read_json(BENCH_FILE)["rows"])):
+        column.metric(what, targets.shown(row["unit"], row["value"]))
 
 
 @st.cache_resource(show_spinner=False)
@@ -127,11 +133,6 @@ def side_by_side() -> None:
 side_by_side()
 
 
-def layers_of(m: dict) -> str:
-    """Your own network's layers in one line; empty for the lab's named networks."""
-    return describe(m["config"]["layers"]) if m["kind"] == "custom" and m["config"].get("layers") else ""
-
-
 def settings_of(m: dict) -> str:
     """A stored run's label (``core.present.runs.run_label``) without its model's name:
     "distorted digits, L2 1e-06, seed 1"; "default recipe" when nothing differs."""
@@ -161,8 +162,6 @@ else:
             # the model's name): twelve "Dense 500-300" rows differ only here.
             "run": [settings_of(m) for m in rows],
             "data set": [NAMES.get(dataset_of(m), dataset_of(m)) for m in rows],
-            # A column of its own: in the pinned model column a layer list was cut off.
-            "your layers": [layers_of(m) for m in rows],
             "seed": [m["seed"] for m in rows],
             "parameters": [m["param_count"] for m in rows],
             # Autoencoders reconstruct digits; they have no accuracy to show.
@@ -180,19 +179,16 @@ else:
                                                      m["config"].get("dataset", "mnist")) for m in rows],
         }
     )
-    if not table["your layers"].any():  # no network of your own stored: no empty column
-        table = table.drop(columns="your layers")
     st.dataframe(
         table,
         hide_index=True,
         height="content",  # every row, no inner scroll
         column_config={
             # Pinned: on a phone the other columns scroll beside the model's name.
-            "model": st.column_config.TextColumn(pinned=True, width="medium"),
+            "model": st.column_config.TextColumn(pinned=True, width=250),
             "run": st.column_config.TextColumn(width="large", help="What sets this run apart from the model's "
-                                               "default recipe (as Compare runs names it)"),
-            "your layers": st.column_config.TextColumn(help="The layers of a network of your own, the output "
-                                                            "layer left out"),
+                                               "default recipe, your own network's layers included (as Compare "
+                                               "runs names it)"),
             "seed": st.column_config.NumberColumn(help=tip("seed")),
             "parameters": st.column_config.NumberColumn(format="localized", help=tip("parameters")),
             "test accuracy": st.column_config.TextColumn(help=tip("test_accuracy")),
@@ -216,12 +212,10 @@ else:
     explain("validation", "test_accuracy", "autoencoder")
 
 st.subheader("Benchmark")
-bench_file = ROOT / "benchmarks" / "results.json"
+bench_file = BENCH_FILE
 if bench_file.exists():
     bench = cache.read_json(bench_file)
-    # A few numbers first; the whole table, 40-odd rows, behind an expander.
-    for column, (what, row) in zip(st.columns(3) * 2, overview.headlines(bench["rows"])):
-        column.metric(what, targets.shown(row["unit"], row["value"]))
+    # The whole table, 50-odd rows, behind an expander; its headline numbers lead the page.
 
     # No-break spaces keep "≥ 97.80%" and "6.0 min" whole in a phone's narrow columns.
     def shown(unit, value):

@@ -100,7 +100,9 @@ def test_page_sets_both_data_sets_side_by_side(fashion_root, monkeypatch):
     assert set(models["data set"]) >= {"MNIST", "Fashion-MNIST"}
     assert not any("fashion_mnist" in name or "-" + FASHION[0].key() in name for name in models["model"])
     custom = models[models["model"] == "Your own network"]
-    assert set(custom["your layers"]) >= {"Dense 500 · Dense 300"} or custom.empty
+    # What sets a run apart, your own network's layers included, is named beside its model.
+    assert any(run.startswith("Dense 500 · Dense 300") for run in custom["run"]) or custom.empty
+    assert len(set(models[models["model"] == "Dense 500-300"]["run"])) == (models["model"] == "Dense 500-300").sum()
     assert {"dense_64_64", "cnn", "vae"} <= set(at.dataframe[1].value["kind"])
 
 

@@ -110,11 +110,11 @@ def samples(dataset: str, classes=range(10)) -> tuple[np.ndarray, list[str]]:
 
 # The few numbers the landing page leads with: (what, the benchmark row's text it starts with).
 HEADLINES = (
-    ("The CNN on the 10,000 test digits", "CNN, mean test accuracy of"),
-    ("The 500-300 net with weight decay (Hinton: 98.47%)", "dense_500_300, plain digits, L2"),
-    ("Digits at noise 0.7, cleaned by the conv denoiser, read right", "conv denoiser then CNN seed 0, noise 0.7"),
-    ("The quick CNN: one training, here", "quick_cnn seed 0, training time measured now"),
-    ("A stroke on the pad to the CNN's answer (p95)", "Draw: mouse-up to the answer shown"),
+    ("CNN, test digits read right", "CNN, mean test accuracy of"),
+    ("500-300 net, weight decay (Hinton 98.47%)", "dense_500_300, plain digits, L2"),
+    ("Noise 0.7, denoised, then read right", "conv denoiser then CNN seed 0, noise 0.7"),
+    ("Quick CNN, trained here in", "quick_cnn seed 0, training time measured now"),
+    ("A stroke to the CNN's answer (p95)", "Draw: mouse-up to the answer shown"),
 )
 
 
