@@ -43,7 +43,7 @@ PAGES = {
     "Latent space": ("latent", "latent space", ".latent-explorer[data-mode='map'][data-token]"),
     "Draw": ("draw", "Draw a digit", ".sketchpad canvas"),
     "Inside the CNN": ("inside", "Inside the CNN", "[data-testid='stImage'] img"),
-    "Mistakes": ("mistakes", "Mistakes", ".js-plotly-plot"),
+    "Mistakes": ("mistakes", "Mistakes", ".confusion [data-cell]"),
     "Compare runs": ("compare", "Compare runs", ".js-plotly-plot"),
 }
 # Strokes inside the pad, as fractions of its side: short bars in varied places.

@@ -373,10 +373,10 @@ class Student:
     async def other_digits(self) -> float:
         """Other digits: a server run that sends 8 new digits at every noise level."""
         token = await self.page.locator(".noise-explorer").get_attribute("data-token")
-        batch, factor = token.split("-")
+        batch, rest = token.split("-", 1)
         t0 = time.perf_counter()
         await self.page.get_by_role("button", name="Other digits").click()
-        await self.until("denoising", [f"{int(batch) + 1}-{factor}", None])
+        await self.until("denoising", [f"{int(batch) + 1}-{rest}", None])
         return t0
 
     async def draw(self) -> None:

@@ -1,5 +1,7 @@
 """Denoising: a noise-level slider over original / seasoned / denoised test digits."""
 
+import zlib
+
 import numpy as np
 import streamlit as st
 
@@ -47,8 +49,10 @@ def frames_payload(batch: int, factor: int, models: str, _denoisers: dict, _clas
     indices = np.random.default_rng(batch).choice(len(data["y_test"]), 8, replace=False)
     images, labels = data["x_test"][indices], data["y_test"][indices]
     frames = noise_frames(images, 1000 + batch, _denoisers, _classifier)
+    # The token names the set: the component redraws only when it changes (new digits, a
+    # projector's sizes, or other shipped models).
     return noise_payload(images, labels, frames, curve["rows"] if curve else None, classifier_name,
-                         start=0.4, factor=factor, token=f"{batch}-{factor}")
+                         start=0.4, factor=factor, token=f"{batch}-{factor}-{zlib.crc32(models.encode()):08x}")
 
 
 @st.fragment

@@ -8,7 +8,7 @@ from core.drawing.strokes import StrokeError, to_image
 from core.drawing.upload import UploadError, read_image
 from core.present.answers import answer_html
 from pages.shared import caption, explain, require_model, use_app_navigation
-from pages.sketchpad import sketchpad
+from pages.components.sketchpad import sketchpad
 
 use_app_navigation()
 

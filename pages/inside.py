@@ -20,7 +20,7 @@ from core.store import cache
 from core.vocabulary import DATASET_TITLES as TITLES
 from pages.shared import (cached_model, caption, explain, require_model, stored_model, test_set,
                           use_app_navigation)
-from pages.sketchpad import sketchpad
+from pages.components.sketchpad import sketchpad
 
 use_app_navigation()
 

@@ -123,10 +123,8 @@ def conditional_digits():
         "decoded with that label, give new examples of it."
     )
     explain("cvae")
-    c1 = st.container()
-    # Wrapped onto a second line on a phone: in a column Streamlit keeps button groups on one
-    # scrolling row, which cut the 9 off.
-    digit = c1.pills("Digit", list(range(10)), default=3, key="cvae-digit", wrap=True)
+    # Wrapped onto a second line on a phone (a scrolling row cut the 9 off).
+    digit = st.pills("Digit", list(range(10)), default=3, key="cvae-digit", wrap=True)
     st.session_state.setdefault("cvae_block", 0)
     if digit is None:
         st.info("Pick a digit.")

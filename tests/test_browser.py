@@ -146,7 +146,7 @@ def test_noise_slider_swaps_frames_while_dragged_without_asking_the_server(serve
     page.goto(f"{server}/denoising")
     settle(page)
     explorer = page.locator(".noise-explorer")
-    expect(explorer).to_have_attribute("data-token", "0-3")
+    expect(explorer).to_have_attribute("data-token", re.compile(r"^0-3-"))
     expect(explorer.get_by_text("Seasoned at noise 0.40")).to_be_visible()
     expect(explorer.locator("canvas")).to_have_count(40)  # original, seasoned and three denoised rows of 8
     seasoned = ".noise-explorer [data-row='seasoned'] canvas"
@@ -178,7 +178,7 @@ def test_noise_slider_swaps_frames_while_dragged_without_asking_the_server(serve
     assert pixels(page, seasoned) == seen[f"{level:.2f}"]
     # Other digits asks the server once, for a new set.
     page.get_by_role("button", name="Other digits").click()
-    expect(explorer).to_have_attribute("data-token", "1-3")
+    expect(explorer).to_have_attribute("data-token", re.compile(r"^1-3-"))
     expect_no_exception(page)
 
 
@@ -312,6 +312,14 @@ def test_conditional_vae_draws_the_chosen_digit(server, page):
     page.get_by_test_id("stButtonGroup").get_by_text("8", exact=True).click()
     settle(page)
     expect(page.get_by_text("decoded with label 8")).to_be_visible()
+    # New samples: the next 16 of the 8 sets in the browser, then 8 more from the server.
+    samples = page.locator(".latent-explorer[data-mode='samples']")
+    expect(samples).to_have_attribute("data-batch", "8-0:0")
+    for shown in range(1, 8):
+        samples.get_by_role("button", name="New samples").click()
+        expect(samples).to_have_attribute("data-batch", f"8-0:{shown}")
+    samples.get_by_role("button", name="New samples").click()
+    expect(samples).to_have_attribute("data-batch", "8-1:0")
     expect_no_exception(page)
 
 
@@ -414,6 +422,17 @@ def test_a_tap_on_a_phone_selects_its_cell_at_once(server, page):
             cell.tap()
             settle(tab)
             expect(heading).to_contain_text(f"True {true}, read as {read}:")
+        # The latent map decodes where a finger touches it, at the first tap.
+        tab.goto(f"{server}/latent")
+        settle(tab)
+        view = tab.locator(".latent-explorer[data-mode='map']")
+        expect(view).to_have_attribute("data-token", re.compile("vae-"))
+        scatter = view.locator("canvas.scatter")
+        scatter.scroll_into_view_if_needed()
+        before = view.get_attribute("data-z")
+        box = scatter.bounding_box()
+        tab.touchscreen.tap(box["x"] + 0.8 * box["width"], box["y"] + 0.2 * box["height"])
+        expect(view).not_to_have_attribute("data-z", before)
     finally:
         phone.close()
 

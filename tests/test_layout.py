@@ -14,7 +14,7 @@ LIGHT = ("core.config", "core.targets", "core.paths", "core.machine", "core.voca
          "core.present.answers", "core.present.runs", "core.present.sprites", "core.present.payloads", "core.analysis.frames", "core.store.cache", "core.store.leaderboard", "core.queue.jobs",
          "core.queue.classroom", "core.training.timing", "core.analysis.compare", "core.analysis.overview",
          "core.analysis.mistakes", "core.analysis.inside", "core.drawing.strokes", "core.drawing.preprocess",
-         "core.drawing.upload", "pages.shared", "pages.identity", "pages.components.noise_slider",
+         "core.drawing.upload", "pages.shared", "pages.identity", "pages.components.sketchpad", "pages.components.noise_slider",
          "pages.components.latent_explorer", "pages.components.confusion_matrix")
 TOP_LEVEL = {"__init__.py", "__main__.py", "config.py", "targets.py", "bench.py", "paths.py", "vocabulary.py",
              "machine.py"}

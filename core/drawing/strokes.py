@@ -1,6 +1,6 @@
 """Strokes drawn on the Draw page's pad, made into an image as the pad showed them.
 
-The pad (pages/sketchpad.js) sends each stroke as points in [0, 1] of its side, so a
+The pad (pages/components/sketchpad.js) sends each stroke as points in [0, 1] of its side, so a
 digit drawn on a 200 px phone and on a 400 px projector gives the same image here. The
 points come from a visitor's browser: anything else is refused with one sentence.
 """

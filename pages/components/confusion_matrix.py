@@ -16,7 +16,7 @@ _JS = (_HERE / "confusion_matrix.js").read_text()
 def confusion_matrix(payload: dict, key: str, on_change) -> None:
     """Show the matrix (``core.present.payloads.confusion_payload``); a selected cell calls
     ``on_change`` before the rerun, with ``st.session_state[key]["cell"]`` = [true, answer]."""
-    # Registered on every call: each Streamlit runtime keeps its own registry (see sketchpad).
+    # Registered on every call: each Streamlit runtime keeps its own registry (see sketchpad.py).
     component = st.components.v2.component("digitlab_confusion_matrix", html='<div class="confusion"></div>',
                                            css=_CSS, js=_JS)
     component(key=key, data=payload, default={"cell": None}, on_cell_change=on_change, width="stretch",

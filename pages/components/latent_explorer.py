@@ -17,7 +17,7 @@ _JS = (_HERE / "latent_explorer.js").read_text()
 def latent_explorer(payload: dict, key: str):
     """Show one view (``payload["mode"]``: "map", "morph" or "samples"); returns the
     component's result, whose ``more`` is set when the samples view asks for new ones."""
-    # Registered on every call: each Streamlit runtime keeps its own registry (see sketchpad).
+    # Registered on every call: each Streamlit runtime keeps its own registry (see sketchpad.py).
     component = st.components.v2.component("digitlab_latent_explorer", html='<div class="latent-explorer"></div>',
                                            css=_CSS, js=_JS)
     return component(key=key, data=payload, default={"more": None}, on_more_change=lambda: None,

@@ -24,7 +24,7 @@ def noise_slider(payload: dict, key: str = "noise-slider") -> int:
     and the accuracy-against-noise chart with its markers; ``payload`` from
     ``core.present.payloads.noise_payload``. Returns how many times Other digits was
     pressed since the component was shown (0 before the first press)."""
-    # Registered on every call: each Streamlit runtime keeps its own registry (see sketchpad).
+    # Registered on every call: each Streamlit runtime keeps its own registry (see sketchpad.py).
     component = st.components.v2.component("digitlab_noise_slider", html=_HTML, css=_CSS, js=_JS)
     result = component(key=key, data=payload, default={"other": 0}, on_other_change=lambda: None,
                        width="stretch", height="content")
