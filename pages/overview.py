@@ -16,7 +16,7 @@ from core.present.glossary import plain, tip
 from core.store import cache
 from core.targets import HINTON_ACCURACY
 from core.vocabulary import DATASET_NAMES as NAMES, DATASET_TITLES as TITLES, MODEL_NAMES, OPTIMIZER_NAMES
-from pages.shared import caption, duration, enlarge, explain, use_app_navigation
+from pages.shared import caption, duration, enlarge, explain, projector, use_app_navigation
 
 use_app_navigation()
 
@@ -46,8 +46,10 @@ explain("mnist", "l2", "salt_and_pepper", "vae")
 BENCH_FILE = ROOT / "benchmarks" / "results.json"
 if BENCH_FILE.exists():
     st.subheader("What the lab achieves")
-    for column, (what, row) in zip(st.columns(5), overview.headlines(cache.read_json(BENCH_FILE)["rows"])):
-        column.metric(what, targets.shown(row["unit"], row["value"]))
+    # Five abreast on a laptop; three to a row in projector mode, whose larger type cut them off.
+    columns = st.columns(3) * 2 if projector() else st.columns(5)
+    for column, (label, what, row) in zip(columns, overview.headlines(cache.read_json(BENCH_FILE)["rows"])):
+        column.metric(label, targets.shown(row["unit"], row["value"]), help=what)
 
 
 @st.cache_resource(show_spinner=False)

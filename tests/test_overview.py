@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.analysis import overview
 from core.config import FASHION, default_config
+from core.paths import ROOT
 from core.store import cache
 from tests.fashion_store import make_store
 
@@ -126,3 +127,11 @@ def test_caption_says_which_cnn_trained_on_altered_copies(fashion_root, monkeypa
         assert "clothes mirrored left to right and shifted" in text
     else:
         assert "only on digits does the CNN train on distorted copies" in text
+
+
+def test_the_landing_page_leads_with_five_measured_numbers():
+    rows = cache.read_json(ROOT / "benchmarks" / "results.json")["rows"]
+    found = overview.headlines(rows)
+    assert [label for label, _, _ in found] == [label for label, _, _ in overview.HEADLINES]
+    assert all(row["value"] is not None for _, _, row in found)
+    assert overview.headlines([]) == []
