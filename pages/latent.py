@@ -125,20 +125,21 @@ def conditional_digits():
     explain("cvae")
     # Wrapped onto a second line on a phone (a scrolling row cut the 9 off).
     digit = st.pills("Digit", list(range(10)), default=3, key="cvae-digit", wrap=True)
-    st.session_state.setdefault("cvae_block", 0)
+    # The component counts its requests for more samples from 0 each time the page shows it;
+    # the count arrives before the component is drawn again, so the new sets go out in this run.
+    asked = int((st.session_state.get("cvae-samples") or {}).get("more") or 0)
+    if asked > st.session_state.get("cvae_asked", 0):
+        st.session_state.cvae_block = st.session_state.get("cvae_block", 0) + 1
+    st.session_state.cvae_asked = asked
     if digit is None:
         st.info("Pick a digit.")
         return
-    block = st.session_state.cvae_block
+    block = st.session_state.get("cvae_block", 0)
     decoder_c = cvae.model.get_layer("decoder")
     batches = np.stack([latent.generate(decoder_c, digit, 16, cvae_dim,
                                         seed=1000 * (SAMPLE_BATCHES * block + i) + digit)
                         for i in range(SAMPLE_BATCHES)])
-    result = latent_explorer(samples_payload(batches, digit, DIGIT_FACTOR, token=f"{digit}-{block}"),
-                             key="cvae-samples")
-    if result.more == f"{digit}-{block}":
-        st.session_state.cvae_block += 1
-        st.rerun(scope="fragment")
+    latent_explorer(samples_payload(batches, digit, DIGIT_FACTOR, token=f"{digit}-{block}"), key="cvae-samples")
     caption(f"Codes drawn at random from the prior N(0, I), decoded with label {digit}; New samples shows "
             f"the next 16 at once ({SAMPLE_BATCHES} sets are already in your browser).")
 

@@ -193,7 +193,7 @@ function morphView(root, data, state) {
   return draw;
 }
 
-function samplesView(root, data, state, setTriggerValue) {
+function samplesView(root, data, state) {
   const cells = root.querySelector(".samples");
   const button = root.querySelector("button");
   function draw() {
@@ -206,8 +206,10 @@ function samplesView(root, data, state, setTriggerValue) {
   button.addEventListener("click", () => {
     state.batch += 1;
     if (state.batch >= state.batches) {
-      // Every precomputed set was shown: the server decodes the next ones.
-      setTriggerValue("more", state.token);
+      // Every precomputed set was shown: the server decodes the next ones (a count of
+      // the requests, so each one is new to it).
+      state.requests = (state.requests || 0) + 1;
+      state.send("more", state.requests);
       state.batch = state.batches - 1;
       return;
     }
@@ -250,15 +252,16 @@ function layout(root, data) {
 }
 
 export default function (component) {
-  const { parentElement, data, setTriggerValue } = component;
+  const { parentElement, data, setStateValue } = component;
   const root = parentElement.querySelector(".latent-explorer");
   let state = states.get(parentElement);
   if (!state || state.mode !== data.mode || state.layoutKey !== data.layout) {
     layout(root, data);
     state = { mode: data.mode, layoutKey: data.layout, z: data.start || [0, 0], index: data.start_index || 0, batch: 0, token: null };
-    state.draw = VIEWS[data.mode](root, data, state, setTriggerValue);
+    state.draw = VIEWS[data.mode](root, data, state);
     states.set(parentElement, state);
   }
+  state.send = setStateValue;
   if (state.token !== data.token) {
     state.token = data.token;
     state.batch = 0;

@@ -14,11 +14,11 @@ _CSS = (_HERE / "latent_explorer.css").read_text()
 _JS = (_HERE / "latent_explorer.js").read_text()
 
 
-def latent_explorer(payload: dict, key: str):
-    """Show one view (``payload["mode"]``: "map", "morph" or "samples"); returns the
-    component's result, whose ``more`` is set when the samples view asks for new ones."""
+def latent_explorer(payload: dict, key: str) -> None:
+    """Show one view (``payload["mode"]``: "map", "morph" or "samples"). The samples view
+    counts its requests for new ones in ``st.session_state[key]["more"]``."""
     # Registered on every call: each Streamlit runtime keeps its own registry (see sketchpad.py).
     component = st.components.v2.component("digitlab_latent_explorer", html='<div class="latent-explorer"></div>',
                                            css=_CSS, js=_JS)
-    return component(key=key, data=payload, default={"more": None}, on_more_change=lambda: None,
-                     width="stretch", height="content")
+    component(key=key, data=payload, default={"more": 0}, on_more_change=lambda: None, width="stretch",
+              height="content")
