@@ -6,7 +6,7 @@ from plotly.colors import qualitative
 import streamlit as st
 
 from core.analysis import latent
-from core.analysis.frames import interpolation_frames, latent_grid
+from core.analysis.frames import latent_grid
 from core.present.payloads import latent_map_payload, morph_payload, samples_payload
 from core.store import cache
 from pages.components.latent_explorer import latent_explorer
@@ -53,7 +53,7 @@ def interpolation():
     st.subheader("Interpolate between two test digits")
     c1, c2 = st.columns(2)
     a, b = pick_digit("From", c1, 1), pick_digit("To", c2, 7)
-    frames = interpolation_frames(encoder, decoder, x_test[a], x_test[b], MORPH_STEPS)
+    frames = latent.interpolate(encoder, decoder, x_test[a], x_test[b], MORPH_STEPS)
     latent_explorer(morph_payload(x_test[a], x_test[b], frames, a, b, DIGIT_FACTOR), key="latent-morph")
     caption("Left and right: the originals; in the middle the decoder's digit at a point on the line between "
             "their codes. Drag the slider (or use the arrow keys) to walk from one to the other.")

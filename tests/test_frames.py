@@ -6,7 +6,7 @@ import base64
 import numpy as np
 import pytest
 
-from core.analysis.frames import NOISE_LEVELS, interpolation_frames, latent_grid, noise_frames
+from core.analysis.frames import NOISE_LEVELS, latent_grid, noise_frames
 from core.analysis.inference import denoise_and_classify
 from core.analysis.latent import decode, interpolate
 from core.config import default_config
@@ -81,11 +81,11 @@ def test_latent_grid_equals_the_decoder_at_its_points(entries):
         latent_grid(decoder, (0, 0), (1, 1), 1)
 
 
-def test_interpolation_frames_are_the_interpolation(entries, test_set):
+def test_the_morph_slider_frames_are_the_interpolation(entries, test_set):
     vae = entries["vae"].model
     encoder, decoder = vae.get_layer("encoder"), vae.get_layer("decoder")
     x = test_set[0]
-    frames = interpolation_frames(encoder, decoder, x[0], x[1], 41)
+    frames = interpolate(encoder, decoder, x[0], x[1], 41)
     assert np.allclose(frames[::4], interpolate(encoder, decoder, x[0], x[1], 11), atol=1e-5)
     payload = morph_payload(x[0], x[1], frames, 0, 1, 2)
     sheet = read_sprite(base64.b64decode(payload["sprite"].split(",", 1)[1]))

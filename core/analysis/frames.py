@@ -4,8 +4,8 @@ moves: the browser swaps precomputed frames instead of asking the server per pos
 ``noise_frames``: the Denoising page's digits at every noise level the slider offers
 (seasoned, three denoisers, the classifier's answers), equal at each level to
 ``core.analysis.inference.denoise_and_classify`` with the same seed (tested).
-``latent_grid`` and ``interpolation_frames``: the VAE's decoder at the points of a fine
-grid over its 2-D map and along the line between two digits' codes.
+``latent_grid``: the VAE's decoder at the points of a fine grid over its 2-D map (the
+interpolation slider's frames are ``core.analysis.latent.interpolate``'s).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from core.analysis.denoise import median_filter
 from core.analysis.inference import probabilities
-from core.analysis.latent import decode, encode
+from core.analysis.latent import decode
 from core.data.noise import salt_and_pepper
 
 # The Denoising slider's positions: 0 to 1 in steps of 0.05 (21 levels).
@@ -69,23 +69,3 @@ def latent_grid(decoder, low: tuple, high: tuple, size: int) -> np.ndarray:
     z1, z2 = np.meshgrid(np.linspace(low[0], high[0], size), np.linspace(low[1], high[1], size))
     codes = np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
     return decode(decoder, codes).reshape(size, size, 28, 28)
-
-
-def interpolation_frames(encoder, decoder, image_a: np.ndarray, image_b: np.ndarray, steps: int) -> np.ndarray:
-    """The decoded walk between two digits' codes at ``steps`` evenly spaced points (both
-    ends included), for a slider that morphs one into the other.
-
-    Args:
-        image_a, image_b: (28, 28) float32 in [0, 1].
-
-    Returns:
-        (steps, 28, 28) float32 in [0, 1].
-
-    Raises:
-        ValueError: for ``steps`` under 2.
-    """
-    if steps < 2:
-        raise ValueError(f"an interpolation needs at least 2 steps, got {steps}")
-    codes = encode(encoder, np.stack([image_a, image_b]))
-    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-    return decode(decoder, (1 - t) * codes[0] + t * codes[1])
