@@ -42,13 +42,15 @@ nothing needs training before you explore.
 )
 explain("mnist", "l2", "salt_and_pepper", "vae")
 
-# What the lab achieves, in a few numbers measured by the benchmark (its table is at the foot).
+# What the lab achieves, in a few numbers measured by the benchmark; its whole table is at the
+# foot, from the same reading.
 BENCH_FILE = ROOT / "benchmarks" / "results.json"
-if BENCH_FILE.exists():
+bench = cache.read_json(BENCH_FILE) if BENCH_FILE.exists() else None
+if bench:
     st.subheader("What the lab achieves")
     # Five abreast on a laptop; three to a row in projector mode, whose larger type cut them off.
     columns = st.columns(3) * 2 if projector() else st.columns(5)
-    for column, (label, what, row) in zip(columns, overview.headlines(cache.read_json(BENCH_FILE)["rows"])):
+    for column, (label, what, row) in zip(columns, overview.headlines(bench["rows"])):
         column.metric(label, targets.shown(row["unit"], row["value"]), help=what)
 
 
@@ -214,9 +216,7 @@ else:
     explain("validation", "test_accuracy", "autoencoder")
 
 st.subheader("Benchmark")
-bench_file = BENCH_FILE
-if bench_file.exists():
-    bench = cache.read_json(bench_file)
+if bench:
     # The whole table, 50-odd rows, behind an expander; its headline numbers lead the page.
 
     # No-break spaces keep "≥ 97.80%" and "6.0 min" whole in a phone's narrow columns.
@@ -280,7 +280,7 @@ with st.expander("Where this came from"):
                                "entry": [entry_name(m["kind"], m["key"]) for m in rows],
                                "created": [m.get("created", "") for m in rows]}),
                  hide_index=True, height="content")
-    if bench_file.exists():
+    if bench:
         recorded = [(plain(r["what"]), r["recorded"]) for r in bench["rows"] if r["recorded"]]
         if recorded:
             st.markdown("Recorded benchmark rows:\n" + "\n".join(f"- {what}: `{where}`" for what, where in recorded))
