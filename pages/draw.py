@@ -46,16 +46,19 @@ def show_predictions(image, source: str, tag: str) -> None:
     explain("softmax")
 
 
-def uploaded_photo():
-    """The uploaded photo as an image (``read_image``), or None: nothing uploaded, or a file
-    that cannot be read (said under the upload box)."""
+def uploaded_photo() -> tuple:
+    """(image, None) for the uploaded photo (``read_image``), (None, its one-sentence
+    problem) for a file that cannot be read, (None, None) before any upload. Each file is
+    decoded once: the pad beside it and the upload box below both ask."""
     upload = st.session_state.get("upload")
     if upload is None:
-        return None
-    try:
-        return read_image(upload.getvalue())
-    except UploadError:
-        return None
+        return None, None
+    if st.session_state.get("upload_read", (None,))[0] != upload.file_id:
+        try:
+            st.session_state.upload_read = (upload.file_id, read_image(upload.getvalue()), None)
+        except UploadError as exc:  # its message is one plain sentence
+            st.session_state.upload_read = (upload.file_id, None, str(exc))
+    return st.session_state.upload_read[1:]
 
 
 @st.fragment
@@ -63,10 +66,14 @@ def pad() -> None:
     left, right = st.columns(2, gap="medium")
     with left:
         strokes = sketchpad("pad")
-    st.session_state["pad_strokes"] = len(strokes)
+    photo = uploaded_photo()[0]
+    if strokes and photo is not None:
+        # Under the drawing's answer, above the upload box: in this fragment, so a stroke
+        # keeps it in view.
+        st.markdown("**Your photo**")
+        show_predictions(photo, "upload", tag="upload")
     with right:
-        photo = uploaded_photo() if not strokes else None
-        if photo is not None:
+        if not strokes and photo is not None:
             # Beside the pad, in view, rather than under the upload box below the fold.
             st.markdown("**Your photo**")
             show_predictions(photo, "upload", tag="upload")
@@ -89,15 +96,8 @@ def pad() -> None:
 pad()
 
 st.subheader("Or upload a photo of a digit")
-upload = st.file_uploader("A PNG or JPEG, dark ink on light paper or light on dark",
-                          type=["png", "jpg", "jpeg", "bmp", "webp"], key="upload")
-if upload is not None:
-    try:
-        photo = read_image(upload.getvalue())
-    except UploadError as exc:  # its message is one plain sentence
-        st.error(str(exc))
-    else:
-        if st.session_state.get("pad_strokes"):
-            show_predictions(photo, "upload", tag="upload")  # the pad's own answer is beside it
-        else:
-            caption("Its answer is beside the pad, above.")
+st.file_uploader("A PNG or JPEG, dark ink on light paper or light on dark",
+                 type=["png", "jpg", "jpeg", "bmp", "webp"], key="upload")
+problem = uploaded_photo()[1]
+if problem:
+    st.error(problem)
