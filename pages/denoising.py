@@ -11,7 +11,7 @@ from core.present.payloads import noise_payload
 from core.training.experiments import best_classifier_config, load_noise_curve
 from core.vocabulary import MODEL_NAMES
 from pages.components.noise_slider import noise_slider
-from pages.shared import caption, explain, mnist, projector, require_model, use_app_navigation
+from pages.shared import caption, explain, mnist, pressed_again, projector, require_model, use_app_navigation
 
 use_app_navigation()
 
@@ -58,12 +58,8 @@ def frames_payload(batch: int, factor: int, models: str, _denoisers: dict, _clas
 @st.fragment
 def explorer():
     models = " ".join(model.name for model in (*denoisers.values(), classifier)) + f" {classifier_config.key()}"
-    # The component counts its Other digits presses from 0 each time the page shows it; the
-    # count arrives before the component is drawn again, so the new set goes out in this run.
-    pressed = int((st.session_state.get(SLIDER_KEY) or {}).get("other") or 0)
-    if pressed > st.session_state.get("other_pressed", 0):
+    if pressed_again(SLIDER_KEY, "other"):  # Other digits
         st.session_state.digit_batch += 1
-    st.session_state.other_pressed = pressed
     noise_slider(frames_payload(st.session_state.digit_batch, 4 if projector() else 3, models, denoisers, classifier),
                  key=SLIDER_KEY)
     caption("Drag the slider (or use the arrow keys): every level of these 8 digits is already in your browser. "

@@ -10,8 +10,8 @@ from core.analysis.frames import latent_grid
 from core.present.payloads import latent_map_payload, morph_payload, samples_payload
 from core.store import cache
 from pages.components.latent_explorer import latent_explorer
-from pages.shared import (caption, cached_model, digit_row, explain, mnist, projector, require_model, test_codes,
-                          use_app_navigation)
+from pages.shared import (caption, cached_model, digit_row, explain, mnist, pressed_again, projector, require_model,
+                          test_codes, use_app_navigation)
 
 use_app_navigation()
 
@@ -125,12 +125,8 @@ def conditional_digits():
     explain("cvae")
     # Wrapped onto a second line on a phone (a scrolling row cut the 9 off).
     digit = st.pills("Digit", list(range(10)), default=3, key="cvae-digit", wrap=True)
-    # The component counts its requests for more samples from 0 each time the page shows it;
-    # the count arrives before the component is drawn again, so the new sets go out in this run.
-    asked = int((st.session_state.get("cvae-samples") or {}).get("more") or 0)
-    if asked > st.session_state.get("cvae_asked", 0):
+    if pressed_again("cvae-samples", "more"):  # New samples, after the last set in the browser
         st.session_state.cvae_block = st.session_state.get("cvae_block", 0) + 1
-    st.session_state.cvae_asked = asked
     if digit is None:
         st.info("Pick a digit.")
         return

@@ -117,6 +117,18 @@ def digit_row(images, captions=None, factor: int = 3) -> None:
     st.image([enlarge(image, factor) for image in images], caption=captions, clamp=True)
 
 
+def pressed_again(key: str, field: str) -> bool:
+    """Whether our component ``key`` (pages/components/) counted a new press of its button
+    ``field`` since this session's last run. The count, its state ``field``, starts at 0
+    each time a page shows the component, and arrives before the component is drawn again,
+    so the page sends the new data in the same run."""
+    count = int((st.session_state.get(key) or {}).get(field) or 0)
+    seen = f"{key}-{field}-seen"
+    new = count > st.session_state.get(seen, 0)
+    st.session_state[seen] = count
+    return new
+
+
 def session_owner() -> str:
     """Who this browser queues jobs as: the student's name in the class (the owner recorded
     on their jobs; only they, or the teacher, may cancel them), "" before they pick one."""
