@@ -77,12 +77,10 @@ JS_FRESH = """const fresh = (e) => !!e && e.getClientRects().length > 0 && !e.cl
 const texts = (sel, t) => [...document.querySelectorAll(sel)].filter((e) => fresh(e) && e.textContent.includes(t));
 const imgs = () => [...document.querySelectorAll('[data-testid="stImage"] img')];
 const loaded = (i) => fresh(i) && i.complete && i.naturalWidth > 0;
-const canvas = () => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
-    .filter((h) => !h.closest('[data-stale="true"]') && h.shadowRoot)
-    .map((h) => h.shadowRoot.querySelector('.sketchpad canvas')).find(fresh);
-const noise = () => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
-    .filter((h) => !h.closest('[data-stale="true"]') && h.shadowRoot)
-    .map((h) => h.shadowRoot.querySelector('.noise-explorer')).find((e) => !!e);"""
+const inComponents = (sel) => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .filter((h) => !h.closest('[data-stale="true"]') && h.shadowRoot).map((h) => h.shadowRoot.querySelector(sel));
+const canvas = () => inComponents('.sketchpad canvas').find(fresh);
+const noise = () => inComponents('.noise-explorer').find((e) => !!e);"""
 JS = {
     "overview": "() => { %s const h = texts('h1,h2,h3', 'Cached models')[0];"
                 " const t = document.querySelector('[data-testid=\"stDataFrame\"]');"
