@@ -182,14 +182,20 @@ def test_noise_slider_swaps_frames_while_dragged_without_asking_the_server(serve
     expect_no_exception(page)
 
 
-def test_latent_map_decodes_under_the_pointer_without_asking_the_server(server, page):
-    sent = drag_messages(page)
-    page.goto(f"{server}/latent")
-    settle(page)
-    view = page.locator(".latent-explorer[data-mode='map']")
+def latent_map(tab, server: str):
+    """Open Latent space; its map component (once its frames are in) and the map's canvas, in view."""
+    tab.goto(f"{server}/latent")
+    settle(tab)
+    view = tab.locator(".latent-explorer[data-mode='map']")
     expect(view).to_have_attribute("data-token", re.compile("vae-"))
     scatter = view.locator("canvas.scatter")
     scatter.scroll_into_view_if_needed()
+    return view, scatter
+
+
+def test_latent_map_decodes_under_the_pointer_without_asking_the_server(server, page):
+    sent = drag_messages(page)
+    view, scatter = latent_map(page, server)
     box = scatter.bounding_box()
     before = len(sent)
     seen = {}
@@ -423,12 +429,7 @@ def test_a_tap_on_a_phone_selects_its_cell_at_once(server, page):
             settle(tab)
             expect(heading).to_contain_text(f"True {true}, read as {read}:")
         # The latent map decodes where a finger touches it, at the first tap.
-        tab.goto(f"{server}/latent")
-        settle(tab)
-        view = tab.locator(".latent-explorer[data-mode='map']")
-        expect(view).to_have_attribute("data-token", re.compile("vae-"))
-        scatter = view.locator("canvas.scatter")
-        scatter.scroll_into_view_if_needed()
+        view, scatter = latent_map(tab, server)
         before = view.get_attribute("data-z")
         box = scatter.bounding_box()
         tab.touchscreen.tap(box["x"] + 0.8 * box["width"], box["y"] + 0.2 * box["height"])

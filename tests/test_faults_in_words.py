@@ -147,6 +147,20 @@ def fail_to_save(r: Redis, folder: Path) -> None:
         time.sleep(0.05)
 
 
+def refused_submission() -> str:
+    """What the queue says when it refuses Ada's dense 64-64 job (it must refuse it)."""
+    with pytest.raises(jobs.QUEUE_ERRORS) as caught:
+        jobs.submit(default_config("dense_64_64", epochs=3), owner="Ada")
+    return jobs.problem(caught.value)
+
+
+def the_train_page_says(said: str) -> None:
+    """The Train page, after Train is clicked, shows ``said`` as a warning and no traceback."""
+    at = train_page_after_clicking_train()
+    assert not at.exception, [e.value for e in at.exception]
+    assert said in [w.value for w in at.warning]
+
+
 def train_page_after_clicking_train() -> AppTest:
     at = AppTest.from_file("../pages/train.py", default_timeout=120)
     at.session_state["student"] = "Ada"
@@ -162,39 +176,27 @@ def train_page_after_clicking_train() -> AppTest:
 def test_a_redis_out_of_memory_is_one_sentence(refusing_redis):
     refusing_redis.config_set("maxmemory-policy", "noeviction")
     refusing_redis.config_set("maxmemory", "1")
-    with pytest.raises(jobs.QUEUE_ERRORS) as caught:
-        jobs.submit(default_config("dense_64_64", epochs=3), owner="Ada")
-    said = jobs.problem(caught.value)
+    said = refused_submission()
     assert "out of memory" in said and one_sentence(said), said
-    at = train_page_after_clicking_train()
-    assert not at.exception, [e.value for e in at.exception]
-    assert said in [w.value for w in at.warning]
+    the_train_page_says(said)
 
 
 def test_a_redis_that_cannot_save_is_one_sentence(refusing_redis, tmp_path):
     fail_to_save(refusing_redis, tmp_path)
-    with pytest.raises(jobs.QUEUE_ERRORS) as caught:
-        jobs.submit(default_config("dense_64_64", epochs=3), owner="Ada")
-    said = jobs.problem(caught.value)
+    said = refused_submission()
     # Redis refuses even PING then: connection() says "not answering", raised from MISCONF.
     assert "cannot save to its disk" in said and one_sentence(said), said
-    at = train_page_after_clicking_train()
-    assert not at.exception, [e.value for e in at.exception]
-    assert said in [w.value for w in at.warning]
+    the_train_page_says(said)
 
 
 def test_a_read_only_replica_is_one_sentence(refusing_redis):
     refusing_redis.execute_command("REPLICAOF", "127.0.0.1", "1")  # a master that is never there
-    with pytest.raises(jobs.QUEUE_ERRORS) as caught:
-        jobs.submit(default_config("dense_64_64", epochs=3), owner="Ada")
-    assert "read-only copy" in jobs.problem(caught.value)
+    assert "read-only copy" in refused_submission()
 
 
 def test_a_stopped_redis_is_one_sentence(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITLAB_REDIS_URL", f"unix://{tmp_path}/no-redis.sock")
-    with pytest.raises(jobs.QUEUE_ERRORS) as caught:
-        jobs.submit(default_config("dense_64_64", epochs=3), owner="Ada")
-    assert jobs.problem(caught.value).startswith("The training queue is not running or not answering")
+    assert refused_submission().startswith("The training queue is not running or not answering")
 
 
 # Pages over an unwritable store -----------------------------------------------------------
