@@ -32,7 +32,8 @@ def noise_payload(images: np.ndarray, labels: np.ndarray, frames: dict, curve_ro
     """
     levels = list(frames["levels"])
     versions = [frames["seasoned"], *(frames["denoised"][key] for key in list(VERSIONS)[1:])]
-    sheet = np.concatenate([np.asarray(images)[None], *[np.stack([v[i] for v in versions]) for i in range(len(levels))]])
+    # Level by level, the four versions of the 8 digits: row 1 + 4 * i + v.
+    sheet = np.concatenate([np.asarray(images)[None], np.stack(versions, axis=1).reshape(-1, *np.shape(images))])
     answers = {"seasoned": frames["seasoned_labels"], **frames["denoised_labels"]}
     return {
         "sprite": data_url(sprite_png(sheet)), "n": len(images), "levels": levels,
