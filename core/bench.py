@@ -21,8 +21,7 @@ import tensorflow as tf
 from PIL import Image
 
 from core.analysis import inside
-from core.analysis.frames import noise_frames
-from core.analysis.inference import probabilities
+from core.analysis.inference import noise_frames, probabilities
 from core.analysis.latent import generate
 from core.analysis.mistakes import DIGITS, analyse, cell_view, test_predictions
 from core.config import DROPOUT_PAIR, FASHION, SWEEPS, default_config, seeded_configs

@@ -5,7 +5,7 @@ import zlib
 import numpy as np
 import streamlit as st
 
-from core.analysis.frames import noise_frames
+from core.analysis.inference import noise_frames
 from core.config import entry_name
 from core.present.payloads import noise_payload
 from core.training.experiments import best_classifier_config, load_noise_curve

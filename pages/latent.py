@@ -6,7 +6,6 @@ from plotly.colors import qualitative
 import streamlit as st
 
 from core.analysis import latent
-from core.analysis.frames import latent_grid
 from core.present.payloads import latent_map_payload, morph_payload, samples_payload
 from core.store import cache
 from pages.components.latent_explorer import latent_explorer
@@ -63,7 +62,7 @@ def interpolation():
 def map_payload(factor: int) -> dict:
     """The 2-D map's payload, computed once per server process for every session."""
     lo, hi = np.floor(codes.min(axis=0)), np.ceil(codes.max(axis=0))
-    grid = latent_grid(decoder, tuple(lo), tuple(hi), GRID_SIZE)
+    grid = latent.latent_grid(decoder, tuple(lo), tuple(hi), GRID_SIZE)
     shown = np.random.default_rng(0).choice(len(codes), 5000, replace=False)
     # Tableau 10 (D3): ten hues far apart (Plotly's own puts 0/3, 6/8 and 4/9 close together).
     return latent_map_payload(grid, tuple(lo), tuple(hi), codes[shown], y_test[shown], qualitative.D3[:10],

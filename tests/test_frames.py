@@ -6,9 +6,8 @@ import base64
 import numpy as np
 import pytest
 
-from core.analysis.frames import NOISE_LEVELS, latent_grid, noise_frames
-from core.analysis.inference import denoise_and_classify
-from core.analysis.latent import decode, interpolate
+from core.analysis.inference import NOISE_LEVELS, denoise_and_classify, noise_frames
+from core.analysis.latent import decode, interpolate, latent_grid
 from core.config import default_config
 from core.present.payloads import latent_map_payload, morph_payload, noise_payload, samples_payload
 from core.present.sprites import read_sprite, sprite_png

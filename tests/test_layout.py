@@ -11,7 +11,7 @@ from core.paths import ROOT
 # must not wait for TensorFlow's import (7-12 s here), nor the web server carry it twice.
 LIGHT = ("core.config", "core.targets", "core.paths", "core.machine", "core.vocabulary", "core.nets.layers", "core.data.registry", "core.data.images", "core.data.mnist",
          "core.data.fashion", "core.data.cifar", "core.data.noise", "core.present.glossary", "core.present.figures",
-         "core.present.answers", "core.present.runs", "core.present.sprites", "core.present.payloads", "core.analysis.frames", "core.store.cache", "core.store.leaderboard", "core.queue.jobs",
+         "core.present.answers", "core.present.runs", "core.present.sprites", "core.present.payloads", "core.store.cache", "core.store.leaderboard", "core.queue.jobs",
          "core.queue.classroom", "core.training.timing", "core.analysis.compare", "core.analysis.overview",
          "core.analysis.mistakes", "core.analysis.inside", "core.drawing.strokes", "core.drawing.preprocess",
          "core.drawing.upload", "pages.shared", "pages.identity", "pages.components.sketchpad", "pages.components.noise_slider",

@@ -29,16 +29,50 @@ def probabilities(classifier, images: np.ndarray) -> np.ndarray:
     return _call(classifier, images)
 
 
-def denoise_and_classify(images: np.ndarray, noise_level: float, seed: int, denoisers: dict,
-                         classifier) -> dict:
-    """Season ``images`` (n, 28, 28) float32 in [0, 1] at ``noise_level``, then clean
-    them with every denoiser and with a 3x3 median filter, and classify every version.
+# The Denoising slider's positions: 0 to 1 in steps of 0.05 (21 levels).
+NOISE_LEVELS = tuple(round(0.05 * i, 2) for i in range(21))
 
-    The noise comes from ``numpy.random.default_rng(seed)``, so the same slider position
-    and seed always give the same digits.
+
+def noise_frames(images: np.ndarray, seed: int, denoisers: dict, classifier,
+                 levels: tuple = NOISE_LEVELS) -> dict:
+    """Season ``images`` at every level (each level from ``numpy.random.default_rng(seed)``,
+    so a level shows the same pixels whenever the slider returns to it), denoise every
+    version with each denoiser and the 3x3 median filter (Gonzalez and Woods), and classify
+    them all, in one batch per model: every position of the Denoising slider at once, so the
+    browser swaps frames instead of asking the server per position.
 
     Args:
-        denoisers: {name: Keras model (n, 28, 28) -> (n, 28, 28)}.
+        images: (n, 28, 28) float32 in [0, 1].
+        denoisers: {name: Keras model (m, 28, 28) -> (m, 28, 28)}.
+
+    Returns:
+        {"levels": the levels, "seasoned": (L, n, 28, 28), "denoised": {name: (L, n, 28,
+        28)} for each denoiser and "median", float32 in [0, 1]; "seasoned_labels": (L, n)
+        and "denoised_labels": {name: (L, n)}, int predicted classes}; L = len(levels).
+
+    Raises:
+        ValueError: if a level is outside [0, 1] (``salt_and_pepper``).
+    """
+    images = np.asarray(images, dtype=np.float32)
+    shape = (len(levels), *images.shape)
+    seasoned = np.stack([salt_and_pepper(images, level, np.random.default_rng(seed)) for level in levels])
+    flat = seasoned.reshape(-1, *images.shape[1:])
+    denoised = {name: _call(model, flat) for name, model in denoisers.items()}
+    denoised["median"] = median_filter(flat)
+    versions = [flat, *denoised.values()]
+    labels = np.argmax(probabilities(classifier, np.concatenate(versions)), axis=1).reshape(len(versions), *shape[:2])
+    return {"levels": tuple(levels), "seasoned": seasoned,
+            "denoised": {name: batch.reshape(shape) for name, batch in denoised.items()},
+            "seasoned_labels": labels[0], "denoised_labels": dict(zip(denoised, labels[1:]))}
+
+
+
+def denoise_and_classify(images: np.ndarray, noise_level: float, seed: int, denoisers: dict,
+                         classifier) -> dict:
+    """One slider position of ``noise_frames``: ``images`` (n, 28, 28) float32 in [0, 1]
+    seasoned at ``noise_level`` from ``numpy.random.default_rng(seed)``, cleaned by every
+    denoiser ({name: Keras model (n, 28, 28) -> (n, 28, 28)}) and a 3x3 median filter, and
+    every version classified.
 
     Returns:
         {"seasoned": (n, 28, 28), "denoised": {name: (n, 28, 28)} for every denoiser
@@ -48,10 +82,8 @@ def denoise_and_classify(images: np.ndarray, noise_level: float, seed: int, deno
     Raises:
         ValueError: if ``noise_level`` is outside [0, 1].
     """
-    seasoned = salt_and_pepper(images, noise_level, np.random.default_rng(seed))
-    denoised = {name: _call(model, seasoned) for name, model in denoisers.items()}
-    denoised["median"] = median_filter(seasoned)
-    versions = [seasoned, *denoised.values()]
-    labels = np.argmax(probabilities(classifier, np.concatenate(versions)), axis=1).reshape(len(versions), -1)
-    return {"seasoned": seasoned, "denoised": denoised, "seasoned_labels": labels[0],
-            "denoised_labels": dict(zip(denoised, labels[1:]))}
+    frames = noise_frames(images, seed, denoisers, classifier, levels=(noise_level,))
+    return {"seasoned": frames["seasoned"][0],
+            "denoised": {name: batch[0] for name, batch in frames["denoised"].items()},
+            "seasoned_labels": frames["seasoned_labels"][0],
+            "denoised_labels": {name: labels[0] for name, labels in frames["denoised_labels"].items()}}

@@ -95,3 +95,21 @@ def generate(decoder, digit: int, n: int, latent_dim: int, seed: int) -> np.ndar
     codes = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
     labels = np.full(n, int(digit), dtype=np.int32)
     return np.asarray(decoder.predict_on_batch([codes, labels]))
+
+
+def latent_grid(decoder, low: tuple, high: tuple, size: int) -> np.ndarray:
+    """The decoder's digit at each point of a ``size`` x ``size`` grid over the 2-D map
+    from ``low`` = (z1, z2) to ``high``, both ends included.
+
+    Returns:
+        (size, size, 28, 28) float32 in [0, 1]; ``[row, col]`` is the code (z1 =
+        low[0] + col * step, z2 = low[1] + row * step), rows from ``low[1]`` upwards.
+
+    Raises:
+        ValueError: for ``size`` under 2.
+    """
+    if size < 2:
+        raise ValueError(f"a grid needs at least 2 points a side, got {size}")
+    z1, z2 = np.meshgrid(np.linspace(low[0], high[0], size), np.linspace(low[1], high[1], size))
+    codes = np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
+    return decode(decoder, codes).reshape(size, size, 28, 28)

@@ -17,7 +17,7 @@ def noise_payload(images: np.ndarray, labels: np.ndarray, frames: dict, curve_ro
 
     Args:
         images: (n, 28, 28) float32 in [0, 1], the originals; ``labels`` (n,) their classes.
-        frames: ``core.analysis.frames.noise_frames`` of ``images``.
+        frames: ``core.analysis.inference.noise_frames`` of ``images``.
         curve_rows: the noise curve's rows (``run_noise_curve``), or None when not cached.
         classifier: the classifier's name in words ("CNN").
         start: the slider's first level; ``factor``: each digit's size in 28-pixel units.
@@ -60,7 +60,7 @@ def latent_map_payload(grid: np.ndarray, low: tuple, high: tuple, codes: np.ndar
     the browser between the four nearest points) and the test codes drawn under them.
 
     Args:
-        grid: ``core.analysis.frames.latent_grid`` (size, size, 28, 28) over ``low``..``high``.
+        grid: ``core.analysis.latent.latent_grid`` (size, size, 28, 28) over ``low``..``high``.
         codes: (m, 2) float32 test codes; ``labels`` (m,) their classes; ``colors`` 10 CSS colours.
         factor: the decoded digit's size in 28-pixel units; ``token`` names the payload.
 
