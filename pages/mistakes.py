@@ -88,10 +88,12 @@ def default_cell() -> tuple[int, int]:
 
 
 def cell_clicked(matrix_key: str, true_key: str, read_key: str) -> None:
-    """A click or tap on a cell of the matrix sets the cell pickers to it."""
+    """A click or tap on a cell of the matrix sets the cell pickers to it. The cell comes
+    from the visitor's browser: anything but two classes 0-9 (a tampered state) is ignored."""
     cell = (st.session_state.get(matrix_key) or {}).get("cell")
-    if cell:
-        st.session_state[true_key], st.session_state[read_key] = int(cell[0]), int(cell[1])
+    classes = range(mistakes.CLASSES)
+    if isinstance(cell, list) and len(cell) == 2 and all(type(c) is int and c in classes for c in cell):
+        st.session_state[true_key], st.session_state[read_key] = cell
 
 
 @st.fragment

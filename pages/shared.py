@@ -121,8 +121,11 @@ def pressed_again(key: str, field: str) -> bool:
     """Whether our component ``key`` (pages/components/) counted a new press of its button
     ``field`` since this session's last run. The count, its state ``field``, starts at 0
     each time a page shows the component, and arrives before the component is drawn again,
-    so the page sends the new data in the same run."""
-    count = int((st.session_state.get(key) or {}).get(field) or 0)
+    so the page sends the new data in the same run. The count comes from the visitor's
+    browser: anything but a whole number (a tampered state) counts as no press."""
+    count = (st.session_state.get(key) or {}).get(field)
+    if isinstance(count, bool) or not isinstance(count, int):
+        count = 0
     seen = f"{key}-{field}-seen"
     new = count > st.session_state.get(seen, 0)
     st.session_state[seen] = count

@@ -60,3 +60,23 @@ def test_a_session_over_the_websocket(lab):
         assert answer(upload, "upload") and not upload.exceptions()
     finally:
         session.close()
+
+
+def test_tampered_component_states_are_ignored(lab):
+    # What our components send comes from the visitor's browser: a forged count or cell is
+    # no press and no click, never a traceback.
+    session = Session(lab, timeout=120)
+    try:
+        session.open()
+        session.switch_page("Denoising")
+        for forged in ("abc", [1, 2], 1e308, True):
+            run = session.set_component(NOISE, {"other": forged})
+            assert not run.exceptions() and run.component(NOISE)["token"].startswith("0-3-"), forged
+        session.switch_page("Mistakes")
+        shown = session.set_component("digitlab_confusion_matrix", {"cell": [3, 5]})
+        assert "True 3, read as 5" in shown.text()
+        for forged in (["x", 1], [99, 0], [1], "no", [True, 2]):
+            run = session.set_component("digitlab_confusion_matrix", {"cell": forged})
+            assert not run.exceptions() and "True 3, read as 5" in run.text(), forged
+    finally:
+        session.close()

@@ -19,13 +19,13 @@ _CSS = (_HERE / "noise_slider.css").read_text()
 _JS = (_HERE / "noise_slider.js").read_text()
 
 
-def noise_slider(payload: dict, key: str = "noise-slider") -> int:
+def noise_slider(payload: dict, key: str = "noise-slider") -> None:
     """Show the slider, its Other digits button, the rows of digits at the slider's level
     and the accuracy-against-noise chart with its markers; ``payload`` from
-    ``core.present.payloads.noise_payload``. Returns how many times Other digits was
-    pressed since the component was shown (0 before the first press)."""
+    ``core.present.payloads.noise_payload``. The presses of Other digits since the
+    component was shown are counted in ``st.session_state[key]["other"]``
+    (``pages.shared.pressed_again`` reads them)."""
     # Registered on every call: each Streamlit runtime keeps its own registry (see sketchpad.py).
     component = st.components.v2.component("digitlab_noise_slider", html=_HTML, css=_CSS, js=_JS)
-    result = component(key=key, data=payload, default={"other": 0}, on_other_change=lambda: None,
-                       width="stretch", height="content")
-    return int(result.get("other") or 0)
+    component(key=key, data=payload, default={"other": 0}, on_other_change=lambda: None, width="stretch",
+              height="content")
