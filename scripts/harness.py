@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -43,6 +46,99 @@ def redis_server(folder: Path, timeout: float = 10.0):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def postgres_binaries() -> Path | None:
+    """The bin/ folder of the newest PostgreSQL Debian's packages installed
+    (/usr/lib/postgresql/<version>/bin), or None when there is none."""
+    found = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb") if (p.parent / "postgres").exists()]
+    return max(found, key=lambda bin: tuple(int(n) if n.isdigit() else 0 for n in bin.parent.name.split(".")),
+               default=None)
+
+
+@contextlib.contextmanager
+def postgres_server(folder: Path, timeout: float = 30.0):
+    """A private, throwaway PostgreSQL server (Debian's packages): a fresh cluster (trust
+    auth, UTF8, locale C, no fsync) listening only on a Unix socket, no TCP port, with an
+    empty database ``digitlab``. Yields its SQLAlchemy URL for psycopg 3
+    (``postgresql+psycopg://postgres@/digitlab?host=<socket folder>&port=5432``); stops it
+    (fast shutdown) after and leaves no process behind.
+
+    PostgreSQL refuses to run as root: as root, the server runs as the ``postgres`` system
+    user, in a folder of its own under /tmp (``folder`` may be one it cannot reach, such as
+    pytest's), removed after; otherwise as the current user, in ``folder``. Its log is
+    ``folder``/postgres.log either way.
+
+    Raises:
+        RuntimeError: if PostgreSQL is not installed, or the server does not accept
+            connections within ``timeout`` seconds.
+    """
+    folder = Path(folder)
+    binaries = postgres_binaries()
+    if binaries is None:
+        raise RuntimeError("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb).")
+    as_user: dict = {}
+    own_folder = None
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            raise RuntimeError("PostgreSQL refuses to run as root and there is no postgres user.") from None
+        as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+        # pytest's folders are under /tmp/pytest-of-root (0700): the postgres user could not
+        # reach them.
+        own_folder = Path(tempfile.mkdtemp(prefix="digitlab-pg-", dir="/tmp"))
+        os.chown(own_folder, account.pw_uid, account.pw_gid)
+        server_folder = own_folder
+    else:
+        server_folder = folder
+    data, port, log_path = server_folder / "data", 5432, folder / "postgres.log"
+    # Clients by explicit arguments only: no PGHOST, PGPORT... from the caller's environment.
+    client = [f"--host={server_folder}", f"--port={port}", "--username=postgres"]
+    process = None
+    try:
+        with open(log_path, "ab") as log:
+            deadline = time.time() + timeout
+            # Each in its own session, so that a kill reaches its child processes too.
+            initdb = subprocess.Popen([str(binaries / "initdb"), "--pgdata", str(data), "--username=postgres",
+                                       "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"],
+                                      cwd=server_folder, stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True, **as_user)
+            try:
+                failed = initdb.wait(timeout) != 0
+            except subprocess.TimeoutExpired:
+                os.killpg(initdb.pid, signal.SIGKILL)
+                initdb.wait()
+                failed = True
+            if failed:
+                raise RuntimeError(f"initdb failed or took over {timeout:g} s (see {log_path}).")
+            process = subprocess.Popen(
+                [str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=",
+                 "-c", f"unix_socket_directories={server_folder}", "-c", "fsync=off", "-c", "synchronous_commit=off",
+                 "-c", "full_page_writes=off", "-c", "shared_buffers=16MB"],
+                cwd=server_folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **as_user)
+        while subprocess.run([str(binaries / "pg_isready"), "--quiet", "--dbname=postgres", *client],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+            if process.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"PostgreSQL did not accept connections on {server_folder} in "
+                                   f"{timeout:g} s (see {log_path}).")
+            time.sleep(0.05)
+        created = subprocess.run([str(binaries / "createdb"), *client, "digitlab"], capture_output=True, text=True)
+        if created.returncode != 0:
+            raise RuntimeError(f"createdb digitlab failed: {created.stderr.strip()}")
+        yield f"postgresql+psycopg://postgres@/digitlab?host={urllib.parse.quote(str(server_folder))}&port={port}"
+    finally:
+        if process is not None:
+            process.send_signal(signal.SIGINT)  # fast shutdown: roll back and disconnect clients, not wait
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        if own_folder is not None:
+            shutil.rmtree(own_folder, ignore_errors=True)
 
 
 # The Streamlit servers lab_stack runs, by URL, so restart_app can kill one and start it again.

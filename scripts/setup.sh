@@ -17,6 +17,8 @@ command -v redis-server >/dev/null || packages+=(redis-server)
 # Fashion-MNIST (core/fashion.py reads it from /usr/share/datasets/fashion-mnist).
 [ -d /usr/share/datasets/fashion-mnist ] || packages+=(dataset-fashion-mnist)
 if [ "$dev" = yes ] && [ ! -x /usr/bin/chromium ]; then packages+=(chromium); fi
+# The tests' private PostgreSQL servers (scripts/harness.py: postgres_server), Debian's.
+if [ "$dev" = yes ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then packages+=(postgresql); fi
 if [ ${#packages[@]} -gt 0 ]; then
     echo "installing Debian packages: ${packages[*]}"
     $sudo apt-get update -qq

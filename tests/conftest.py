@@ -71,6 +71,18 @@ def redis_server(tmp_path_factory):
         yield url
 
 
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A real, private PostgreSQL server (Debian's) on a Unix socket with an empty database
+    ``digitlab``; yields its SQLAlchemy URL (psycopg 3)."""
+    from scripts.harness import postgres_binaries, postgres_server
+
+    if postgres_binaries() is None:
+        pytest.fail("PostgreSQL is not installed: run scripts/setup.sh --dev")
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as url:
+        yield url
+
+
 @pytest.fixture
 def queue_env(redis_server, tmp_path, monkeypatch):
     """An empty Redis database and an empty runs store for one test; yields the runs path."""

@@ -254,6 +254,23 @@ def submit_sweep(sweep, student: str, grant: str | None = None):
     return jobs.submit_sweep(sweep, student, limit=r.limit, cap_seconds=r.cap_seconds)
 
 
+def submit_class_job(kind: str, config, data: bytes, title: str, seconds: float, student: str,
+                     grant: str | None = None):
+    """``core.queue.jobs.submit_class_job`` under the class's rules, or as the teacher's job
+    when ``grant`` is given: a fine-tuning or a symbols head counts as one job.
+
+    Raises:
+        NotTeacher: if ``grant`` is given but not a teacher's.
+        core.queue.jobs.Refused: one sentence, if the rules refuse it.
+        core.queue.jobs.QueueUnavailable: if Redis cannot be reached.
+    """
+    if grant is not None:
+        require_teacher(grant)
+        return jobs.submit_class_job(kind, config, data, title, seconds, student, teacher=True)
+    r = rules()
+    return jobs.submit_class_job(kind, config, data, title, seconds, student, limit=r.limit, cap_seconds=r.cap_seconds)
+
+
 def cancel_any(grant: str | None, jid: str) -> None:
     """Cancel any student's job (teacher only).
 

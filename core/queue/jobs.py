@@ -364,6 +364,39 @@ def submit_sweep(sweep: SweepConfig, owner: str = "", *, limit: int | None = Non
         return _enqueue_once(conn, jid, enqueue, check=lambda: _check_rules(conn, owner, seconds, limit, cap_seconds))
 
 
+def submit_class_job(kind: str, config, data: bytes, title: str, seconds: float, owner: str = "", *,
+                     limit: int | None = None, cap_seconds: float | None = None, teacher: bool = False) -> Job:
+    """Queue a job on the class's own handwriting (``core.classset``) unless the same one is
+    already queued, running or done; return it. Like ``submit``, under the class's rules.
+
+    Args:
+        kind: "finetune" (``core.queue.work.finetune_job``) or "symbols" (``symbols_job``).
+        config: its frozen config (``core.classset.finetune.FineTuneConfig`` or
+            ``core.classset.symbols.SymbolsConfig``); ``config.entry`` is the job's id.
+        data: the samples it learns from, as ``core.classset.samples.npz_bytes``: the job
+            carries them, so a worker needs nothing but Redis, as for every job.
+        title: what it does, in words, for the job lists ("Fine-tune the CNN on the class's digits").
+        seconds: its estimated worker time, start included.
+
+    Raises:
+        ValueError: for another ``kind``.
+        Refused: if the rules refuse it (one sentence).
+        QueueUnavailable: if Redis cannot be reached.
+    """
+    if kind not in ("finetune", "symbols"):
+        raise ValueError(f"no job kind {kind!r} for the class's handwriting")
+    conn = connection()
+    jid = config.entry
+    meta = {"owner": owner, "kind": kind, "config": asdict(config), "title": title, "epoch": 0,
+            "epochs": config.epochs, "history": {}, "estimate_seconds": seconds, "teacher": teacher,
+            "queued": time.time()}
+    with _owner_lock(conn, owner, limit):
+        return _enqueue_once(conn, jid, lambda: queue(conn, lane(seconds, teacher)).enqueue_call(
+            f"core.queue.work.{kind}_job", args=(asdict(config), data), job_id=jid, timeout=JOB_TIMEOUT,
+            result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, retry=_retry(), meta=meta, description=f"{kind} {jid}"),
+            check=lambda: _check_rules(conn, owner, seconds, limit, cap_seconds))
+
+
 def reason(exc_string: str | None) -> str:
     """One readable sentence for a failed job's traceback or RQ's failure note."""
     text = (exc_string or "").strip()
@@ -388,8 +421,8 @@ def _ended_text(job: Job) -> str:
 
 
 def describe(job: Job) -> dict:
-    """What a page shows of a job: {"id", "state", "kind" ("train" or "sweep"), "config" or
-    "sweep", "owner", "teacher" (queued by the teacher), "epoch" (epochs finished),
+    """What a page shows of a job: {"id", "state", "kind" ("train", "sweep", or "finetune" and
+    "symbols" on the class's handwriting), "config" or "sweep", "title" (those two, in words), "owner", "teacher" (queued by the teacher), "epoch" (epochs finished),
     "epochs", "progress" (epochs done as a float, updated within an epoch), "history",
     "estimate_seconds" (its worker time, ``job_seconds``), "position" (1-based, queued
     jobs), "wait_seconds" (estimated, queued jobs), "remaining_seconds" (running jobs),
@@ -402,6 +435,7 @@ def describe(job: Job) -> dict:
     meta = job.meta or {}
     state = {"id": job.id, "state": SHOWN.get(status, str(status)), "kind": meta.get("kind", "train"),
              "config": meta.get("config"), "sweep": meta.get("sweep"), "owner": meta.get("owner", ""),
+             "title": meta.get("title", ""),
              "teacher": meta.get("teacher", False), "epoch": meta.get("epoch", 0), "epochs": meta.get("epochs", 0),
              "history": meta.get("history", {}), "progress": meta.get("progress", meta.get("epoch", 0)),
              "estimate_seconds": meta.get("estimate_seconds", 60.0), "queue": job.origin,

@@ -1,4 +1,5 @@
-"""What a worker runs for a job (see ``core.queue.jobs``): train one config, or summarize a sweep.
+"""What a worker runs for a job (see ``core.queue.jobs``): train one config, summarize a sweep,
+or learn from the class's handwriting (fine-tune the CNN, train a new-symbols head).
 
 Each job runs in a process RQ forks for it, so TensorFlow is imported there, with its
 threads capped before the first operation, and is gone with the process. Results are
@@ -13,6 +14,7 @@ there (``core.training.run.train``'s ``backup_dir``).
 from __future__ import annotations
 
 import ctypes
+import io
 import json
 import os
 import shutil
@@ -21,11 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.job import Job, JobStatus
 
-from core.config import SweepConfig, TrainConfig
+from core.config import SweepConfig, TrainConfig, default_config
+from core.data.mnist import load_mnist
 from core.paths import ROOT
 from core.queue.jobs import TRIES, job_id
 from core.store import cache
@@ -197,3 +201,76 @@ def sweep_summary_job(sweep_fields: dict, stored: dict) -> dict:
                             first.get("versions", {}))
     return {"files": {"results.json": (json.dumps(results, indent=2, sort_keys=True) + "\n").encode()},
             "results": results}
+
+
+def _class_set(data: bytes) -> dict:
+    """The samples a class job carries (``core.classset.samples.npz_bytes``): {"images",
+    "labels" (their class names), "students"}."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        return {"images": arrays["images"].astype(np.float32), "labels": arrays["classes"][arrays["labels"]],
+                "students": arrays["students"]}
+
+
+def _class_job_meta():
+    """(job or None, a function that updates its meta; a Redis hiccup is ignored)."""
+    job = get_current_job()
+
+    def save_meta(**fields):
+        if job is None:
+            return
+        job.meta.update(fields)
+        try:
+            job.save_meta()
+        except RedisError:
+            pass
+    return job, save_meta
+
+
+def finetune_job(config_fields: dict, data: bytes) -> dict:
+    """Fine-tune the lab's CNN on the class's digits (``core.classset.finetune``); report
+    each epoch in the job's meta.
+
+    Returns:
+        {"files": the store entry's files, "history", "metrics"}.
+
+    Raises:
+        ValueError: if the split leaves nothing to test or to learn from (one sentence).
+    """
+    from core.classset.finetune import FineTuneConfig, fine_tune
+
+    config = FineTuneConfig.from_fields(config_fields)
+    _die_with_worker()
+    _cap_threads()
+    job, save_meta = _class_job_meta()
+    save_meta(pid=os.getpid(), started=time.time())
+    samples = _class_set(data)
+    cnn = cache.load(default_config("cnn")).model
+    model, history, metrics = fine_tune(
+        config, cnn, samples["images"], samples["labels"].astype(np.int64), samples["students"], load_mnist(),
+        on_epoch=lambda epoch, epochs, logs: save_meta(epoch=epoch, epochs=epochs, progress=float(epoch)))
+    return {"files": cache.model_files(model, history, metrics), "history": history, "metrics": metrics}
+
+
+def symbols_job(config_fields: dict, data: bytes) -> dict:
+    """Train a new-symbols head on the CNN's frozen base (``core.classset.symbols``).
+
+    Returns:
+        {"files": the store entry's files, "history", "metrics"}.
+
+    Raises:
+        ValueError: if a symbol has too few drawings (one sentence).
+    """
+    from core.classset.symbols import SymbolsConfig, train
+
+    config = SymbolsConfig.from_fields(config_fields)
+    _die_with_worker()
+    _cap_threads()
+    job, save_meta = _class_job_meta()
+    save_meta(pid=os.getpid(), started=time.time())
+    samples = _class_set(data)
+    index = {name: i for i, name in enumerate(config.names)}
+    keep = np.isin(samples["labels"], config.names)
+    labels = np.array([index[n] for n in samples["labels"][keep].tolist()], np.int64)
+    model, history, metrics = train(config, cache.load(default_config("cnn")).model, samples["images"][keep], labels)
+    save_meta(epoch=config.epochs, progress=float(config.epochs))
+    return {"files": cache.model_files(model, history, metrics), "history": history, "metrics": metrics}

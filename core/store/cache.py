@@ -228,16 +228,37 @@ def load(config, root: Path | None = None) -> CachedModel:
             f"no cached model for {config.kind} ({config.key()}) in {path.parent}; "
             f"build it with `python -m core train {config.kind}`"
         )
-    history, metrics = check_entry(path)
+    return load_path(path)
+
+
+def load_path(path: Path) -> CachedModel:
+    """Load the model entry folder ``path`` (any kind: the class's fine-tuned CNNs and
+    symbol heads too) with Keras' safe mode.
+
+    Raises:
+        CorruptEntryError: if the entry is missing a file or is damaged (one sentence).
+    """
+    history, metrics = check_entry(Path(path))
     import keras
 
     import core.nets.models  # noqa: F401  registers the custom layers for deserialisation
 
     try:
-        model = keras.models.load_model(path / "model.keras", compile=False, safe_mode=True)
+        model = keras.models.load_model(Path(path) / "model.keras", compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many kinds for a damaged archive
-        raise CorruptEntryError(f"The entry {path.name} is damaged: its model.keras cannot be loaded.") from exc
+        raise CorruptEntryError(f"The entry {Path(path).name} is damaged: its model.keras cannot be loaded.") from exc
     return CachedModel(model, history, metrics)
+
+
+def model_files(model, history: dict, metrics: dict) -> dict[str, bytes]:
+    """A model entry's files as bytes ({"model.keras", "history.json", "metrics.json"}),
+    the model saved without its optimizer: what a queue job hands back through Redis for
+    ``write_entry`` (``core.queue.jobs.collect``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        _weights_only_copy(model).save(Path(tmp) / "model.keras")
+        write_json(Path(tmp) / "history.json", history)
+        write_json(Path(tmp) / "metrics.json", metrics)
+        return {name: (Path(tmp) / name).read_bytes() for name in MODEL_FILES}
 
 
 def load_records(config, root: Path | None = None) -> tuple[dict, dict]:
