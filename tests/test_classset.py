@@ -208,3 +208,56 @@ def test_every_model_reads_known_mnist_test_digits_as_it_did(database, test_set)
         rows = evaluate.per_student(probs, data.digit_labels(), data.students)
         assert [r["student"] for r in rows] == ["S0", "S1", "S2", "S3"]
         assert sum(r["read right"] for r in rows) == round(known * 400)
+
+
+def bar(rng, vertical: bool) -> list:
+    """A slightly tilted bar of random length and place, as a student would draw it."""
+    a, b, c, tilt = rng.uniform(0.1, 0.3), rng.uniform(0.7, 0.9), rng.uniform(0.3, 0.7), rng.uniform(-0.08, 0.08)
+    return [[[c, a], [c + tilt, b]]] if vertical else [[[a, c], [b, c + tilt]]]
+
+
+def test_the_new_symbols_head_learns_two_bars(database, rng):
+    from core.classset import symbols
+    from core.config import default_config
+    from core.store import cache
+
+    samples.add_symbol("Ada", "-")
+    samples.add_symbol("Ada", "|")
+    for i in range(symbols.MIN_PER_SYMBOL):
+        samples.save(f"S{i % 3}", "-", bar(rng, False))
+        samples.save(f"S{i % 3}", "|", bar(rng, True))
+    samples.save("S0", "1", ONE)  # a digit: not part of the head's data
+    with pytest.raises(ValueError, match="at least 2 symbols"):
+        symbols.plan(samples.load(), ["-"])
+    config, data = symbols.plan(samples.load(), samples.symbol_names())
+    with np.load(io.BytesIO(data)) as arrays:
+        assert len(arrays["images"]) == 2 * symbols.MIN_PER_SYMBOL
+    images = samples.load(labels=("-", "|"))
+    labels = (images.labels == "|").astype(np.int64)
+    model, history, metrics = symbols.train(config, cache.load(default_config("cnn")).model, images.images, labels)
+    assert metrics["held_out_accuracy"] == 1.0 and metrics["held_out_count"] == 8
+    assert metrics["trainable_params"] == 1024 * 2 + 2  # only the new head learns
+    assert len(history["val_accuracy"]) == config.epochs
+    fresh = [to_mnist(to_image(bar(rng, v))) for v in (False, True, False, True)]
+    assert np.argmax(np.asarray(model(np.array(fresh), training=False)), axis=1).tolist() == [0, 1, 0, 1]
+
+
+def test_fine_tuning_runs_through_a_real_worker(database, worker, queue_env, test_set):
+    from core.classset import finetune
+    from core.queue import jobs
+
+    x, y = test_set[0][:90], test_set[1][:90]
+    add_images(x, y, [f"S{i % 3}" for i in range(90)])
+    config, data = finetune.plan(samples.load())
+    assert len(config.held_out) == 1
+    config = finetune.FineTuneConfig(**{**config.__dict__, "mnist_mix": 200, "epochs": 1})
+    job = classroom.submit_class_job("finetune", config, data, "Fine-tune", 60.0, "Ada")
+    state = jobs.wait(job.id, timeout=300)
+    assert state["state"] == "done", state["reason"]
+    assert jobs.collect() == [config.entry]
+    [run] = finetune.stored()
+    assert run["student"] == "Ada" and run["config"]["held_out"] == list(config.held_out)
+    assert run["held_out_digits"] == 30 and run["class_digits_fitted"] == 60 and run["mnist_digits_fitted"] == 200
+    for side in ("before", "after"):
+        assert 0.9 <= run[side]["held_out_accuracy"] <= 1 and 0.98 <= run[side]["mnist_test_accuracy"] <= 1
+    assert len(run["history"]["val_accuracy"]) == 1

@@ -18,7 +18,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from core.classset import samples
 from core.config import config_key, default_config, entry_name
+from core.store import cache
 
 KIND = "finetune"
 HELD_OUT_SHARE = 0.25
@@ -70,6 +72,29 @@ def held_out_students(students, seed: int = 0) -> tuple[str, ...]:
                          "others, never seen, to test on.")
     count = min(len(names) - 1, max(1, math.ceil(HELD_OUT_SHARE * len(names))))
     return tuple(sorted(np.random.default_rng(seed).choice(names, count, replace=False).tolist()))
+
+
+def plan(data: samples.ClassSet, seed: int = 0) -> tuple[FineTuneConfig, bytes]:
+    """The fine-tuning of the class's digits in ``data`` (symbols are left out): its config,
+    with the held-out students drawn with ``seed``, and the digits as the job carries them
+    (``samples.npz_bytes``).
+
+    Raises:
+        ValueError: one sentence, with fewer than ``MIN_STUDENTS`` students or too few digits.
+    """
+    digits = data.digits()
+    held = held_out_students(digits.students, seed)
+    if (~np.isin(digits.students, held)).sum() < MIN_DIGITS:
+        raise ValueError(f"Fine-tuning needs at least {MIN_DIGITS} digits from the students it learns from: "
+                         "collect a few more.")
+    return FineTuneConfig(data_sha256=digits.sha256(), held_out=held, seed=seed), samples.npz_bytes(digits)
+
+
+def stored() -> list[dict]:
+    """The fine-tunings in the runs store, newest first: each entry's metrics.json with
+    ``history`` and ``student`` (who queued it) added."""
+    return sorted((m for m in cache.list_models(cache.runs_dir()) if m["kind"] == KIND),
+                  key=lambda m: m.get("created", ""), reverse=True)
 
 
 def fine_tune(config: FineTuneConfig, cnn, images: np.ndarray, labels: np.ndarray, students: np.ndarray,

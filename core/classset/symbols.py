@@ -19,7 +19,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from core.classset import samples
 from core.config import config_key, default_config, entry_name
+from core.store import cache
 
 KIND = "symbols"
 MIN_PER_SYMBOL = 20
@@ -68,6 +70,26 @@ def check_counts(counts: dict[str, int], names) -> None:
     short = [f"{n} ({counts.get(n, 0)})" for n in names if counts.get(n, 0) < MIN_PER_SYMBOL]
     if short:
         raise ValueError(f"Each symbol needs at least {MIN_PER_SYMBOL} drawings; these have fewer: {', '.join(short)}.")
+
+
+def plan(data: samples.ClassSet, names) -> tuple[SymbolsConfig, bytes]:
+    """The head for the symbols ``names`` from the class set ``data``: its config and the
+    symbols' drawings as the job carries them (``samples.npz_bytes``).
+
+    Raises:
+        ValueError: one sentence, unless ``check_counts`` passes.
+    """
+    names = tuple(names)
+    mine = data.where(np.isin(data.labels, names))
+    check_counts({n: int((mine.labels == n).sum()) for n in names}, names)
+    return SymbolsConfig(names=names, data_sha256=mine.sha256()), samples.npz_bytes(mine)
+
+
+def stored() -> list[dict]:
+    """The symbol heads in the runs store, newest first: each entry's metrics.json with
+    ``history`` and ``student`` added."""
+    return sorted((m for m in cache.list_models(cache.runs_dir()) if m["kind"] == KIND),
+                  key=lambda m: m.get("created", ""), reverse=True)
 
 
 def held_out_split(labels: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
