@@ -20,6 +20,8 @@ pages = [
     st.Page("pages/denoising.py", title="Denoising", icon=":material/blur_on:"),
     st.Page("pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("pages/collect.py", title="Collect", icon=":material/gesture:"),
+    st.Page("pages/class_models.py", title="Class models", icon=":material/groups:"),
     st.Page("pages/inside.py", title="Inside the CNN", icon=":material/visibility:"),
     st.Page("pages/mistakes.py", title="Mistakes", icon=":material/error:"),
     st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),

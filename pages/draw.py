@@ -3,17 +3,36 @@
 import streamlit as st
 
 from core.analysis.inference import probabilities
+from core.analysis.inside import named_answer_html
+from core.classset import evaluate, symbols
 from core.drawing.preprocess import NoInkError, ScribbleError, SpeckError, to_mnist
 from core.drawing.strokes import StrokeError, to_image
 from core.drawing.upload import UploadError, read_image
 from core.present.answers import answer_html
-from pages.shared import caption, explain, require_model, use_app_navigation
+from core.store import cache
+from pages.shared import caption, class_model, explain, require_model, use_app_navigation
 from pages.components.sketchpad import sketchpad
 
 use_app_navigation()
 
 st.title("Draw a digit")
 models = {"CNN": require_model("cnn"), "Dense 64-64": require_model("dense_64_64")}
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def newest_head(runs: str) -> tuple[str, tuple[str, ...]] | None:
+    """(entry, symbol names) of the newest new-symbols head of the runs store (Class models
+    page), or None; looked for again at most every 10 s."""
+    heads = symbols.stored()
+    return (f"{symbols.KIND}-{heads[0]['key']}", tuple(heads[0]["names"])) if heads else None
+
+
+head = newest_head(str(cache.runs_dir()))
+SYMBOLS = f"the class's symbols ({' '.join(head[1])})" if head else ""
+reader = "digits"
+if head:
+    reader = st.radio("Read my drawing as", ["digits", SYMBOLS], horizontal=True, key="draw-reader",
+                      help="The class's symbols are learned on the Class models page, on the CNN's frozen features.")
 
 
 def show_predictions(image, source: str, tag: str) -> None:
@@ -36,6 +55,15 @@ def show_predictions(image, source: str, tag: str) -> None:
         return
     except ValueError as exc:
         st.error(f"This image cannot be read as a digit: {exc}.")
+        return
+    if drawn and reader == SYMBOLS:
+        try:
+            net = class_model(head[0]).model
+        except cache.CorruptEntryError as exc:
+            st.warning(f"{exc} Train the symbols again on the Class models page.")
+            return
+        st.html(named_answer_html(digit, evaluate.probabilities(net, digit[None])[0], head[1], f"{tag}-symbols"))
+        explain("transfer_learning")
         return
     answers = {name: probabilities(entry.model, digit) for name, entry in models.items()}
     # The answer is the page's key figure: large enough to read from the back of a room.

@@ -91,3 +91,14 @@ def teacher_grant() -> str | None:
     """This session's teacher grant (from the Teacher page's password), or None. Every
     teacher action checks it again on the server (``core.queue.classroom.require_teacher``)."""
     return st.session_state.get("teacher-grant")
+
+
+def is_teacher() -> bool:
+    """Whether this session holds a teacher's grant that the server accepts now
+    (``core.queue.classroom.require_teacher``): what decides who sees every drawing."""
+    try:
+        classroom.require_teacher(teacher_grant())
+        return True
+    except (classroom.NotTeacher, *jobs.QUEUE_ERRORS):
+        return False
+

@@ -11,6 +11,8 @@ import numpy as np
 import streamlit as st
 
 from core.analysis import inside
+from core.classset import symbols
+from core.config import default_config
 from core.data.images import DataUnavailableError
 from core.data.registry import class_names
 from core.drawing.preprocess import NoInkError, ScribbleError, SpeckError, to_mnist
@@ -18,7 +20,7 @@ from core.drawing.strokes import StrokeError, to_image
 from core.present.answers import answer_html
 from core.store import cache
 from core.vocabulary import DATASET_TITLES as TITLES
-from pages.shared import (cached_model, caption, explain, require_model, stored_model, test_set,
+from pages.shared import (cached_model, caption, class_model, explain, require_model, stored_model, test_set,
                           use_app_navigation)
 from pages.components.sketchpad import sketchpad
 
@@ -35,8 +37,12 @@ DRAW, CARRIED, TEST = "Draw here", "My drawing from the Draw page", "A test digi
 
 @st.cache_data(ttl=30, show_spinner=False)
 def choices(shipped: str, runs: str) -> list:
-    """``core.analysis.inside.model_choices`` of the two stores (read again at most every 30 s)."""
-    return inside.model_choices(shipped, runs)
+    """``core.analysis.inside.model_choices`` of the two stores, then the newest head of the
+    class's symbols (Class models page) on the CNN's frozen layers; read again at most every 30 s."""
+    heads = symbols.stored()
+    head = [inside.Choice(f"The CNN's layers with the class's symbols ({' '.join(heads[0]['names'])})", "class",
+                          f"{symbols.KIND}-{heads[0]['key']}", default_config("cnn"), tuple(heads[0]["names"]))]
+    return inside.model_choices(shipped, runs) + (head if heads else [])
 
 
 def model_of(choice: inside.Choice):
@@ -45,6 +51,8 @@ def model_of(choice: inside.Choice):
     if choice == options[0]:
         return require_model("cnn").model
     try:
+        if choice.store == "class":
+            return class_model(choice.entry).model
         return stored_model(choice.store, choice.entry).model
     except FileNotFoundError:
         st.warning("This network is no longer stored here: pick another one.")
@@ -115,8 +123,8 @@ def test_picture(dataset: str):
 def show(net, choice: inside.Choice, image, tag: str) -> dict:
     """The network's answer and both saliency maps side by side; returns ``core.analysis.inside.inspect``'s result."""
     result = inside.inspect(net, image)
-    labels = class_names(choice.dataset)
-    if choice.dataset == "mnist":
+    labels = choice.names or class_names(choice.dataset)
+    if choice.dataset == "mnist" and not choice.names:
         name = "CNN" if choice == options[0] else "Your network"
         st.html(answer_html(image, {name: result["probabilities"]}, tag))
     else:
@@ -197,8 +205,10 @@ digit_view(model, chosen)
 def filter_grid(store: str, entry: str) -> tuple[np.ndarray, tuple]:
     """A stored network's first-layer filters as one colour grid (read-only) and their
     (count, height, width)."""
-    net = cached_model("cnn").model if (store, entry) == (options[0].store, options[0].entry) \
-        else stored_model(store, entry).model
+    if (store, entry) == (options[0].store, options[0].entry):
+        net = cached_model("cnn").model
+    else:
+        net = class_model(entry).model if store == "class" else stored_model(store, entry).model
     weights = inside.first_layer_filters(net)
     # Eight a row (the CNN's 32 filters: four rows), 16 beyond 64 filters, fewer than 8 in one row.
     columns = min(len(weights), 8 if len(weights) <= 64 else 16)

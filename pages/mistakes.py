@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.analysis import mistakes
+from core.classset import db, evaluate, samples
 from core.config import default_config
 from core.data import registry as datasets
 from core.data.images import DataUnavailableError
@@ -13,8 +14,9 @@ from core.present.payloads import confusion_payload
 from core.store import cache
 from core.vocabulary import DATASET_NAMES, DATASET_TITLES
 from pages.components.confusion_matrix import confusion_matrix
-from pages.shared import (caption, collect_runs, explain, labelled_runs, projector, test_analysis, test_set,
-                          use_app_navigation)
+from pages.identity import is_teacher, student
+from pages.shared import (caption, collect_runs, explain, labelled_runs, projector, stored_model, test_analysis,
+                          test_set, use_app_navigation)
 
 use_app_navigation()
 
@@ -48,9 +50,41 @@ default_cnn = store == "shipped" and entry == default_entry
 names = datasets.class_names(dataset)
 # What one test image is, in the page's sentences.
 noun = "digit" if dataset == "mnist" else "image"
+SOURCES = ("MNIST's 10,000 test digits", "The class's digits")
+source = SOURCES[0]
+if dataset == "mnist":
+    # A link from the Class models page opens on the class's digits.
+    if "mistakes-source" not in st.session_state and st.query_params.get("data") == "class":
+        st.session_state["mistakes-source"] = SOURCES[1]
+    source = st.radio("Which digits", SOURCES, horizontal=True, key="mistakes-source",
+                      help="The class's digits are the drawings saved on the Collect page.")
+CLASS = source == SOURCES[1]
+
+
+@st.cache_resource(show_spinner="Reading the class's digits with this model…", max_entries=16)
+def class_analysis(store: str, entry: str, checksum: str, _digits):
+    """The classifier's ``Analysis`` on the class's digits (``_digits``, named by ``checksum``)."""
+    return mistakes.analyse(evaluate.probabilities(stored_model(store, entry).model, _digits.images),
+                            _digits.digit_labels())
+
+
 try:
-    analysis = test_analysis(store, entry)
-    x_test = test_set(dataset)["x_test"]
+    if CLASS:
+        try:
+            class_digits = samples.load().digits()
+        except db.DB_ERRORS as exc:
+            st.warning(db.problem(exc))
+            st.stop()
+        if not len(class_digits):
+            st.info("The class has not saved any digits yet: draw some on the Collect page.")
+            st.stop()
+        analysis = class_analysis(store, entry, class_digits.sha256(), class_digits)
+        # Another student's drawing is shown blank unless the teacher shares the class's drawings.
+        shown = samples.shown_to(student(), is_teacher(), class_digits.students)
+        x_test = np.where(shown[:, None, None], class_digits.images, np.float32(0))
+    else:
+        analysis = test_analysis(store, entry)
+        x_test = test_set(dataset)["x_test"]
 except FileNotFoundError:
     st.warning(f"{name} is not in models_cache/ any more: rebuild it with `python -m core train`."
                if store == "shipped" else f"The run {name} is no longer in the runs store.")
@@ -74,8 +108,15 @@ shown_width = 168 if projector() else 128
 # ("read T-" / "shirt/top"). U+2011 is a hyphen no line breaks at.
 caption_names = tuple(n.replace("-", "\u2011") for n in names)
 total = int(analysis.matrix.sum())
-st.markdown(f"**{name}** reads **{analysis.accuracy:.2%}** of the {total:,} "
-            f"{DATASET_NAMES.get(dataset, dataset)} test {noun}s right: **{analysis.errors}** mistakes.")
+if CLASS:
+    st.markdown(f"**{name}** reads **{analysis.accuracy:.2%}** of the class's {total:,} digits right: "
+                f"**{analysis.errors}** mistakes"
+                + (f" (on MNIST's test digits: {recorded:.2%})." if recorded is not None else "."))
+    if not shown.all():
+        caption("Other students' drawings are shown blank: the teacher has not shared the class's drawings.")
+else:
+    st.markdown(f"**{name}** reads **{analysis.accuracy:.2%}** of the {total:,} "
+                f"{DATASET_NAMES.get(dataset, dataset)} test {noun}s right: **{analysis.errors}** mistakes.")
 
 
 def default_cell() -> tuple[int, int]:
@@ -100,7 +141,7 @@ def cell_clicked(matrix_key: str, true_key: str, read_key: str) -> None:
 def matrix_and_cell():
     # A click reruns this fragment only: the page's text, table and strips stay as they are.
     # The two pickers name the same cell as a click, for a keyboard or a screen reader too.
-    matrix_key, true_key, read_key = f"matrix-{entry}", f"true-{entry}", f"read-{entry}"
+    matrix_key, true_key, read_key = (f"{part}-{entry}{'-class' if CLASS else ''}" for part in ("matrix", "true", "read"))
     clicked = true_key in st.session_state
     if not clicked:
         st.session_state[true_key], st.session_state[read_key] = default_cell()
@@ -171,7 +212,7 @@ if len(strip):
     caption("The wrong answers it was surest of: a high “% sure” on a wrong answer means the model does "
             "not know it is wrong.")
 
-if default_cnn and analysis.errors:
+if default_cnn and analysis.errors and not CLASS:
     errors = analysis.most_confident_mistakes(None)
 
     @st.fragment
@@ -197,7 +238,9 @@ if default_cnn and analysis.errors:
 with st.expander("Where this came from"):
     where = "models_cache/" if store == "shipped" else "the runs store (trained on this server)"
     recorded_text = f"{recorded:.2%}" if recorded is not None else "not recorded"
-    st.markdown(f"Entry `{entry}` in {where}. This server ran the model once on the {total:,} test {noun}s "
-                f"of {DATASET_TITLES.get(dataset, dataset)} (batches of 1,000) and counted its answers: "
+    read = (f"the class's {total:,} digits (saved on the Collect page; {db.where()})" if CLASS
+            else f"the {total:,} test {noun}s of {DATASET_TITLES.get(dataset, dataset)}")
+    st.markdown(f"Entry `{entry}` in {where}. This server ran the model once on {read} "
+                f"(batches of 1,000) and counted its answers: "
                 f"{analysis.accuracy:.2%} right; the test accuracy recorded after training is {recorded_text}. "
                 f"A model's answer is its most probable class.")

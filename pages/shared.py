@@ -19,6 +19,7 @@ from core.analysis import compare, latent, mistakes
 from core.analysis.inference import probabilities
 from core.analysis.inside import inspect
 from core.analysis.mistakes import enlarge as enlarge_all
+from core.classset.samples import class_order
 from core.config import DEFAULTS, TrainConfig, default_config
 from core.data import registry as datasets
 from core.data.images import DataUnavailableError
@@ -358,3 +359,28 @@ def test_analysis(store: str, entry: str):
     data = test_set(loaded.metrics.get("config", {}).get("dataset", "mnist"))
     model = loaded.model
     return mistakes.analyse(mistakes.test_predictions(model, data["x_test"]), data["y_test"])
+
+
+def class_grid(data, per_class: int = 30, delete=None) -> None:
+    """The class's drawings (a ``core.classset.samples.ClassSet``) as a grid per class, each
+    drawing captioned with its student; newest first, at most ``per_class`` of a class.
+    With ``delete`` (a callback taking a sample id: the teacher's), a Delete under each."""
+    for label in class_order(data.labels):
+        rows = np.flatnonzero(data.labels == label)[::-1]
+        st.markdown(f"**{label}** · {len(rows)} drawing{'s' if len(rows) != 1 else ''}")
+        with st.container(horizontal=True, key=f"class-grid-{'t' if delete else 's'}-{label}"):
+            for i in rows[:per_class]:
+                with st.container(width=92, gap=None):
+                    st.image(enlarge(data.images[i], 3), caption=str(data.students[i]), clamp=True)
+                    if delete is not None:
+                        st.button("Delete", key=f"delete-sample-{data.ids[i]}", on_click=delete,
+                                  args=(int(data.ids[i]),), help=f"Delete sample #{data.ids[i]}")
+
+
+@st.cache_resource(show_spinner="Loading the class's model…", max_entries=8)
+def class_model(entry: str):
+    """A fine-tuned CNN or a symbols head of the runs store (``core.classset``), loaded once
+    per server process: its ``CachedModel``. Raises CorruptEntryError (one sentence) when
+    missing or damaged; errors are not cached."""
+    return cache.load_path(cache.runs_dir() / entry)
+

@@ -1,27 +1,31 @@
 """Teacher: behind the password the operator sets ($DIGITLAB_TEACHER_PASSWORD). Every job
 with its student and a Cancel for each, pause and resume the queue, the class's rules
 (jobs per student, the cap on a job's worker time), clear the leaderboard or one
-student's runs, and links that open any page in projector mode. Each action is checked
+student's runs, the class's handwriting (every drawing with its student, delete one or a
+student's, share them with the class or not, export them, accuracy per student), and
+links that open any page in projector mode. Each action is checked
 again on the server (core.queue.classroom), so a hidden button is not the permission."""
 
 import uuid
 
+import pandas as pd
 import streamlit as st
 
+from core.classset import db, evaluate, samples
 from core.vocabulary import MODEL_NAMES
 from core.queue import classroom, jobs
 from core.store.leaderboard import leaderboard
 from pages.identity import teacher_grant
 from core.present.runs import epochs_text
-from pages.shared import caption, collect_runs, job_status_text, use_app_navigation
+from pages.shared import caption, class_grid, collect_runs, job_status_text, require_model, use_app_navigation
 
 use_app_navigation()
 st.title("Teacher")
 
 # The pages a projector link can open (url paths as app.py names them).
 PROJECTOR_PAGES = {"Overview": "", "Train": "train", "Regularization": "regularization", "Denoising": "denoising",
-                   "Latent space": "latent", "Draw": "draw", "Inside the CNN": "inside", "Mistakes": "mistakes",
-                   "Compare runs": "compare"}
+                   "Latent space": "latent", "Draw": "draw", "Collect": "collect", "Class models": "class_models",
+                   "Inside the CNN": "inside", "Mistakes": "mistakes", "Compare runs": "compare"}
 CAP_MINUTES = (1, 2, 3, 5, 10, 15, 20, 30, 60)
 
 
@@ -55,6 +59,8 @@ def act(action, *args, done: str = "") -> None:
         st.session_state["teacher-message"] = jobs.problem(exc)
     except (ValueError, jobs.StoreUnwritable) as exc:
         st.session_state["teacher-message"] = f"That did not work: {exc}"
+    except db.DB_ERRORS as exc:
+        st.session_state["teacher-message"] = db.problem(exc)
 
 
 def save_rules() -> None:
@@ -125,7 +131,7 @@ def job_line(state: dict) -> str:
     """A job in one line: who queued it, what it trains, its state in a sentence."""
     fields = state["config"] or {}
     who = "the teacher" if state.get("teacher") else (state["owner"] or "someone (no name)")
-    what = "a weight-decay sweep"
+    what = state.get("title") or "a weight-decay sweep"
     if state["kind"] == "train":
         what = (f"{MODEL_NAMES.get(fields.get('kind'), fields.get('kind'))}, {epochs_text(fields.get('epochs'))}, "
                 f"seed {fields.get('seed')}")
@@ -170,6 +176,57 @@ if damaged:
         line.markdown(sentence)
         button.button("Remove", key=f"teacher-remove-{name}", on_click=act, args=(classroom.remove_damaged, name),
                       kwargs={"done": f"The damaged entry {name} is removed."})
+
+st.subheader("The class's handwriting")
+
+
+def handwriting() -> None:
+    try:
+        data, shared, symbol_names = samples.load(), samples.sharing(), samples.symbol_names()
+    except db.DB_ERRORS as exc:
+        st.warning(db.problem(exc))
+        return
+    who = sorted(set(data.students.tolist()))
+    caption(f"{len(data):,} drawings by {len(who)} students, kept in {db.where()}.")
+    st.toggle("Students see each other's drawings", value=shared, key=f"share-{shared}",
+              on_change=act, args=(samples.set_sharing, not shared),
+              kwargs={"done": "Students now see the class's drawings." if not shared
+                      else "Students now see only their own drawings."})
+    if not len(data):
+        caption("No drawing is saved yet: students add them on the Collect page.")
+        return
+    npz, text = samples.export(teacher_grant())
+    c1, c2 = st.columns(2)
+    c1.download_button("Download the set (.npz, like MNIST)", npz, file_name="class-digits.npz",
+                       mime="application/octet-stream", icon=":material/download:")
+    c2.download_button("Download the set (CSV)", text, file_name="class-digits.csv", mime="text/csv",
+                       icon=":material/download:")
+    digits = data.digits()
+    if len(digits):
+        cnn = require_model("cnn").model
+        rows = evaluate.per_student(evaluate.probabilities(cnn, digits.images), digits.digit_labels(),
+                                    digits.students)
+        st.markdown("**The CNN on each student's digits**")
+        st.dataframe(pd.DataFrame(rows).assign(accuracy=lambda t: 100 * t["accuracy"]), hide_index=True,
+                     height="content", column_config={"accuracy": st.column_config.NumberColumn(format="%.1f%%")})
+    c1, c2 = st.columns(2)
+    chosen = c1.selectbox("One student's drawings", who, index=None, placeholder="Choose a student",
+                          key="samples-student")
+    if chosen:
+        c1.button(f"Delete all of {chosen}'s drawings", on_click=act, args=(samples.delete_student, chosen),
+                  kwargs={"done": f"{chosen}'s drawings are deleted."})
+    if symbol_names:
+        symbol = c2.selectbox("A symbol", symbol_names, index=None, placeholder="Choose a symbol", key="samples-symbol")
+        if symbol:
+            c2.button(f"Remove {symbol} and its drawings", on_click=act, args=(samples.remove_symbol, symbol),
+                      kwargs={"done": f"The symbol {symbol} is removed."})
+    label = st.selectbox("Drawings of", samples.class_order(data.labels), key="samples-label",
+                         help="Newest first; Delete under a drawing removes that one (a wrong label, a scribble).")
+    class_grid(data.where(data.labels == label), per_class=120,
+               delete=lambda sample_id: act(samples.delete, sample_id, done=f"Sample #{sample_id} is deleted."))
+
+
+handwriting()
 
 st.subheader("Projector links")
 caption("Each opens its page in projector mode (larger type, sidebar folded): open it on the projector's screen.")

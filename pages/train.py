@@ -645,7 +645,7 @@ def job_list() -> None:
 def job_rows(active: list[dict]) -> None:
     for state in active:
         fields = state["config"] or {}
-        what = run_name(fields) if state["kind"] == "train" else "Weight-decay sweep"
+        what = run_name(fields) if state["kind"] == "train" else (state.get("title") or "Weight-decay sweep")
         left, show, cancel = st.columns([8, 1, 1], vertical_alignment="center")
         settings = f" ({settings_text(fields)})" if state["kind"] == "train" else ""
         left.markdown(f"**{what}**{settings}, queued by {who(state)} · {job_status_text(state)}")

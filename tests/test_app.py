@@ -4,8 +4,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 PAGES = ["pages/overview.py", "pages/train.py", "pages/regularization.py", "pages/denoising.py",
-         "pages/latent.py", "pages/draw.py", "pages/inside.py", "pages/mistakes.py",
-         "pages/compare.py"]
+         "pages/latent.py", "pages/draw.py", "pages/collect.py", "pages/class_models.py", "pages/inside.py",
+         "pages/mistakes.py", "pages/compare.py"]
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ expect.set_options(timeout=90_000)
 
 PAGES = {"": "Digit Lab", "train": "Train a model", "regularization": "Weight decay",
          "denoising": "Salt, pepper", "latent": "latent space", "draw": "Draw a digit",
+         "collect": "Collect the class's handwriting", "class_models": "Models on the class's handwriting",
          "inside": "Inside the CNN", "mistakes": "Mistakes", "compare": "Compare runs"}
 
 # Skipped without Chromium, except where DIGITLAB_REQUIRE_BROWSER=1 (scripts/run_tests.sh, CI).
@@ -43,10 +44,17 @@ TEACHER_PASSWORD = "a password for the test"
 
 
 @pytest.fixture(scope="module")
-def server():
+def class_database(tmp_path_factory):
+    """The class's database the server uses: a SQLite file this test module can read too."""
+    return f"sqlite:///{tmp_path_factory.mktemp('class') / 'class.sqlite'}"
+
+
+@pytest.fixture(scope="module")
+def server(class_database):
     # The lab as scripts/run_app.sh runs it: Redis, one worker, Streamlit; the shipped cache
     # itself (conftest checks after every test that nothing changed it); teacher mode on.
-    with lab_stack(env={"DIGITLAB_TEACHER_PASSWORD": TEACHER_PASSWORD}) as url:
+    with lab_stack(env={"DIGITLAB_TEACHER_PASSWORD": TEACHER_PASSWORD,
+                        "DIGITLAB_DATABASE_URL": class_database}) as url:
         yield url
 
 
@@ -590,3 +598,77 @@ def test_dropout_preset_and_fashion_mistakes(server, page):
     assert first.bounding_box()["width"] == 128  # not stretched to its long caption
     expect(page.get_by_text("Per-class accuracy")).to_be_visible()
     expect_no_exception(page)
+
+
+def save_drawings(tab, server: str, name: str, count: int) -> list[str]:
+    """As student ``name`` in ``tab``: draw and save ``count`` drawings of whatever the
+    Collect page asks for (a rough stroke each: the label is what is asked); the labels asked."""
+    tab.goto(f"{server}/collect")
+    settle(tab)
+    # The sidebar's name form is drawn with the page: wait for the page, then join.
+    expect(tab.get_by_text("Pick your name in the class (in the sidebar) to start")).to_be_visible()
+    tab.get_by_label("Your name in this class", exact=True).fill(name)
+    tab.get_by_role("button", name="Join").click()
+    settle(tab, 1000)
+    join(tab, name)
+    asked = []
+    for _ in range(count):
+        heading = tab.get_by_role("heading", name=re.compile(r"^Draw an? "))
+        expect(heading).to_be_visible()
+        label = heading.inner_text().split()[-1]
+        draw(tab, [(0.3, 0.2), (0.7, 0.25), (0.45, 0.85)])
+        expect(tab.get_by_text("What the models will read (28×28)")).to_be_visible()
+        tab.get_by_role("button", name="Save").click()
+        expect(tab.get_by_text(re.compile(rf"Saved your {re.escape(label)} \(sample #\d+\)"))).to_be_visible()
+        asked.append(label)
+    return asked
+
+
+def test_two_students_collect_and_the_teacher_deletes_one_and_exports(server, page, class_database, monkeypatch,
+                                                                       tmp_path):
+    import numpy as np
+
+    from core.classset import db, samples
+
+    browser = page.context.browser
+    ada_context, bo_context, teacher_context = (browser.new_context() for _ in range(3))
+    ada, bo, teacher = (c.new_page() for c in (ada_context, bo_context, teacher_context))
+    assert save_drawings(ada, server, "Ada", 2) == ["0", "1"]  # balanced: the classes the set lacks, in order
+    assert save_drawings(bo, server, "Bo", 2) == ["2", "3"]
+    # Bo sees his own drawings and the class's counts, not Ada's drawings.
+    expect(bo.get_by_text("4 drawings from 2 students; 2 of them are yours.")).to_be_visible()
+    expect(bo.get_by_role("heading", name="The class's drawings")).to_have_count(0)
+    teacher.goto(f"{server}/teacher")
+    settle(teacher)
+    teacher.get_by_label("The teacher's password").fill(TEACHER_PASSWORD)
+    teacher.get_by_role("button", name="Unlock").click()
+    expect(teacher.get_by_role("heading", name="The class's handwriting")).to_be_visible()
+    expect(teacher.get_by_text("4 drawings by 2 students")).to_be_visible()
+    monkeypatch.setenv(db.DATABASE_ENV_VAR, class_database)
+    db.dispose()
+    before = samples.load()
+    bo_first = int(before.ids[before.students == "Bo"][0])
+    choose = teacher.get_by_role("combobox", name="Drawings of")
+    choose.click()
+    choose.fill("2")
+    choose.press("Enter")
+    settle(teacher)
+    teacher.get_by_role("button", name="Delete", exact=True).click()  # the one drawing of a 2: Bo's first
+    expect(teacher.get_by_text(f"Sample #{bo_first} is deleted.")).to_be_visible()
+    expect(teacher.get_by_text("3 drawings by 2 students")).to_be_visible()
+    with teacher.expect_download() as download:
+        teacher.get_by_role("button", name="Download the set (.npz, like MNIST)").click()
+    path = tmp_path / "class-digits.npz"
+    download.value.save_as(path)
+    after = samples.load()
+    assert len(after) == 3 and bo_first not in after.ids.tolist()
+    with np.load(path, allow_pickle=False) as exported:
+        np.testing.assert_array_equal(exported["images"], after.images)
+        assert exported["classes"][exported["labels"]].tolist() == after.labels.tolist() == ["0", "1", "3"]
+        assert exported["students"].tolist() == ["Ada", "Ada", "Bo"]
+    for tab in (ada, bo, teacher):
+        expect_no_exception(tab)
+    for context in (ada_context, bo_context, teacher_context):
+        context.close()
+    db.dispose()
+

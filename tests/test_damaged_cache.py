@@ -11,8 +11,8 @@ from core.paths import ROOT
 from core.store import cache
 
 PAGES = ["pages/overview.py", "pages/train.py", "pages/regularization.py", "pages/denoising.py",
-         "pages/latent.py", "pages/draw.py", "pages/inside.py", "pages/mistakes.py",
-         "pages/compare.py"]
+         "pages/latent.py", "pages/draw.py", "pages/collect.py", "pages/class_models.py", "pages/inside.py",
+         "pages/mistakes.py", "pages/compare.py"]
 
 
 def truncate(path, keep: float = 0.5) -> None:

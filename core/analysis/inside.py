@@ -393,13 +393,16 @@ class Choice:
         label: its plain name for the picker (no kind names or hashes).
         store: "shipped" (models_cache/) or "here" (the runs store).
         entry: its folder name ``<kind>-<key>`` in that store.
-        config: its ``core.config.TrainConfig``.
+        config: its ``core.config.TrainConfig`` (for the class's symbols head: the CNN's,
+            whose frozen layers it shares).
+        names: its class names when they are not its data set's (the class's symbols), else ().
     """
 
     label: str
     store: str
     entry: str
     config: object
+    names: tuple = ()
 
     @property
     def dataset(self) -> str:
@@ -474,7 +477,8 @@ def named_answer_html(image: np.ndarray, probabilities: np.ndarray, names, tag: 
 
     Args:
         image: (28, 28) float32 in [0, 1], the model input.
-        probabilities: (10,) softmax outputs in [0, 1].
+        probabilities: (K,) softmax outputs in [0, 1], K = len(names) (10 for a data set, fewer or
+            more for the class's symbols).
         names: the 10 class names in label order (``core.data.registry.class_names``).
         tag: set as the block's ``data-drawing`` attribute (a browser test waits for it).
 

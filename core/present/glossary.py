@@ -269,6 +269,27 @@ GLOSSARY: dict[str, Term] = {
         "your own network",
         "Your own network is a list of layers you choose, from the picture to the ten answers, and "
         "the lab shows the size of each layer's output and the number of weights before anything trains."),
+    "distribution_shift": Term(
+        "distribution shift",
+        "A distribution shift is a change between the data a network learned from and the data it meets "
+        "later, such as digits drawn with a finger on a pad instead of written with a pen on paper, and "
+        "the accuracy measured on the old data no longer holds on the new.",
+        "Quiñonero-Candela, Sugiyama, Schwaighofer and Lawrence (2009), Dataset Shift in Machine Learning"),
+    "fine_tuning": Term(
+        "fine-tuning",
+        "Fine-tuning lets a trained network go on learning for a few epochs, at a small learning rate, "
+        "from new examples, so it adapts to them while keeping most of what it knew; mixing some of the "
+        "old examples in keeps it from forgetting them.",
+        "Robins (1995), Catastrophic forgetting, rehearsal and pseudorehearsal"),
+    "transfer_learning": Term(
+        "transfer learning",
+        "Transfer learning reuses the layers a network learned on one task, frozen, as a feature extractor "
+        "for a new task, so only a small new last layer learns, from a few examples, in seconds.",
+        "Yosinski, Clune, Bengio and Lipson (2014), How transferable are features in deep neural networks?"),
+    "held_out_students": Term(
+        "held-out students",
+        "Held-out students are students whose drawings the network never learns from, kept aside to test "
+        "it, so the test measures how it reads new people's handwriting and not handwriting it has seen."),
 }
 
 
