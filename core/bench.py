@@ -10,8 +10,11 @@ never marked pass or miss.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +24,8 @@ import tensorflow as tf
 from PIL import Image
 
 from core.analysis import inside
+from core.analysis.compare import comparable_runs
+from core.classset import db, evaluate, samples, symbols
 from core.analysis.inference import noise_frames, probabilities
 from core.analysis.latent import generate
 from core.analysis.mistakes import DIGITS, analyse, cell_view, test_predictions
@@ -30,6 +35,7 @@ from core.data.augment import distort
 from core.data.noise import salt_and_pepper
 from core.data.registry import load
 from core.drawing.preprocess import to_mnist
+from core.drawing.templates import scripted
 from core.paths import ROOT
 from core.present.answers import answer_html
 from core.present.payloads import confusion_payload, noise_payload
@@ -169,6 +175,7 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
         rows.append(Row("Fashion-MNIST and dropout rows", None, "%", recorded=f"not measured: {exc}"))
     rows += harder_digits_rows(models, cnn, x_test, y_test)
     rows += latency_rows(models, cnn, x_test, y_test, repeats)
+    rows += class_rows()
     rows += browser_rows()
     rows.append(estimate_row())
     rows.append(rebuild_row())
@@ -260,6 +267,74 @@ def latency_rows(models: dict, cnn, x_test: np.ndarray, y_test: np.ndarray, repe
                     p95, "ms", TARGETS["other_digits_ms"], median=median))
     rows.append(confusion_click_row(cnn, x_test, y_test))
     return rows
+
+
+@contextlib.contextmanager
+def _class_database(url: str):
+    """The class's database at ``url`` for the block (``$DIGITLAB_DATABASE_URL``), then the previous one."""
+    before = os.environ.get(db.DATABASE_ENV_VAR)
+    os.environ[db.DATABASE_ENV_VAR] = url
+    db.dispose()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(db.DATABASE_ENV_VAR, None)
+        else:
+            os.environ[db.DATABASE_ENV_VAR] = before
+        db.dispose()
+
+
+def class_rows(digits: int = 1000, students: int = 25, per_symbol: int = 30) -> list[Row]:
+    """The class's handwriting on a scripted class (``core.drawing.templates``) in a fresh
+    SQLite database: ``digits`` drawings by ``students`` saved one by one (each save timed),
+    every shipped MNIST classifier reading them, and a head for two symbols ("-" and "|",
+    ``per_symbol`` drawings each) trained from the CNN's load on."""
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp, _class_database(f"sqlite:///{tmp}/class.sqlite"):
+        seconds = []
+        for i in range(digits):
+            label, strokes = str(i % 10), scripted(str(i % 10), rng)
+            start = time.perf_counter()
+            samples.save(f"Student {i % students}", label, strokes)
+            seconds.append(time.perf_counter() - start)
+        runs = [r for r in comparable_runs(cache.cache_dir(), Path(tmp)) if r.config.dataset == "mnist"]
+        start = time.perf_counter()
+        models = {run.label: cache.load(run.config).model for run in runs}
+        loading = time.perf_counter() - start
+        evaluate.every_model(models, *_class_digits())  # once untimed: TensorFlow's first call per model
+        start = time.perf_counter()
+        probs = evaluate.every_model(models, *_class_digits())
+        reading = time.perf_counter() - start
+        best = max(evaluate.accuracy(p, _class_digits()[1]) for p in probs.values())
+        for name in ("-", "|"):
+            samples.add_symbol("Bench", name)
+            for i in range(per_symbol):
+                samples.save(f"Student {i % students}", name, scripted(name, rng))
+        start = time.perf_counter()
+        config, _ = symbols.plan(samples.load(), ("-", "|"))
+        heads = samples.load(labels=("-", "|"))
+        _, _, metrics = symbols.train(config, cache.load(default_config("cnn")).model, heads.images,
+                                      (heads.labels == "|").astype(np.int64))
+        head_seconds = time.perf_counter() - start
+    ms = 1000 * np.array(seconds)
+    return [
+        Row(f"Class: save one drawing (strokes to the 28x28 input, one SQLite insert), p95 of {digits:,}",
+            float(np.percentile(ms, 95)), "ms", TARGETS["class_save_ms"], median=float(np.median(ms))),
+        Row(f"Class: every shipped MNIST classifier ({len(models)}) reads {digits:,} class digits from the database",
+            reading, "s", TARGETS["class_eval_s"]),
+        Row(f"Class: loading those {len(models)} classifiers (once per server process)", loading, "s"),
+        Row("Class: the best of them on the scripted class's digits", best, "%"),
+        Row(f"Class: new-symbols head for - and | ({per_symbol} drawings each), CNN load to last epoch",
+            head_seconds, "s", TARGETS["symbols_head_s"]),
+        Row(f"Class: that head on its {metrics['held_out_count']} held-out drawings", metrics["held_out_accuracy"], "%"),
+    ]
+
+
+def _class_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The class's digits read from the database: (N, 28, 28) images, (N,) labels 0-9."""
+    data = samples.load().digits()
+    return data.images, data.digit_labels()
 
 
 def rebuild_row() -> Row:

@@ -63,6 +63,8 @@ def show_predictions(image, source: str, tag: str) -> None:
             st.warning(f"{exc} Train the symbols again on the Class models page.")
             return
         st.html(named_answer_html(digit, evaluate.probabilities(net, digit[None])[0], head[1], f"{tag}-symbols"))
+        st.session_state["drawn_digit"] = digit
+        st.page_link("pages/inside.py", label="See inside the network", icon=":material/visibility:")
         explain("transfer_learning")
         return
     answers = {name: probabilities(entry.model, digit) for name, entry in models.items()}

@@ -15,10 +15,12 @@ LIGHT = ("core.config", "core.targets", "core.paths", "core.machine", "core.voca
          "core.queue.classroom", "core.training.timing", "core.analysis.compare", "core.analysis.overview",
          "core.analysis.mistakes", "core.analysis.inside", "core.drawing.strokes", "core.drawing.preprocess",
          "core.drawing.upload", "pages.shared", "pages.identity", "pages.components.sketchpad", "pages.components.noise_slider",
-         "pages.components.latent_explorer", "pages.components.confusion_matrix")
+         "pages.components.latent_explorer", "pages.components.confusion_matrix", "core.classset.db",
+         "core.classset.samples", "core.classset.evaluate", "core.classset.finetune", "core.classset.symbols",
+         "core.drawing.templates")
 TOP_LEVEL = {"__init__.py", "__main__.py", "config.py", "targets.py", "bench.py", "paths.py", "vocabulary.py",
              "machine.py"}
-FOLDERS = {"data", "nets", "training", "store", "queue", "analysis", "drawing", "present"}
+FOLDERS = {"data", "nets", "training", "store", "queue", "analysis", "drawing", "present", "classset"}
 
 
 def test_what_a_page_imports_first_loads_without_tensorflow():

@@ -69,7 +69,8 @@ def check_counts(counts: dict[str, int], names) -> None:
                          "Collect page.")
     short = [f"{n} ({counts.get(n, 0)})" for n in names if counts.get(n, 0) < MIN_PER_SYMBOL]
     if short:
-        raise ValueError(f"Each symbol needs at least {MIN_PER_SYMBOL} drawings; these have fewer: {', '.join(short)}.")
+        raise ValueError(f"Each symbol needs at least {MIN_PER_SYMBOL} drawings (draw them on the Collect page); "
+                         f"these have fewer: {', '.join(short)}.")
 
 
 def plan(data: samples.ClassSet, names) -> tuple[SymbolsConfig, bytes]:

@@ -272,8 +272,8 @@ GLOSSARY: dict[str, Term] = {
     "distribution_shift": Term(
         "distribution shift",
         "A distribution shift is a change between the data a network learned from and the data it meets "
-        "later, such as digits drawn with a finger on a pad instead of written with a pen on paper, and "
-        "the accuracy measured on the old data no longer holds on the new.",
+        "later, such as digits drawn on a pad instead of written on paper, after which its test accuracy "
+        "no longer holds.",
         "Quiñonero-Candela, Sugiyama, Schwaighofer and Lawrence (2009), Dataset Shift in Machine Learning"),
     "fine_tuning": Term(
         "fine-tuning",
