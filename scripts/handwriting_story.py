@@ -126,6 +126,7 @@ def main() -> int:
         ada.get_by_role("combobox", name="Which network?").click()
         ada.get_by_role("option", name="The CNN's layers with the class's symbols (+ -)").click()
         settle(ada)
+        draw_strokes(ada, scripted("+", rng))
         expect(ada.get_by_text("Feature maps, layer by layer")).to_be_visible()
         ada.screenshot(path=str(OUT / "handwriting-inside.png"), full_page=True)
 
@@ -140,10 +141,14 @@ def main() -> int:
         settle(teacher)
         teacher.get_by_label("The teacher's password").fill(PASSWORD)
         teacher.get_by_role("button", name="Unlock").click()
-        expect(teacher.get_by_role("heading", name="The class's handwriting")).to_be_visible()
-        teacher.get_by_role("heading", name="The class's handwriting").scroll_into_view_if_needed()
+        heading = teacher.get_by_role("heading", name="The class's handwriting")
+        expect(heading).to_be_visible()
+        settle(teacher, 1000)
+        # The section itself: every drawing of a class with its student and a Delete under each.
+        heading.evaluate("element => element.scrollIntoView({block: 'start'})")
+        teacher.wait_for_timeout(1500)
         say("Teacher", "unlocks the Teacher page", teacher)
-        teacher.screenshot(path=str(OUT / "handwriting-teacher.png"), full_page=True)
+        teacher.screenshot(path=str(OUT / "handwriting-teacher.png"))
         for tab in [*tabs.values(), teacher]:
             assert tab.get_by_test_id("stException").count() == 0
         browser.close()

@@ -86,3 +86,16 @@ def test_the_machines_matmul_rate_is_measured():
     from core.training.speed import matmul_gflops
 
     assert 1 < matmul_gflops(size=256, repeats=2) < 100_000
+
+
+def test_the_class_rows_measure_saving_reading_and_the_symbols_head(monkeypatch, tmp_path):
+    from core.classset import db
+
+    monkeypatch.setenv(db.DATABASE_ENV_VAR, f"sqlite:///{tmp_path / 'mine.sqlite'}")
+    rows = bench.class_rows(digits=30, students=3, per_symbol=20)
+    by_target = {row.target: row for row in rows if row.target is not None}
+    assert set(by_target) == {TARGETS["class_save_ms"], TARGETS["class_eval_s"], TARGETS["symbols_head_s"]}
+    assert all(row.value is not None and row.value > 0 and not row.recorded for row in rows)
+    assert by_target[TARGETS["class_save_ms"]].median <= by_target[TARGETS["class_save_ms"]].value
+    # The benchmark's own database came and went: the one in use before is in use again.
+    assert db.database_url() == f"sqlite:///{tmp_path / 'mine.sqlite'}"

@@ -261,3 +261,29 @@ def test_fine_tuning_runs_through_a_real_worker(database, worker, queue_env, tes
     for side in ("before", "after"):
         assert 0.9 <= run[side]["held_out_accuracy"] <= 1 and 0.98 <= run[side]["mnist_test_accuracy"] <= 1
     assert len(run["history"]["val_accuracy"]) == 1
+
+
+def test_the_class_models_and_mistakes_pages_read_the_class_s_digits(queue_env, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from core.drawing.templates import scripted
+
+    monkeypatch.delenv(db.DATABASE_ENV_VAR, raising=False)
+    db.dispose()
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        samples.save(("Ada", "Bo", "Cy")[i % 3], str(i % 10), scripted(str(i % 10), rng))
+    at = AppTest.from_file("../pages/class_models.py", default_timeout=180)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert len(table) >= 20 and table["the class's digits"].between(0, 100).all()
+    assert any("On **30** digits from **3** students" in m.value for m in at.markdown)
+    assert any(b.label.startswith("Fine-tune on 20 digits, holding out") for b in at.button)
+    assert any("needs at least 2 symbols" in i.value for i in at.info)
+    at = AppTest.from_file("../pages/mistakes.py", default_timeout=180)
+    at.session_state["mistakes-source"] = "The class's digits"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("of the class's 30 digits right" in m.value for m in at.markdown)
+    db.dispose()
