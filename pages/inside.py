@@ -39,10 +39,13 @@ DRAW, CARRIED, TEST = "Draw here", "My drawing from the Draw page", "A test digi
 def choices(shipped: str, runs: str) -> list:
     """``core.analysis.inside.model_choices`` of the two stores, then the newest head of the
     class's symbols (Class models page) on the CNN's frozen layers; read again at most every 30 s."""
+    found = inside.model_choices(shipped, runs)
     heads = symbols.stored()
-    head = [inside.Choice(f"The CNN's layers with the class's symbols ({' '.join(heads[0]['names'])})", "class",
-                          f"{symbols.KIND}-{heads[0]['key']}", default_config("cnn"), tuple(heads[0]["names"]))]
-    return inside.model_choices(shipped, runs) + (head if heads else [])
+    if heads:
+        names = tuple(heads[0]["names"])
+        found.append(inside.Choice(f"The CNN's layers with the class's symbols ({' '.join(names)})", "class",
+                                     f"{symbols.KIND}-{heads[0]['key']}", default_config("cnn"), names))
+    return found
 
 
 def model_of(choice: inside.Choice):

@@ -226,6 +226,18 @@ def _class_job_meta():
     return job, save_meta
 
 
+def _base_cnn(entry: str):
+    """The shipped CNN a class job builds on, checked against the entry its config names.
+
+    Raises:
+        ValueError: if the config names another base (one sentence).
+    """
+    cnn = default_config("cnn")
+    if entry != cnn.entry:
+        raise ValueError(f"this lab fine-tunes its own CNN ({cnn.entry}), not {entry}")
+    return cache.load(cnn).model
+
+
 def finetune_job(config_fields: dict, data: bytes) -> dict:
     """Fine-tune the lab's CNN on the class's digits (``core.classset.finetune``); report
     each epoch in the job's meta.
@@ -244,7 +256,7 @@ def finetune_job(config_fields: dict, data: bytes) -> dict:
     job, save_meta = _class_job_meta()
     save_meta(pid=os.getpid(), started=time.time())
     samples = _class_set(data)
-    cnn = cache.load(default_config("cnn")).model
+    cnn = _base_cnn(config.base_entry)
     model, history, metrics = fine_tune(
         config, cnn, samples["images"], samples["labels"].astype(np.int64), samples["students"], load_mnist(),
         on_epoch=lambda epoch, epochs, logs: save_meta(epoch=epoch, epochs=epochs, progress=float(epoch)))
@@ -271,6 +283,6 @@ def symbols_job(config_fields: dict, data: bytes) -> dict:
     index = {name: i for i, name in enumerate(config.names)}
     keep = np.isin(samples["labels"], config.names)
     labels = np.array([index[n] for n in samples["labels"][keep].tolist()], np.int64)
-    model, history, metrics = train(config, cache.load(default_config("cnn")).model, samples["images"][keep], labels)
+    model, history, metrics = train(config, _base_cnn(config.base_entry), samples["images"][keep], labels)
     save_meta(epoch=config.epochs, progress=float(config.epochs))
     return {"files": cache.model_files(model, history, metrics), "history": history, "metrics": metrics}
