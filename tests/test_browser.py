@@ -633,9 +633,9 @@ def test_two_students_collect_and_the_teacher_deletes_one_and_exports(server, pa
     browser = page.context.browser
     ada_context, bo_context, teacher_context = (browser.new_context() for _ in range(3))
     ada, bo, teacher = (c.new_page() for c in (ada_context, bo_context, teacher_context))
-    assert save_drawings(ada, server, "Ada", 2) == ["0", "1"]  # balanced: the classes the set lacks, in order
-    assert save_drawings(bo, server, "Bo", 2) == ["2", "3"]
-    # Bo sees his own drawings and the class's counts, not Ada's drawings.
+    assert save_drawings(ada, server, "Noor", 2) == ["0", "1"]  # balanced: the classes the set lacks, in order
+    assert save_drawings(bo, server, "Kofi", 2) == ["2", "3"]
+    # Kofi sees his own drawings and the class's counts, not Noor's drawings.
     expect(bo.get_by_text("4 drawings from 2 students; 2 of them are yours.")).to_be_visible()
     expect(bo.get_by_role("heading", name="The class's drawings")).to_have_count(0)
     teacher.goto(f"{server}/teacher")
@@ -647,13 +647,13 @@ def test_two_students_collect_and_the_teacher_deletes_one_and_exports(server, pa
     monkeypatch.setenv(db.DATABASE_ENV_VAR, class_database)
     db.dispose()
     before = samples.load()
-    bo_first = int(before.ids[before.students == "Bo"][0])
+    bo_first = int(before.ids[before.students == "Kofi"][0])
     choose = teacher.get_by_role("combobox", name="Drawings of")
     choose.click()
     choose.fill("2")
     choose.press("Enter")
     settle(teacher)
-    teacher.get_by_role("button", name="Delete", exact=True).click()  # the one drawing of a 2: Bo's first
+    teacher.get_by_role("button", name="Delete", exact=True).click()  # the one drawing of a 2: Kofi's first
     expect(teacher.get_by_text(f"Sample #{bo_first} is deleted.")).to_be_visible()
     expect(teacher.get_by_text("3 drawings by 2 students")).to_be_visible()
     with teacher.expect_download() as download:
@@ -665,7 +665,7 @@ def test_two_students_collect_and_the_teacher_deletes_one_and_exports(server, pa
     with np.load(path, allow_pickle=False) as exported:
         np.testing.assert_array_equal(exported["images"], after.images)
         assert exported["classes"][exported["labels"]].tolist() == after.labels.tolist() == ["0", "1", "3"]
-        assert exported["students"].tolist() == ["Ada", "Ada", "Bo"]
+        assert exported["students"].tolist() == ["Noor", "Noor", "Kofi"]
     for tab in (ada, bo, teacher):
         expect_no_exception(tab)
     for context in (ada_context, bo_context, teacher_context):

@@ -51,6 +51,16 @@ def add_images(images, labels, students):
             for image, label, student in zip(images, labels, students)])
 
 
+def test_a_runs_store_that_cannot_hold_the_database_gets_one_sentence(queue_env, monkeypatch):
+    monkeypatch.delenv(db.DATABASE_ENV_VAR, raising=False)
+    db.dispose()
+    queue_env.parent.mkdir(parents=True, exist_ok=True)
+    queue_env.write_text("a file where the runs store should be")
+    with pytest.raises(db.DatabaseUnavailable, match="cannot be created there"):
+        samples.counts()
+    db.dispose()
+
+
 def test_the_sqlite_default_lives_in_the_runs_store(database, queue_env):
     if database == "sqlite":
         assert db.database_url() == f"sqlite:///{queue_env / db.SQLITE_NAME}"
@@ -273,17 +283,17 @@ def test_the_class_models_and_mistakes_pages_read_the_class_s_digits(queue_env, 
     rng = np.random.default_rng(0)
     for i in range(30):
         samples.save(("Ada", "Bo", "Cy")[i % 3], str(i % 10), scripted(str(i % 10), rng))
-    at = AppTest.from_file("../pages/class_models.py", default_timeout=180)
+    at = AppTest.from_file("../app.py", default_timeout=180)
     at.run()
+    at.switch_page("pages/class_models.py").run()
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value
     assert len(table) >= 20 and table["the class's digits"].between(0, 100).all()
     assert any("On **30** digits from **3** students" in m.value for m in at.markdown)
     assert any(b.label.startswith("Fine-tune on 20 digits, holding out") for b in at.button)
     assert any("needs at least 2 symbols" in i.value for i in at.info)
-    at = AppTest.from_file("../pages/mistakes.py", default_timeout=180)
     at.session_state["mistakes-source"] = "The class's digits"
-    at.run()
+    at.switch_page("pages/mistakes.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("of the class's 30 digits right" in m.value for m in at.markdown)
     db.dispose()

@@ -146,13 +146,18 @@ def engine() -> Engine:
     created where it is missing.
 
     Raises:
-        DatabaseUnavailable: if the database is newer than this code.
+        DatabaseUnavailable: if the database is newer than this code, its URL cannot be
+            read, or the SQLite file's folder cannot be made (one sentence).
         sqlalchemy.exc.OperationalError: if it cannot be reached (``DB_ERRORS``).
     """
     try:
         return _engine(database_url())
     except exc.ArgumentError as error:
         raise DatabaseUnavailable(f"{DATABASE_ENV_VAR} is not a database URL SQLAlchemy can read.") from error
+    except OSError as error:  # the runs store is a file, or cannot be written
+        raise DatabaseUnavailable(f"The class's database ({where()}) cannot be created there (its folder cannot "
+                                  "be written), so nothing was read or saved: ask the person who runs the lab "
+                                  "to check it.") from error
 
 
 def dispose() -> None:
