@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from core.analysis import inside
+from core.analysis import adversarial, inside
 from core.analysis.compare import comparable_runs
 from core.classset import db, evaluate, samples, symbols
 from core.analysis.inference import noise_frames, probabilities
@@ -176,6 +176,7 @@ def measure(mnist=None, repeats: int = 200) -> list[Row]:
     rows += harder_digits_rows(models, cnn, x_test, y_test)
     rows += latency_rows(models, cnn, x_test, y_test, repeats)
     rows += class_rows()
+    rows += fool_rows(cnn, models["dense_64_64"].model, x_test, y_test)
     rows += browser_rows()
     rows.append(estimate_row())
     rows.append(rebuild_row())
@@ -336,6 +337,39 @@ def _class_digits() -> tuple[np.ndarray, np.ndarray]:
     """The class's digits read from the database: (N, 28, 28) images, (N,) labels 0-9."""
     data = samples.load().digits()
     return data.images, data.digit_labels()
+
+
+def fool_rows(cnn, dense, x_test: np.ndarray, y_test: np.ndarray, count: int = 100) -> list[Row]:
+    """The Inside page's *Fool the network* on the first ``count`` test digits: its time per
+    picture (the smallest FGSM epsilon, the changed picture, both nets' answers), the median
+    epsilon that flips the CNN, and how often that change also fools the dense 64-64 net
+    (of the digits both read right and the CNN was flipped on)."""
+    epsilons, transferred, candidates = [], 0, 0
+
+    def page(i):
+        attack = adversarial.smallest_fgsm(cnn, x_test[i])
+        changed = adversarial.fgsm(cnn, x_test[i], attack.epsilon or adversarial.EPSILONS[-1], attack.before)
+        dense_before, dense_after = np.argmax(np.asarray(dense(np.stack([x_test[i], changed]), training=False)), axis=1)
+        return attack, int(dense_before), int(dense_after)
+
+    median, p95 = timings_ms(page, list(range(count)))
+    for i in range(count):
+        attack, dense_before, dense_after = page(i)
+        if attack.epsilon is None or attack.before != y_test[i]:
+            continue
+        epsilons.append(attack.epsilon)
+        if dense_before == y_test[i]:
+            candidates += 1
+            transferred += dense_after != y_test[i]
+    return [
+        Row(f"Inside: fool the CNN (smallest FGSM epsilon, the changed picture, both nets' answers), p95 of {count}",
+            p95, "ms", TARGETS["fool_ms"], median=median),
+        Row(f"Inside: median FGSM epsilon that flips the CNN, as a share of black to white ({len(epsilons)} of "
+            f"{count} test digits flipped within {adversarial.EPSILONS[-1]})",
+            float(np.median(epsilons)) if epsilons else None, "%"),
+        Row(f"Inside: that change also fools the dense 64-64 net ({transferred} of {candidates})",
+            transferred / candidates if candidates else None, "%"),
+    ]
 
 
 def rebuild_row() -> Row:

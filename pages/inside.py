@@ -10,7 +10,7 @@ convolution, shipped or trained here."""
 import numpy as np
 import streamlit as st
 
-from core.analysis import inside
+from core.analysis import adversarial, inside
 from core.classset import symbols
 from core.config import default_config
 from core.data.images import DataUnavailableError
@@ -199,6 +199,66 @@ def digit_view(net, choice: inside.Choice) -> None:
     with right:
         result = show(net, choice, image, tag)
     show_layers(result["layers"])
+    fool(net, choice, image, tag)
+
+
+def dense_of(choice: inside.Choice):
+    """The shipped dense 64-64 net of the choice's data set (to try the same change on), or
+    None for the class's symbols (other classes) or when it is not stored."""
+    if choice.names:
+        return None
+    try:
+        if choice.dataset == "mnist":
+            return cached_model("dense_64_64").model
+        return stored_model("shipped", inside.dense_partner(choice.dataset).entry).model
+    except (FileNotFoundError, cache.CorruptEntryError, ValueError):
+        return None
+
+
+def fool(net, choice: inside.Choice, image, tag: str) -> None:
+    """The smallest FGSM or PGD change that flips the network's answer, an epsilon slider,
+    and whether the same change fools the dense 64-64 net (transfer)."""
+    st.subheader("Fool the network")
+    st.markdown("A small change to every pixel, made on purpose, can flip the network's answer while you still see "
+                "the same picture: it does not read pictures the way people do, which matters wherever a network is "
+                "trusted with what it sees.")
+    explain("adversarial")
+    labels = choice.names or class_names(choice.dataset)
+    method = st.segmented_control("Method", ["FGSM", "PGD"], default="FGSM", key="fool-method",
+                                  help="FGSM: one step along the gradient's sign (Goodfellow et al. 2015). PGD: ten "
+                                       "smaller steps, each kept within ε (Madry et al. 2018).") or "FGSM"
+    smallest = adversarial.smallest_fgsm if method == "FGSM" else adversarial.smallest_pgd
+    attack = smallest(net, image)
+    found = attack.epsilon is not None
+    if found:
+        st.markdown(f"The smallest {method} change that flips its answer: **ε = {attack.epsilon:.3f}** (no pixel "
+                    f"moves by more than {attack.epsilon:.1%} of black to white); it then reads "
+                    f"**{labels[attack.after]}** instead of {labels[attack.before]}.")
+    else:
+        st.info(f"No {method} change up to ε = {adversarial.EPSILONS[-1]} flips its answer ({labels[attack.before]}).")
+    # The grid value at or just above the smallest epsilon (computed in float32, hence the slack).
+    start = next(e for e in adversarial.EPSILONS if e >= (attack.epsilon if found else adversarial.EPSILONS[-1]) - 1e-6)
+    epsilon = st.select_slider("ε: how far any pixel may move (of the range black to white)",
+                               options=adversarial.EPSILONS, value=start, key=f"fool-epsilon-{tag}-{method}")
+    attack_at = adversarial.fgsm if method == "FGSM" else adversarial.pgd
+    changed = attack_at(net, image, epsilon, attack.before)
+    p_before = np.asarray(net(image[None], training=False))[0]
+    p_after = np.asarray(net(changed[None], training=False))[0]
+    after = int(np.argmax(p_after))
+    c1, c2, c3 = st.columns(3)
+    # A fixed width: a caption wider than its image would stretch the image.
+    c1.image(np.kron(image, np.ones((6, 6), np.float32)), clamp=True, width=168,
+             caption=f"Original: {labels[attack.before]} ({p_before[attack.before]:.0%} sure)")
+    c2.image(np.kron(adversarial.visible(changed - image), np.ones((6, 6, 1), np.float32)), clamp=True, width=168,
+             caption=f"The change, scaled to be seen (ε = {epsilon:.3f}; red brighter, blue darker)")
+    c3.image(np.kron(changed, np.ones((6, 6), np.float32)), clamp=True, width=168,
+             caption=f"Changed: {labels[after]} ({p_after[after]:.0%} sure)")
+    dense = dense_of(choice)
+    if dense is not None:
+        d_before, d_after = (int(np.argmax(np.asarray(dense(x[None], training=False))[0])) for x in (image, changed))
+        fooled = "fools it too (the change transfers)" if d_after != d_before else "does not fool it"
+        st.markdown(f"The dense 64-64 net reads the original as **{labels[d_before]}** and the changed picture as "
+                    f"**{labels[d_after]}**: the change made for this network {fooled}.")
 
 
 digit_view(model, chosen)

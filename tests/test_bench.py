@@ -99,3 +99,13 @@ def test_the_class_rows_measure_saving_reading_and_the_symbols_head(monkeypatch,
     assert by_target[TARGETS["class_save_ms"]].median <= by_target[TARGETS["class_save_ms"]].value
     # The benchmark's own database came and went: the one in use before is in use again.
     assert db.database_url() == f"sqlite:///{tmp_path / 'mine.sqlite'}"
+
+
+def test_the_fool_rows_time_a_picture_and_count_the_transfer(test_set):
+    from core.config import default_config
+    from core.store import cache
+
+    cnn, dense = (cache.load(default_config(kind)).model for kind in ("cnn", "dense_64_64"))
+    timed, epsilon, transfer = bench.fool_rows(cnn, dense, test_set[0], test_set[1], count=6)
+    assert timed.target is TARGETS["fool_ms"] and 0 < timed.median <= timed.value
+    assert 0 < epsilon.value <= 0.3 and 0 <= transfer.value <= 1

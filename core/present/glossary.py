@@ -286,6 +286,12 @@ GLOSSARY: dict[str, Term] = {
         "Transfer learning reuses the layers a network learned on one task, frozen, as a feature extractor "
         "for a new task, so only a small new last layer learns, from a few examples, in seconds.",
         "Yosinski, Clune, Bengio and Lipson (2014), How transferable are features in deep neural networks?"),
+    "adversarial": Term(
+        "an adversarial example",
+        "An adversarial example is a picture changed on purpose, by a tiny step for every pixel in the "
+        "direction that most raises the network's loss, so that a person sees the same digit but the network "
+        "answers another.",
+        "Goodfellow, Shlens and Szegedy (2015), Explaining and harnessing adversarial examples"),
     "held_out_students": Term(
         "held-out students",
         "Held-out students are students whose drawings the network never learns from, kept aside to test "
