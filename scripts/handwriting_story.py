@@ -64,6 +64,7 @@ def save_asked(tab, rng, count: int) -> None:
         expect(tab.get_by_text("What the models will read (28×28)")).to_be_visible()
         tab.get_by_role("button", name="Save").click()
         expect(tab.get_by_text(f"Saved your {label} (sample #")).to_be_visible()
+        settle(tab)  # the whole page reruns after a save: let its old elements go
 
 
 def main() -> int:

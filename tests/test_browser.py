@@ -613,13 +613,15 @@ def save_drawings(tab, server: str, name: str, count: int) -> list[str]:
     join(tab, name)
     asked = []
     for _ in range(count):
-        heading = tab.get_by_role("heading", name=re.compile(r"^Draw an? "))
+        # .last: while the page reruns, Streamlit may still show the previous run's copy for a moment.
+        heading = tab.get_by_role("heading", name=re.compile(r"^Draw an? ")).last
         expect(heading).to_be_visible()
         label = heading.inner_text().split()[-1]
         draw(tab, [(0.3, 0.2), (0.7, 0.25), (0.45, 0.85)])
-        expect(tab.get_by_text("What the models will read (28×28)")).to_be_visible()
-        tab.get_by_role("button", name="Save").click()
+        expect(tab.get_by_text("What the models will read (28×28)").last).to_be_visible()
+        tab.get_by_role("button", name="Save").last.click()
         expect(tab.get_by_text(re.compile(rf"Saved your {re.escape(label)} \(sample #\d+\)"))).to_be_visible()
+        settle(tab)  # the whole page reruns after a save: let its old elements go before the next drawing
         asked.append(label)
     return asked
 
