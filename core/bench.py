@@ -305,9 +305,10 @@ def class_rows(digits: int = 1000, students: int = 25, per_symbol: int = 30) -> 
         evaluate.every_model(models, *_class_digits())  # TensorFlow's first call per model: once per server
         loading = time.perf_counter() - start
         start = time.perf_counter()
-        probs = evaluate.every_model(models, *_class_digits())
+        images, labels = _class_digits()
+        probs = evaluate.every_model(models, images, labels)
         reading = time.perf_counter() - start
-        best = max(evaluate.accuracy(p, _class_digits()[1]) for p in probs.values())
+        best = max(evaluate.accuracy(p, labels) for p in probs.values())
         for name in ("-", "|"):
             samples.add_symbol("Bench", name)
             for i in range(per_symbol):

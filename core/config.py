@@ -79,6 +79,28 @@ def entry_name(kind: str, key: str) -> str:
     return f"{kind}-{key}"
 
 
+class EntryConfig:
+    """What a frozen config dataclass needs to name its store entry ``<KIND>-<key>`` (the
+    class's handwriting jobs: ``core.classset.finetune``, ``core.classset.symbols``):
+    ``KIND`` a class attribute, not a field, so it stays out of the hash."""
+
+    KIND = ""
+
+    def key(self) -> str:
+        """12 hex digits of the config's fields (``config_key``)."""
+        return config_key(self)
+
+    @property
+    def entry(self) -> str:
+        """The name of its store entry and queue job, ``<KIND>-<key>``."""
+        return entry_name(self.KIND, self.key())
+
+    @classmethod
+    def from_fields(cls, fields: dict):
+        """The config from its fields as JSON or a job's arguments hold them (lists as tuples)."""
+        return cls(**{name: tuple(v) if isinstance(v, list) else v for name, v in fields.items()})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a trained model; its hash names the cache entry.

@@ -195,7 +195,7 @@ def handwriting() -> None:
     if not len(data):
         caption("No drawing is saved yet: students add them on the Collect page.")
         return
-    npz, text = samples.export(teacher_grant())
+    npz, text = samples.export(teacher_grant(), data)  # read just above
     c1, c2 = st.columns(2)
     c1.download_button("Download the set (.npz, like MNIST)", npz, file_name="class-digits.npz",
                        mime="application/octet-stream", icon=":material/download:")

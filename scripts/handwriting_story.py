@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from core.drawing.templates import scripted  # noqa: E402
-from scripts.harness import CHROMIUM, CHROMIUM_ARGS, ROOT, lab_stack, settle  # noqa: E402
+from scripts.harness import CHROMIUM, CHROMIUM_ARGS, ROOT, draw, lab_stack, settle  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 PASSWORD = "story-password"
@@ -39,18 +39,9 @@ def say(who: str, what: str, tab) -> None:
 
 
 def draw_strokes(tab, strokes) -> None:
-    """Draw each stroke with the mouse on the page's first pad."""
-    pad = tab.locator(".sketchpad canvas").first
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
+    """Draw each stroke with the mouse on the page's first pad (``harness.draw``, one a stroke)."""
     for stroke in strokes:
-        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
-        tab.mouse.move(*points[0])
-        tab.mouse.down()
-        for (ax, ay), (bx, by) in zip(points, points[1:]):
-            for t in range(1, 6):
-                tab.mouse.move(ax + (bx - ax) * t / 5, ay + (by - ay) * t / 5)
-        tab.mouse.up()
+        draw(tab, stroke)
         tab.wait_for_timeout(150)
 
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from core.classset import samples
-from core.config import config_key, default_config, entry_name
+from core.config import EntryConfig, default_config
 from core.store import cache
 
 KIND = "finetune"
@@ -32,7 +32,7 @@ ESTIMATE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
-class FineTuneConfig:
+class FineTuneConfig(EntryConfig):
     """One fine-tuning: the class set (``data_sha256``), the ``held_out`` students, the
     base CNN's entry; ``mnist_mix`` MNIST training digits (of the first 55,000, drawn with
     ``seed``) mixed in; ``epochs`` of Adam at ``learning_rate`` in batches of
@@ -47,16 +47,7 @@ class FineTuneConfig:
     batch_size: int = 64
     seed: int = 0
 
-    def key(self) -> str:
-        return config_key(self)
-
-    @property
-    def entry(self) -> str:
-        return entry_name(KIND, self.key())
-
-    @classmethod
-    def from_fields(cls, fields: dict) -> FineTuneConfig:
-        return cls(**{**fields, "held_out": tuple(fields["held_out"])})
+    KIND = KIND  # names the entry; no annotation, so not a field and not in the hash
 
 
 def held_out_students(students, seed: int = 0) -> tuple[str, ...]:

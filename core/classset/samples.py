@@ -364,12 +364,13 @@ def csv_bytes(data: ClassSet) -> bytes:
     return text.getvalue().encode()
 
 
-def export(grant: str | None) -> tuple[bytes, bytes]:
-    """(npz, csv) bytes of the whole set (teacher only).
+def export(grant: str | None, data: ClassSet | None = None) -> tuple[bytes, bytes]:
+    """(npz, csv) bytes of the whole set (teacher only): ``data`` when the caller has just
+    read it with ``load()``, else read here.
 
     Raises:
         core.queue.classroom.NotTeacher: without a teacher's grant.
     """
     classroom.require_teacher(grant)
-    data = load()
+    data = load() if data is None else data
     return npz_bytes(data), csv_bytes(data)

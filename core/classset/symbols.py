@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from core.classset import samples
-from core.config import config_key, default_config, entry_name
+from core.config import EntryConfig, default_config
 from core.store import cache
 
 KIND = "symbols"
@@ -33,7 +33,7 @@ ESTIMATE_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
-class SymbolsConfig:
+class SymbolsConfig(EntryConfig):
     """One head's recipe: the ``names`` of its classes (in output order), the class set's
     ``data_sha256`` (``core.classset.samples.ClassSet.sha256`` of the symbols' samples),
     the base CNN's entry, and the fit: ``epochs`` of Adam at ``learning_rate``, batches of
@@ -48,16 +48,7 @@ class SymbolsConfig:
     dropout: float = 0.3
     seed: int = 0
 
-    def key(self) -> str:
-        return config_key(self)
-
-    @property
-    def entry(self) -> str:
-        return entry_name(KIND, self.key())
-
-    @classmethod
-    def from_fields(cls, fields: dict) -> SymbolsConfig:
-        return cls(**{**fields, "names": tuple(fields["names"])})
+    KIND = KIND  # names the entry; no annotation, so not a field and not in the hash
 
 
 def check_counts(counts: dict[str, int], names) -> None:

@@ -102,6 +102,20 @@ def _cap_threads() -> int:
     return threads
 
 
+def _meta_saver(job):
+    """A function that adds its keyword fields to ``job``'s meta in Redis (nothing without a
+    job, as when a test calls a job function directly)."""
+    def save_meta(**fields):
+        if job is None:
+            return
+        job.meta.update(fields)
+        try:
+            job.save_meta()
+        except RedisError:
+            pass  # Redis is restarting: the training goes on, the next epoch reports again
+    return save_meta
+
+
 def _entry_files(path: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
 
@@ -132,15 +146,7 @@ def train_job(config_fields: dict) -> dict:
     backup_dir.mkdir(parents=True, exist_ok=True)
     history = HistoryBackup(backup_dir).history  # the epochs of an interrupted run, if any
 
-    def save_meta(**fields):
-        if job is None:
-            return
-        job.meta.update(fields)
-        try:
-            job.save_meta()
-        except RedisError:
-            pass  # Redis is restarting: the training goes on, the next epoch reports again
-
+    save_meta = _meta_saver(job)
     if job is not None:
         prune_checkpoints(job.connection, keep=backup_dir.name)
     save_meta(pid=os.getpid(), threads=threads, started=time.time())
@@ -211,19 +217,15 @@ def _class_set(data: bytes) -> dict:
                 "students": arrays["students"]}
 
 
-def _class_job_meta():
-    """(job or None, a function that updates its meta; a Redis hiccup is ignored)."""
-    job = get_current_job()
-
-    def save_meta(**fields):
-        if job is None:
-            return
-        job.meta.update(fields)
-        try:
-            job.save_meta()
-        except RedisError:
-            pass
-    return job, save_meta
+def _start_class_job(data: bytes) -> tuple:
+    """Set up a class job in its worker process as ``train_job`` does (it dies with its
+    worker, TensorFlow's threads capped, its pid reported); returns (save_meta, the samples
+    it carries, ``_class_set``)."""
+    _die_with_worker()
+    _cap_threads()
+    save_meta = _meta_saver(get_current_job())
+    save_meta(pid=os.getpid(), started=time.time())
+    return save_meta, _class_set(data)
 
 
 def _base_cnn(entry: str):
@@ -251,11 +253,7 @@ def finetune_job(config_fields: dict, data: bytes) -> dict:
     from core.classset.finetune import FineTuneConfig, fine_tune
 
     config = FineTuneConfig.from_fields(config_fields)
-    _die_with_worker()
-    _cap_threads()
-    job, save_meta = _class_job_meta()
-    save_meta(pid=os.getpid(), started=time.time())
-    samples = _class_set(data)
+    save_meta, samples = _start_class_job(data)
     cnn = _base_cnn(config.base_entry)
     model, history, metrics = fine_tune(
         config, cnn, samples["images"], samples["labels"].astype(np.int64), samples["students"], load_mnist(),
@@ -275,11 +273,7 @@ def symbols_job(config_fields: dict, data: bytes) -> dict:
     from core.classset.symbols import SymbolsConfig, train
 
     config = SymbolsConfig.from_fields(config_fields)
-    _die_with_worker()
-    _cap_threads()
-    job, save_meta = _class_job_meta()
-    save_meta(pid=os.getpid(), started=time.time())
-    samples = _class_set(data)
+    save_meta, samples = _start_class_job(data)
     index = {name: i for i, name in enumerate(config.names)}
     keep = np.isin(samples["labels"], config.names)
     labels = np.array([index[n] for n in samples["labels"][keep].tolist()], np.int64)
