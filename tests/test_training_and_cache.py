@@ -223,3 +223,9 @@ def test_the_input_pipeline_does_not_autotune(mnist):
     pipeline = PIPELINES["cnn"](config, *mnist.splits())
     for dataset in (pipeline.fit, pipeline.validation, pipeline.test):
         assert dataset.options().autotune.enabled is False
+
+
+def test_a_cosine_run_of_one_step_trains(mnist):
+    # One epoch of at most one batch leaves no step to decay over; Keras refuses decay_steps=0.
+    result = train(default_config("dense_64_64", epochs=1, train_size=100, batch_size=128), mnist=mnist)
+    assert len(result.history["loss"]) == 1 and 0.0 <= result.metrics["test_accuracy"] <= 1.0

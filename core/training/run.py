@@ -213,8 +213,10 @@ def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Op
     if config.lr_schedule == "cosine":
         total = steps_per_epoch * config.epochs
         warmup = max(1, total // 20)
+        # max(1, ...): a run of one step (one epoch of at most one batch) has nothing left to
+        # decay, and Keras refuses decay_steps=0.
         rate = keras.optimizers.schedules.CosineDecay(
-            0.0, decay_steps=total - warmup, warmup_target=config.learning_rate, warmup_steps=warmup)
+            0.0, decay_steps=max(1, total - warmup), warmup_target=config.learning_rate, warmup_steps=warmup)
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(rate, momentum=config.momentum)
     return keras.optimizers.Adam(rate)
