@@ -7,7 +7,8 @@ import streamlit as st
 from core.queue import classroom
 from core.store import cache
 from pages.identity import name_sidebar
-from pages.shared import first_page_shown, projector_toggle, start_warm_up
+from pages.components.copy_link import copy_link
+from pages.shared import first_page_shown, page_shown, projector_toggle, start_warm_up
 
 # A ?mode=class link (projector mode) opens with the sidebar folded, leaving the screen to the page.
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide",
@@ -50,6 +51,10 @@ for problem in damaged_entries(str(cache.cache_dir()), str(cache.runs_dir())):
     st.warning(f"{problem} It is skipped.", icon=":material/warning:")
 projector_toggle()
 name_sidebar()
+# Every page's "Copy link", placed in the header bar (each page keeps its view in its address,
+# core.present.links, and reads it when arrived at).
+copy_link()
+page_shown(page.url_path)
 st.sidebar.caption("Digit Lab · neural networks on MNIST · models trained on the real MNIST set")
 try:
     page.run()

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.classset import db, evaluate, finetune, samples, symbols
+from core.present.figures import export_config
 from core.queue import classroom, jobs
 from pages.identity import student, teacher_grant
 from pages.shared import (caption, collect_runs, explain, job_status_text, labelled_runs, stored_model,
@@ -148,7 +149,7 @@ if runs:
     figure.add_scatter(x=epochs, y=newest["history"]["val_accuracy"], name="validation (MNIST's last 5,000)")
     figure.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10), title="The newest fine-tuning, per epoch",
                          xaxis_title="epoch", yaxis_title="accuracy", yaxis_tickformat=".1%", xaxis_dtick=1)
-    st.plotly_chart(figure, key="finetune-curves")
+    st.plotly_chart(figure, key="finetune-curves", config=export_config("fine-tuning-curves"))
 
 # 3. New symbols ----------------------------------------------------------------------------------
 st.header("Teach the network new symbols")

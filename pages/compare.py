@@ -6,12 +6,13 @@ import streamlit as st
 
 from core.analysis import compare
 from core.present.runs import run_label
-from core.present.figures import comparison_figure, larger_type
+from core.present.figures import comparison_figure, export_config, larger_type
 from core.queue import classroom, jobs
 from core.store import cache
 from pages.identity import teacher_grant
+from pages.run_code import code_body
 from pages.shared import (caption, collect_runs, duration, explain, job_status_text, labelled_runs, projector,
-                          session_owner, use_app_navigation)
+                          read_link, session_owner, use_app_navigation, write_link)
 
 use_app_navigation()
 owner = session_owner()
@@ -34,6 +35,16 @@ def picked_by_hand() -> None:
     st.session_state["compare-preset"] = None
 
 
+# A link (core.present.links, "compare"): a ready-made comparison, or runs picked by hand by their entries.
+by_entry = {}
+for run in runs:
+    by_entry.setdefault(run.entry, run)
+link = read_link("compare", allowed={"runs": lambda entries: all(e in by_entry for e in entries)}) or {}
+if "preset" in link:
+    pick_preset(link["preset"], [r.label for r in compare.resolve(compare.preset(link["preset"]), runs)[0]])
+elif "runs" in link:
+    st.session_state["compare-preset"] = None
+    st.session_state["compare-runs"] = [by_entry[e].label for e in link["runs"]]
 if "compare-preset" not in st.session_state:
     found, _ = compare.resolve(compare.preset(DEFAULT_PRESET), runs)
     pick_preset(DEFAULT_PRESET, [r.label for r in found])
@@ -41,6 +52,9 @@ if "compare-preset" not in st.session_state:
 st.session_state["compare-runs"] = [label for label in st.session_state.get("compare-runs", [])
                                     if label in by_label][:compare.MAX_RUNS]
 active = st.session_state["compare-preset"]
+# The address follows the view: the ready-made comparison, or the runs picked by hand.
+picked_entries = tuple(by_label[label].entry for label in st.session_state["compare-runs"])
+write_link("compare", {"preset": active, "runs": None if active else picked_entries or None})
 
 st.title("Compare runs")
 st.markdown("Put runs side by side: the lab's shipped classifiers and any trained on this server. "
@@ -163,7 +177,8 @@ images = "digits" if all(r.config.dataset == "mnist" for r in picked) else "imag
 fig = comparison_figure([(compare.wrapped(r.label), r.history) for r in picked], loss=loss, zoom=zoom,
                         images=images)
 with first if projector() else st.container():
-    st.plotly_chart(larger_type(fig) if projector() else fig, key="compare-curves")
+    st.plotly_chart(larger_type(fig) if projector() else fig, key="compare-curves",
+                    config=export_config("compare-runs-curves"))
 caption(f"Solid: accuracy on the 5,000 validation {images} after each epoch. Dashed: accuracy on the training "
         f"{images}, averaged over each epoch while the network still learns (on distorted digits, or mirrored and "
         "shifted images, for runs trained on them).")
@@ -188,6 +203,11 @@ st.dataframe(styled, hide_index=True, height="content",
 caption(f"Shared by all: {compare.shared_settings(picked)}. Validation and training accuracy are the last "
         "epoch's, and the gap is training minus validation accuracy, in percentage points; test accuracy was "
         "measured once, after training.")
+
+with st.expander("Keras code: a run as one Python script"):
+    code_run = by_label[st.selectbox("Run", [run.label for run in picked], key="compare-code-run")]
+    store = cache.cache_dir() if code_run.store == "shipped" else cache.runs_dir()
+    code_body(code_run.config, store / code_run.entry, key="compare-code")
 
 with st.expander("Where this came from"):
     for run in picked:

@@ -7,11 +7,13 @@ import streamlit as st
 
 from core.analysis.inference import noise_frames
 from core.config import entry_name
+from core.present.links import NOISE_START
 from core.present.payloads import noise_payload
 from core.training.experiments import best_classifier_config, load_noise_curve
 from core.vocabulary import MODEL_NAMES
 from pages.components.noise_slider import noise_slider
-from pages.shared import caption, explain, mnist, pressed_again, projector, require_model, use_app_navigation
+from pages.shared import (caption, explain, mnist, pressed_again, projector, read_link, require_model,
+                          use_app_navigation, write_link)
 
 use_app_navigation()
 
@@ -32,6 +34,12 @@ explain("salt_and_pepper", "autoencoder", "denoising_autoencoder", "median_filte
 
 data = mnist()
 curve = load_noise_curve()
+# A link (core.present.links, "denoising"): the noise level the slider opens at and which 8 digits.
+link = read_link("denoising") or {}
+if "digits" in link:
+    st.session_state["digit_batch"] = link["digits"]
+if "noise" in link:
+    st.session_state["noise-start"] = link["noise"]
 st.session_state.setdefault("digit_batch", 0)
 SLIDER_KEY = "noise-slider"
 
@@ -60,8 +68,15 @@ def explorer():
     models = " ".join(model.name for model in (*denoisers.values(), classifier)) + f" {classifier_config.key()}"
     if pressed_again(SLIDER_KEY, "other"):  # Other digits
         st.session_state.digit_batch += 1
-    noise_slider(frames_payload(st.session_state.digit_batch, 4 if projector() else 3, models, denoisers, classifier),
-                 key=SLIDER_KEY)
+    payload = frames_payload(st.session_state.digit_batch, 4 if projector() else 3, models, denoisers, classifier)
+    levels = payload["levels"]
+    # The slider opens at the link's level (the same for the whole visit, so the payload stays the same).
+    start = st.session_state.get("noise-start", NOISE_START)
+    payload = {**payload, "start": min(range(len(levels)), key=lambda i: abs(levels[i] - start))}
+    level = noise_slider(payload, key=SLIDER_KEY)
+    # The address follows the slider (sent when it is let go) and the set of digits.
+    write_link("denoising", {"noise": level if level in levels else levels[payload["start"]],
+                             "digits": st.session_state.digit_batch})
     caption("Drag the slider (or use the arrow keys): every level of these 8 digits is already in your browser. "
             f"Chart, left: the share of the 10,000 test digits the {classifier_name} reads right; right: how "
             "close each version is to the clean digit. The diamonds mark the slider's noise level.")

@@ -20,8 +20,8 @@ from core.drawing.strokes import StrokeError, to_image
 from core.present.answers import answer_html
 from core.store import cache
 from core.vocabulary import DATASET_TITLES as TITLES
-from pages.shared import (cached_model, caption, class_model, explain, require_model, stored_model, test_set,
-                          use_app_navigation)
+from pages.shared import (cached_model, caption, class_model, explain, read_link, require_model, stored_model, test_set,
+                          use_app_navigation, write_link)
 from pages.components.sketchpad import sketchpad
 
 use_app_navigation()
@@ -65,6 +65,16 @@ def model_of(choice: inside.Choice):
 
 
 options = choices(str(cache.cache_dir()), str(cache.runs_dir()))
+# A link (core.present.links, "inside"): the network, a test picture by its index, the method that fools it.
+link = read_link("inside", allowed={"model": lambda entry: any(c.entry == entry for c in options)}) or {}
+if "model" in link:
+    st.session_state["inside-model"] = next(c for c in options if c.entry == link["model"])
+if "index" in link:
+    st.session_state["inside-source"] = TEST
+    st.session_state["inside-by"] = "index"
+    st.session_state["inside-index"] = link["index"]
+if "method" in link:
+    st.session_state["fool-method"] = link["method"].upper()
 chosen = st.selectbox("Which network?", options, format_func=lambda c: c.label, key="inside-model",
                       help="The lab's CNN on digits, the same CNN trained on clothes, or a network of your own "
                            "with at least one convolution (the Train page builds them).")
@@ -107,7 +117,7 @@ def test_picture(dataset: str):
     noun = "digit" if dataset == "mnist" else "image"
     by = st.radio("Pick it by", ["index", "class"], horizontal=True, key="inside-by")
     if by == "index":
-        index = st.number_input(f"Index in the 10,000 test {noun}s", 0, 9999, 0, key="inside-index")
+        index = st.number_input(f"Index in the 10,000 test {noun}s", 0, 9999, key="inside-index")
     else:
         chosen_class = st.selectbox("Class", list(range(10)), index=7, format_func=labels.__getitem__,
                                     key="inside-class")
@@ -175,8 +185,9 @@ def digit_view(net, choice: inside.Choice) -> None:
             image, tag = test_picture(choice.dataset)
     else:
         carried = st.session_state.get("drawn_digit")
-        source = st.segmented_control("Which digit?", [DRAW, CARRIED, TEST],
-                                      default=CARRIED if carried is not None else DRAW, key="inside-source")
+        # A link's test picture put TEST here first (a default too would be a second first value).
+        st.session_state.setdefault("inside-source", CARRIED if carried is not None else DRAW)
+        source = st.segmented_control("Which digit?", [DRAW, CARRIED, TEST], key="inside-source")
         left, right = st.columns([2, 3], gap="medium")
         with left:
             if source == DRAW:
@@ -194,6 +205,9 @@ def digit_view(net, choice: inside.Choice) -> None:
             else:
                 st.info("Choose where the digit comes from.")
                 image, tag = None, None
+    # The address follows the view: the network, the test picture (none for a drawing), the method.
+    write_link("inside", {"model": choice.entry, "index": int(tag[5:]) if tag and tag.startswith("test-") else None,
+                          "method": (st.session_state.get("fool-method") or "FGSM").lower()})
     if image is None:
         return
     with right:
@@ -224,7 +238,8 @@ def fool(net, choice: inside.Choice, image, tag: str) -> None:
                 "trusted with what it sees.")
     explain("adversarial")
     labels = choice.names or class_names(choice.dataset)
-    method = st.segmented_control("Method", ["FGSM", "PGD"], default="FGSM", key="fool-method",
+    st.session_state.setdefault("fool-method", "FGSM")
+    method = st.segmented_control("Method", ["FGSM", "PGD"], key="fool-method",
                                   help="FGSM: one step along the gradient's sign (Goodfellow et al. 2015). PGD: ten "
                                        "smaller steps, each kept within ε (Madry et al. 2018).") or "FGSM"
     smallest = adversarial.smallest_fgsm if method == "FGSM" else adversarial.smallest_pgd

@@ -9,8 +9,8 @@ from core.analysis import latent
 from core.present.payloads import latent_map_payload, morph_payload, samples_payload
 from core.store import cache
 from pages.components.latent_explorer import latent_explorer
-from pages.shared import (caption, cached_model, digit_row, explain, mnist, pressed_again, projector, require_model,
-                          test_codes, use_app_navigation)
+from pages.shared import (caption, cached_model, digit_row, explain, mnist, pressed_again, projector, read_link,
+                          require_model, test_codes, use_app_navigation, write_link)
 
 use_app_navigation()
 
@@ -35,13 +35,35 @@ explain("vae", "latent_code")
 
 
 codes = test_codes("vae")
+# The 2-D map's bounds: whole numbers around every test digit's code.
+LOW, HIGH = np.floor(codes.min(axis=0)), np.ceil(codes.max(axis=0))
+# A link (core.present.links, "latent"): the map's point (z1, z2), the interpolation's two test digits by
+# index and the conditional VAE's digit. The page's view so far, which each part's fragment updates and
+# writes back.
+on_map = {f"z{i + 1}": lambda v, i=i: latent_dim == 2 and LOW[i] <= v <= HIGH[i] for i in range(2)}
+arrival = read_link("latent", allowed=on_map)
+if arrival is not None:  # a new visit: the map opens at the link's point, or at its default
+    for label, name in (("From", "from"), ("To", "to")):
+        if name in arrival:
+            st.session_state[f"{label}-how"], st.session_state[f"{label}-index"] = "index", arrival[name]
+    if "digit" in arrival:
+        st.session_state["cvae-digit"] = arrival["digit"]
+    point = (arrival["z1"], arrival["z2"]) if "z1" in arrival and "z2" in arrival else None
+    st.session_state["latent-start"] = point
+    st.session_state["latent-view"] = {name: value for name, value in arrival.items() if point or name[0] != "z"}
+view = st.session_state.setdefault("latent-view", {})
+
+
+def first_of(digit: int) -> int:
+    """The test index of the first example of ``digit``: the interpolation's default pick."""
+    return int(np.flatnonzero(y_test == digit)[0])
 
 
 def pick_digit(label: str, column, default_class: int) -> int:
     how = column.radio(f"{label}: choose by", ["class", "index"], horizontal=True, key=f"{label}-how")
     if how == "index":
-        return int(column.number_input(f"{label}: test index (0-9999)", 0, 9999, default_class * 7,
-                                       key=f"{label}-index"))
+        st.session_state.setdefault(f"{label}-index", default_class * 7)
+        return int(column.number_input(f"{label}: test index (0-9999)", 0, 9999, key=f"{label}-index"))
     digit = column.selectbox(f"{label}: digit", range(10), default_class, key=f"{label}-class")
     nth = column.number_input(f"{label}: which example of it", 1, 800, 1, key=f"{label}-nth")
     return int(np.flatnonzero(y_test == digit)[nth - 1])
@@ -52,6 +74,8 @@ def interpolation():
     st.subheader("Interpolate between two test digits")
     c1, c2 = st.columns(2)
     a, b = pick_digit("From", c1, 1), pick_digit("To", c2, 7)
+    view.update({"from": a if a != first_of(1) else None, "to": b if b != first_of(7) else None})
+    write_link("latent", view)
     frames = latent.interpolate(encoder, decoder, x_test[a], x_test[b], MORPH_STEPS)
     latent_explorer(morph_payload(x_test[a], x_test[b], frames, a, b, DIGIT_FACTOR), key="latent-morph")
     caption("Left and right: the originals; in the middle the decoder's digit at a point on the line between "
@@ -61,7 +85,7 @@ def interpolation():
 @st.cache_resource(show_spinner="Decoding the map's grid…")
 def map_payload(factor: int) -> dict:
     """The 2-D map's payload, computed once per server process for every session."""
-    lo, hi = np.floor(codes.min(axis=0)), np.ceil(codes.max(axis=0))
+    lo, hi = LOW, HIGH
     grid = latent.latent_grid(decoder, tuple(lo), tuple(hi), GRID_SIZE)
     shown = np.random.default_rng(0).choice(len(codes), 5000, replace=False)
     # Tableau 10 (D3): ten hues far apart (Plotly's own puts 0/3, 6/8 and 4/9 close together).
@@ -75,11 +99,19 @@ def latent_map():
     if latent_dim != 2:
         st.info(f"The map needs codes of 2 numbers; this model's codes have {latent_dim}.")
         return
-    latent_explorer(map_payload(DIGIT_FACTOR), key="latent-map")
+    # The map opens at the link's point (the same for the whole visit, so the payload stays the same).
+    start = st.session_state.get("latent-start")
+    payload = map_payload(DIGIT_FACTOR)
+    point = latent_explorer(payload if start is None else {**payload, "start": list(start)}, key="latent-map")
+    # A click, a tap or the arrow keys send the point they leave (hovering sends nothing).
+    if (isinstance(point, list) and len(point) == 2 and all(type(v) in (int, float) for v in point)
+            and all(LOW <= np.asarray(point)) and all(np.asarray(point) <= HIGH)):
+        view["z1"], view["z2"] = (round(float(v), 2) + 0.0 for v in point)
+    write_link("latent", view)
     caption("5,000 test digits, each at its code (the middle of the spread the encoder gives it), "
             "coloured by true label. Move the pointer over the map (or drag a finger, or use the arrow keys) "
             f"to see the digit the decoder makes of the code under it, blended from a {GRID_SIZE}×{GRID_SIZE} "
-            "grid of decoded codes.")
+            "grid of decoded codes; a click or tap keeps its point in the page's link.")
 
 
 @st.fragment
@@ -123,7 +155,10 @@ def conditional_digits():
     )
     explain("cvae")
     # Wrapped onto a second line on a phone (a scrolling row cut the 9 off).
-    digit = st.pills("Digit", list(range(10)), default=3, key="cvae-digit", wrap=True)
+    st.session_state.setdefault("cvae-digit", 3)
+    digit = st.pills("Digit", list(range(10)), key="cvae-digit", wrap=True)
+    view["digit"] = digit
+    write_link("latent", view)
     if pressed_again("cvae-samples", "more"):  # New samples, after the last set in the browser
         st.session_state.cvae_block = st.session_state.get("cvae_block", 0) + 1
     if digit is None:

@@ -15,8 +15,8 @@ from core.store import cache
 from core.vocabulary import DATASET_NAMES, DATASET_TITLES
 from pages.components.confusion_matrix import confusion_matrix
 from pages.identity import is_teacher, student
-from pages.shared import (caption, collect_runs, explain, labelled_runs, projector, stored_model, test_analysis,
-                          test_set, use_app_navigation)
+from pages.shared import (caption, collect_runs, explain, labelled_runs, projector, read_link, stored_model,
+                          test_analysis, test_set, use_app_navigation, write_link)
 
 use_app_navigation()
 
@@ -41,7 +41,14 @@ by_label = {run.label: run for run in runs}
 default_entry = f"cnn-{default_config('cnn').key()}"
 labels = list(by_label)
 start = next((i for i, r in enumerate(runs) if r.store == "shipped" and r.entry == default_entry), 0)
-name = st.selectbox("Classifier", labels, index=start, key="mistakes-classifier",
+# A link (core.present.links, "mistakes"): the classifier, which digits and a cell; a link from the Class
+# models page opens on the class's digits (?data=class).
+link = read_link("mistakes", allowed={"model": lambda entry: any(r.entry == entry for r in runs)}) or {}
+if "model" in link:
+    st.session_state["mistakes-classifier"] = next(r.label for r in runs if r.entry == link["model"])
+if st.session_state.get("mistakes-classifier") not in by_label:
+    st.session_state["mistakes-classifier"] = labels[start]
+name = st.selectbox("Classifier", labels, key="mistakes-classifier",
                     help="The classifiers shipped with the lab, then those trained on this server (Train page), "
                          "named as on the Compare runs page.")
 run = by_label[name]
@@ -52,13 +59,15 @@ names = datasets.class_names(dataset)
 noun = "digit" if dataset == "mnist" else "image"
 SOURCES = ("MNIST's 10,000 test digits", "The class's digits")
 source = SOURCES[0]
+if "data" in link:
+    st.session_state["mistakes-source"] = SOURCES[link["data"] == "class"]
 if dataset == "mnist":
-    # A link from the Class models page opens on the class's digits.
-    if "mistakes-source" not in st.session_state and st.query_params.get("data") == "class":
-        st.session_state["mistakes-source"] = SOURCES[1]
     source = st.radio("Which digits", SOURCES, horizontal=True, key="mistakes-source",
                       help="The class's digits are the drawings saved on the Collect page.")
 CLASS = source == SOURCES[1]
+if "true" in link:  # the link's cell, in the pickers matrix_and_cell shows (their keys name the classifier)
+    for part, value in (("true", link["true"]), ("read", link["read"])):
+        st.session_state[f"{part}-{entry}{'-class' if CLASS else ''}"] = value
 
 
 @st.cache_resource(show_spinner="Reading the class's digits with this model…", max_entries=16)
@@ -156,6 +165,10 @@ def matrix_and_cell():
                      format_func=names.__getitem__)
         c2.selectbox("Read as", classes, key=read_key, format_func=names.__getitem__)
     true, predicted = st.session_state[true_key], st.session_state[read_key]
+    # The address follows the view: the classifier, which digits and the cell unless it is the default one.
+    cell = (true, predicted) != default_cell()
+    write_link("mistakes", {"model": entry, "data": "class" if CLASS else "test",
+                            "true": true if cell else None, "read": predicted if cell else None})
     images, captions, count = mistakes.cell_view(analysis, x_test, true, predicted, factor, names=caption_names)
     with right, st.container(key="cell-digits"):
         what = "read right" if true == predicted else f"read as {names[predicted]}"

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.config import SWEEPS, SWEEP_FACTORS, SweepConfig
-from core.present.figures import larger_type, sweep_figure
+from core.present.figures import export_config, larger_type, sweep_figure
 from core.present.glossary import tip
 from core.queue import classroom, jobs
 from core.store import cache
@@ -49,7 +49,8 @@ if not sweeps:
 
 with first if projector() else st.container():
     fig = sweep_figure(sweeps, HINTON_ACCURACY)
-    st.plotly_chart(larger_type(fig) if projector() else fig, key="shipped-sweeps")
+    st.plotly_chart(larger_type(fig) if projector() else fig, key="shipped-sweeps",
+                    config=export_config("weight-decay-sweeps"))
     caption("Diamonds: no weight decay (l2 = 0), the control. Green dotted line: the factor chosen on "
             "validation. Error bars: one standard deviation over the seeds. The accuracy axis does not "
             "start at 0: the differences are fractions of a percentage point (one validation digit is "
@@ -185,5 +186,6 @@ for path in here:
     config = results["config"]
     st.subheader(f"Trained here: {results['name']} digits, {config['epochs']} epochs, "
                  f"{config['replicates']} seeds")
-    st.plotly_chart(sweep_figure({results["name"]: results}, HINTON_ACCURACY), key=f"fig-{path.parent.name}")
+    st.plotly_chart(sweep_figure({results["name"]: results}, HINTON_ACCURACY), key=f"fig-{path.parent.name}",
+                    config=export_config(f"weight-decay-sweep-{path.parent.name}"))
     describe_sweep(results["name"], results)

@@ -26,6 +26,7 @@ from core.data.images import DataUnavailableError
 from core.data.mnist import load_mnist
 from core.nets.summary import layer_table
 from core.present.glossary import GLOSSARY
+from core.present.links import LINKS, refusal_sentence
 from core.present.runs import epochs_text
 from core.queue import jobs
 from core.store import cache
@@ -208,6 +209,55 @@ def projector_toggle() -> None:
         st.html(_PROJECTOR_CSS)
     elif st.query_params.get("mode") == "class":
         del st.query_params["mode"]
+
+
+# ---------------------------------------------------------------------------------------
+# Links that reopen a view (core.present.links): each page reads its address when it is
+# arrived at and writes its view back as it changes.
+
+# The page whose address this session has read: app.py forgets it when another page runs,
+# so a page reads its address on arrival (a shared link, a reload, a link from another
+# page), not on its own reruns.
+_LINK_READ = "link-read"
+
+
+def page_shown(path: str) -> None:
+    """app.py, before each page runs: forget the address read on another page, so ``path``
+    reads its own on arrival."""
+    if st.session_state.get(_LINK_READ) not in (None, path):
+        del st.session_state[_LINK_READ]
+
+
+def read_link(path: str, allowed: dict | None = None) -> dict | None:
+    """The view the page ``path``'s address names (``core.present.links.LINKS[path]``), on
+    arrival at the page (the first run since another page or a new session): the parameters
+    it gives, read, by name ({} for none); None on the page's other runs. Values it refuses,
+    and those for which ``allowed[name](value)`` is false (a model this server does not
+    have), are left out (the page keeps its defaults for them), said in one ``st.info``
+    sentence; never raises."""
+    if st.session_state.get(_LINK_READ) == path:
+        return None
+    st.session_state[_LINK_READ] = path
+    link = LINKS[path]
+    params = {name: value for name, value in st.query_params.to_dict().items() if name in link.names}
+    state, refused = link.decode(params)
+    refused += [name for name, ok in (allowed or {}).items()
+                if name in params and name not in refused and not ok(state[name])]
+    refused.sort(key=link.names.index)
+    if refused:
+        st.info(refusal_sentence(link.words(refused)))
+    return {name: state[name] for name in params if name not in refused}
+
+
+def write_link(path: str, state: dict) -> None:
+    """Keep the page ``path``'s view in its address: ``state``'s fields away from their
+    defaults (``core.present.links.Link.encode``), in place of the page's earlier ones; the
+    address's other parameters (``mode``) stay as they are."""
+    link = LINKS[path]
+    ours = link.encode(state)
+    now = st.query_params.to_dict()
+    if {name: value for name, value in now.items() if name in link.names} != ours:
+        st.query_params.from_dict({**{name: value for name, value in now.items() if name not in link.names}, **ours})
 
 
 def projector() -> bool:

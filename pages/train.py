@@ -4,7 +4,7 @@ and already-trained settings show at once; new ones join the server's training q
 live curves, and land in "trained here"."""
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
 import pandas as pd
 import streamlit as st
@@ -13,14 +13,16 @@ from core.data import registry as datasets
 from core.nets import layers
 from core.queue import classroom, jobs
 from core.store import cache
-from core.config import (BATCH_SIZES, BOUNDS, CLASSIFIERS, DEFAULTS, DENOISERS, FASHION, KINDS, L2_CHOICES,
-                         LEARNING_RATES, QUERY_FIELDS, QUICK_LOOK_SIZE, TrainConfig, from_query, query_fields)
-from core.present.figures import history_figure, larger_type
+from core.config import BATCH_SIZES, BOUNDS, CLASSIFIERS, L2_CHOICES, LEARNING_RATES, QUICK_LOOK_SIZE, TrainConfig
+from core.present.figures import export_config, history_figure, larger_type
+from core.present.links import (SUGGESTED, TRAIN_ADDRESS, decode_train, encode_train, models_for, refusal_sentence,
+                                starting_config, train_datasets, train_words)
 from core.present.glossary import tip
 from core.present.runs import epochs_text, run_name, settings_text, subset_text
 from core.store.leaderboard import diverged, leaderboard
 from core.vocabulary import DATASET_TITLES, MODEL_CHOICES, OPTIMIZER_NAMES
 from pages.identity import student, teacher_grant
+from pages.run_code import code_view, stored_folder
 from pages.shared import (caption, collect_runs, duration, explain, job_status_text, model_summary,
                           projector, use_app_navigation)
 
@@ -30,27 +32,14 @@ FIELDS = ("epochs", "batch_size", "optimizer", "learning_rate", "momentum", "lr_
           "l2", "noise_level", "latent_dim", "label_smoothing")
 LABEL_SMOOTHING = (0.0, 0.05, 0.1, 0.2)
 DAMAGED_TEXT = "The stored result for these settings is damaged; train it again to replace it."
-# The model a class is offered first: it trains in seconds, so thirty students can each
-# try several settings (README.md, "Fast training").
-SUGGESTED = "quick_cnn"
 # What one epoch trains on: the lab keeps the last 5,000 training images of each set for validation.
 TRAINING_IMAGES = {"mnist": "55,000 digits", "fashion_mnist": "55,000 pictures of clothes",
                    "cifar10": "45,000 photos"}
 # CIFAR-10 is offered only where the server has a copy (core.data.registry.available).
-DATASET_CHOICES = [name for name in datasets.DATASETS if datasets.available(name)]
-# Your own network on CIFAR-10 starts from the CIFAR lab's blocks; elsewhere from the course's 64-64.
-CIFAR_PRESET = next((name for name in layers.PRESETS if name.startswith("CIFAR")), None)
+DATASET_CHOICES = train_datasets()
 # Who queues here: the student's name in the class (the sidebar asks for it), or the teacher.
 grant = teacher_grant()
 owner = student() or ("Teacher" if grant else "")
-
-
-def models_for(dataset: str) -> tuple[str, ...]:
-    """The models a data set trains: every kind on MNIST, the classifiers on Fashion-MNIST
-    (28x28 grey images like MNIST), only your own network on CIFAR-10 (32x32 colour)."""
-    if dataset == "mnist":
-        return KINDS
-    return ("custom",) if dataset == "cifar10" else CLASSIFIERS
 
 
 def namespace(dataset: str, kind: str) -> str:
@@ -62,19 +51,6 @@ def namespace(dataset: str, kind: str) -> str:
 
 def widget_key(ns: str, field: str) -> str:
     return f"{ns}-{field}"
-
-
-def starting_config(dataset: str, kind: str) -> TrainConfig:
-    """The settings a (data set, model) pair opens with: the shipped Fashion-MNIST recipe
-    where there is one (so it shows at once), else the kind's default, off MNIST without
-    the digit distortions (nor mirroring)."""
-    shipped = next((c for c in FASHION if (c.dataset, c.kind) == (dataset, kind)), None)
-    if shipped is not None:
-        return shipped
-    config = replace(DEFAULTS[kind], dataset=dataset, augment=DEFAULTS[kind].augment and dataset == "mnist")
-    if kind == "custom" and dataset == "cifar10" and CIFAR_PRESET:
-        config = replace(config, layers=layers.PRESETS[CIFAR_PRESET])
-    return config
 
 
 def load_stack(ns: str, stack) -> None:
@@ -115,28 +91,8 @@ def put_settings(config: TrainConfig) -> None:
 
 
 # The shown settings live in the page's address too (?kind=cnn&epochs=3), so a reconnect
-# after a server restart, a reload or a shared link opens them again.
-ADDRESS = ("dataset", "kind", *QUERY_FIELDS)
-# What an address field is called in the sentence that refuses it.
-ADDRESS_WORDS = {"dataset": "data set", "kind": "model", "train_size": "quick look", "precision": "bfloat16"}
-
-
-def offered_here(config: TrainConfig) -> None:
-    """Raise ValueError for settings this page's widgets cannot show for ``config``'s
-    model (an address can say anything): a field its model has no widget for away from
-    its start, a training size other than all or the quick look, a noise level off its
-    slider's 0.05 steps."""
-    start = starting_config(config.dataset, config.kind)
-    without = {"l2": config.kind != "dense_500_300", "noise_level": config.kind not in DENOISERS,
-               "latent_dim": config.kind not in ("vae", "cvae"), "precision": config.kind not in CLASSIFIERS}
-    if any(off and getattr(config, name) != getattr(start, name) for name, off in without.items()):
-        raise ValueError("a setting this model has no widget for")
-    if config.train_size not in (None, QUICK_LOOK_SIZE):
-        raise ValueError("a training size other than all images or the quick look")
-    steps = config.noise_level / 0.05
-    if config.kind in DENOISERS and (abs(steps - round(steps)) > 1e-9
-                                     or config.kind == "conv_denoiser" and config.noise_level < 0.05):
-        raise ValueError("a noise level off the slider")
+# after a server restart, a reload or a shared link opens them again (core.present.links).
+ADDRESS = TRAIN_ADDRESS
 
 
 def read_address() -> None:
@@ -149,27 +105,17 @@ def read_address() -> None:
     params = {name: value for name, value in st.query_params.to_dict().items() if name in ADDRESS}
     if not params:
         return
-    dataset = params.get("dataset", "mnist")
-    offered = models_for(dataset) if dataset in DATASET_CHOICES else ()
-    kind = params.get("kind", SUGGESTED if SUGGESTED in offered else offered[0] if offered else "")
-    refused = [name for name, ok in (("dataset", offered), ("kind", kind in offered)) if not ok]
-    if refused:
-        dataset, kind = "mnist", SUGGESTED
-    start = starting_config(dataset, kind)
-    config, fields = (start, []) if refused else from_query(start, params, check=offered_here)
+    config, refused, whole = decode_train(params, DATASET_CHOICES)
     put_settings(config)
-    if refused or fields:
-        words = ", ".join(ADDRESS_WORDS.get(name, name.replace("_", " ")) for name in refused + fields)
-        st.info(f"This page's address named settings it cannot use ({words}), so "
-                + ("the page opens with its defaults." if refused else "those keep their defaults."))
+    if refused:
+        st.info(refusal_sentence(train_words(refused), whole))
 
 
 def write_address(config: TrainConfig) -> None:
     """Keep the shown settings in the page's address: the data set, the model and the
     fields away from its start (so a default page's address stays short); the address's
     other parameters (``mode``) stay as they are."""
-    ours = {"dataset": config.dataset, "kind": config.kind,
-            **query_fields(config, starting_config(config.dataset, config.kind))}
+    ours = encode_train(config)
     now = st.query_params.to_dict()
     if {name: value for name, value in now.items() if name in ADDRESS} != ours:
         st.query_params.from_dict({**{name: value for name, value in now.items() if name not in ADDRESS}, **ours})
@@ -463,7 +409,8 @@ def show_result(history, m):
     cols[2].metric("Parameters", f"{m['param_count']:,}", help=tip("parameters"))
     cols[3].metric("Training time", f"{m['training_seconds']:.0f} s")
     fig = history_figure(history, "digits" if dataset == "mnist" else "images")
-    st.plotly_chart(larger_type(fig) if projector() else fig, key="final-curves")
+    st.plotly_chart(larger_type(fig) if projector() else fig, key="final-curves",
+                    config=export_config(f"{m.get('kind', 'run')}-{m.get('key', 'curves')}-curves"))
     explain("validation", "loss")
 
 
@@ -615,6 +562,8 @@ def result_section() -> None:
 store_problem = collect_runs()
 if config is not None:
     result_section()
+    # The settings' Keras script, trained or not; a stored run's model and history beside it.
+    code_view(config, stored_folder(config), key="train-code")
 
 
 def job_list() -> None:

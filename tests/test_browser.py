@@ -490,6 +490,22 @@ def test_compare_preset_click_overlays_its_runs(server, page):
     expect_no_exception(page)
 
 
+
+def test_a_figure_downloads_as_png_from_plotlys_own_button(server, page, tmp_path):
+    # plotly.js draws the PNG in the browser from the copy Streamlit serves: no network, no server work.
+    page.goto(f"{server}/compare?preset=weight_decay")
+    settle(page)
+    chart = page.locator(".js-plotly-plot").first
+    chart.hover()
+    with page.expect_download() as download:
+        chart.locator(".modebar-btn[data-title='Download plot as a PNG']").click()
+    assert download.value.suggested_filename == "compare-runs-curves.png"
+    saved = tmp_path / "curves.png"
+    download.value.save_as(saved)
+    data = saved.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
 # Train page: your own network
 def test_own_network_preset_shows_its_shapes_and_parameters(server, page):
 
@@ -674,3 +690,124 @@ def test_two_students_collect_and_the_teacher_deletes_one_and_exports(server, pa
         context.close()
     db.dispose()
 
+
+
+# ---------------------------------------------------------------------------------------
+# Links that reopen a view (core.present.links) and every page's "Copy link"
+
+def new_tab(page, **options):
+    """A tab in a context of its own: a new browser session, as a shared link opens."""
+    context = page.context.browser.new_context(**{"viewport": {"width": 1400, "height": 1000}, **options})
+    tab = context.new_page()
+    tab.set_default_timeout(90_000)
+    return context, tab
+
+
+def test_a_shared_link_opens_the_same_view_in_projector_mode(server, page, test_set):
+    context, tab = new_tab(page)
+    try:
+        # Inside the CNN on test digit 123, as a class on the projector sees it.
+        link = f"{server}/inside?index=123&mode=class"
+        tab.goto(link)
+        settle(tab)
+        expect(tab.get_by_text(f"Test digit 123, labelled {test_set[1][123]}")).to_be_visible()
+        expect(tab.get_by_role("radiogroup", name="Pick it by").get_by_role("radio", name="index")).to_be_checked()
+        expect(tab.get_by_label("Index in the 10,000 test digits")).to_have_value("123")
+        expect(tab.locator("html")).to_have_css("font-size", "22px")  # projector mode
+        expect(tab).to_have_url(link)
+        # Denoising at noise 0.55 on the third set of digits, projector-sized (4 x 28 px).
+        link = f"{server}/denoising?noise=0.55&digits=2&mode=class"
+        tab.goto(link)
+        settle(tab)
+        explorer = tab.locator(".noise-explorer")
+        expect(explorer).to_have_attribute("data-token", re.compile(r"^2-4-"))
+        expect(explorer).to_have_attribute("data-level", "0.55")
+        expect(explorer.get_by_text("Seasoned at noise 0.55")).to_be_visible()
+        expect(tab).to_have_url(link)
+        # The slider, let go elsewhere, takes the address with it; the other parameters stay.
+        explorer.locator("input[type=range]").focus()
+        explorer.locator("input[type=range]").press("ArrowRight")
+        expect(tab).to_have_url(re.compile(r"[?&]noise=0\.60(&|$)"))
+        expect(tab).to_have_url(re.compile(r"[?&]mode=class(&|$)"))
+        expect(tab).to_have_url(re.compile(r"[?&]digits=2(&|$)"))
+        # A tampered link: the defaults, one sentence, no traceback.
+        tab.goto(f"{server}/denoising?noise=1e999&digits=" + "9" * 5000)
+        settle(tab)
+        expect(tab.get_by_text("This page's address named settings it cannot use (noise level, digits), so those "
+                               "keep their defaults.")).to_be_visible()
+        expect(explorer).to_have_attribute("data-level", "0.40")
+        expect(tab).to_have_url(f"{server}/denoising")
+        expect_no_exception(tab)
+    finally:
+        context.close()
+
+
+def test_a_latent_point_link_opens_the_map_there_and_a_click_keeps_another(server, page):
+    context, tab = new_tab(page)
+    try:
+        tab.goto(f"{server}/latent?z1=1.25&z2=-0.80&from=123")
+        settle(tab)
+        view = tab.locator(".latent-explorer[data-mode='map']")
+        expect(view).to_have_attribute("data-z", "1.250,-0.800")
+        expect(tab.locator(".latent-explorer[data-mode='morph'] .from figcaption")).to_have_text("#123")
+        scatter = view.locator("canvas.scatter")
+        scatter.scroll_into_view_if_needed()
+        box = scatter.bounding_box()
+        tab.mouse.click(box["x"] + 0.7 * box["width"], box["y"] + 0.3 * box["height"])
+        x, y = (float(v) for v in view.get_attribute("data-z").split(","))
+        expect(tab).to_have_url(re.compile(rf"[?&]z1={x:.2f}&z2={y:.2f}(&|$)"))
+        expect(tab).to_have_url(re.compile(r"[?&]from=123(&|$)"))
+        expect_no_exception(tab)
+    finally:
+        context.close()
+
+
+def test_copy_link_copies_the_current_view_and_reopens_it(server, page):
+    context, tab = new_tab(page)
+    try:
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+        tab.goto(f"{server}/mistakes")
+        settle(tab)
+        # A click on a cell (a fragment's rerun) changes the view; the button copies the link as it is now.
+        tab.locator(".confusion [data-cell='3-3']").click()
+        settle(tab)
+        expect(tab).to_have_url(f"{server}/mistakes?true=3&read=3")
+        button = tab.get_by_role("button", name="Copy link")
+        expect(button).to_be_in_viewport()
+        button.click()
+        expect(tab.get_by_role("button", name="Link copied")).to_be_visible()
+        copied = tab.evaluate("navigator.clipboard.readText()")
+        assert copied == f"{server}/mistakes?true=3&read=3"
+        # The copied link, opened in a new session, shows the same cell.
+        other_context, other = new_tab(page)
+        try:
+            other.goto(copied)
+            settle(other)
+            expect(other.locator(".confusion")).to_have_attribute("data-selected", "3-3")
+            expect(other.locator(".st-key-cell-digits").get_by_role("heading")).to_contain_text("True 3, read right:")
+            expect_no_exception(other)
+        finally:
+            other_context.close()
+    finally:
+        context.close()
+
+
+def test_copy_link_without_a_clipboard_shows_the_link_selected(server, page):
+    # Over plain http on a class server's network address navigator.clipboard is undefined.
+    context, tab = new_tab(page, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        context.add_init_script("Object.defineProperty(navigator, 'clipboard', {value: undefined})")
+        tab.goto(f"{server}/latent?digit=8")
+        settle(tab)
+        expect(tab.locator(".latent-explorer[data-mode='samples']")).to_have_attribute("data-token", re.compile("^8-"))
+        tab.get_by_role("button", name="Copy link").click()
+        root = tab.locator(".copy-link")
+        expect(root).to_have_attribute("data-copied", re.compile("selection|shown"))
+        expect(root).to_have_attribute("data-link", f"{server}/latent?digit=8")
+        if root.get_attribute("data-copied") == "shown":  # the older way did not copy either: the link, selected
+            expect(root.locator("input")).to_have_value(f"{server}/latent?digit=8")
+            assert root.locator("input").evaluate("(f) => f.selectionEnd - f.selectionStart") == len(
+                f"{server}/latent?digit=8")
+        expect_no_exception(tab)
+    finally:
+        context.close()

@@ -11,11 +11,11 @@ from core.paths import ROOT
 # must not wait for TensorFlow's import (7-12 s here), nor the web server carry it twice.
 LIGHT = ("core.config", "core.targets", "core.paths", "core.machine", "core.vocabulary", "core.nets.layers", "core.data.registry", "core.data.images", "core.data.mnist",
          "core.data.fashion", "core.data.cifar", "core.data.noise", "core.present.glossary", "core.present.figures",
-         "core.present.answers", "core.present.runs", "core.present.sprites", "core.present.payloads", "core.store.cache", "core.store.leaderboard", "core.queue.jobs",
+         "core.present.answers", "core.present.runs", "core.present.sprites", "core.present.payloads", "core.present.links", "core.present.keras_code", "core.store.cache", "core.store.leaderboard", "core.queue.jobs",
          "core.queue.classroom", "core.training.timing", "core.analysis.compare", "core.analysis.overview",
          "core.analysis.mistakes", "core.analysis.inside", "core.drawing.strokes", "core.drawing.preprocess",
          "core.drawing.upload", "pages.shared", "pages.identity", "pages.components.sketchpad", "pages.components.noise_slider",
-         "pages.components.latent_explorer", "pages.components.confusion_matrix", "core.classset.db",
+         "pages.components.latent_explorer", "pages.components.confusion_matrix", "pages.components.copy_link", "core.classset.db",
          "core.classset.samples", "core.classset.evaluate", "core.classset.finetune", "core.classset.symbols",
          "core.drawing.templates")
 TOP_LEVEL = {"__init__.py", "__main__.py", "config.py", "targets.py", "bench.py", "paths.py", "vocabulary.py",

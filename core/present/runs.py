@@ -1,9 +1,13 @@
 """A run's name in words, in one place: the label that tells runs apart on Compare runs
 and Mistakes (``run_label``), the model and all its settings in the Train page's job list
 and leaderboard (``run_name``, ``settings_text``), and the pieces they share: a setting's
-cell, the layer list, the subset, the epochs. Plain Python over ``TrainConfig`` fields."""
+cell, the layer list, the subset, the epochs; and a run's history as CSV for a download
+(``history_csv``). Plain Python over ``TrainConfig`` fields."""
 
 from __future__ import annotations
+
+import csv
+import io
 
 from core.config import DEFAULTS, QUICK_LOOK_SIZE, TrainConfig
 from core.nets.layers import activation, describe
@@ -177,3 +181,19 @@ def settings_text(fields: dict) -> str:
     if fields.get("kind") in ("denoising_autoencoder", "conv_denoiser"):
         text += f", noise {fields.get('noise_level', 0):g}"
     return text + f", seed {fields.get('seed')}"
+
+
+def history_csv(history: dict) -> str:
+    """A run's history (``history.json``: {metric: [one float per epoch]}) as CSV text for a
+    download: the header ``epoch`` and the metrics in the history's order (accuracy, loss,
+    val_accuracy, val_loss, seconds, ...), then one row per epoch counted from 1, numbers
+    as Python writes them (every digit kept); a metric with fewer epochs than the others
+    leaves its last cells blank. Empty history: the header ``epoch`` alone."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    names = list(history)
+    writer.writerow(["epoch", *names])
+    for epoch in range(max((len(values) for values in history.values()), default=0)):
+        writer.writerow([epoch + 1, *(repr(history[name][epoch]) if epoch < len(history[name]) else ""
+                                      for name in names)])
+    return out.getvalue()

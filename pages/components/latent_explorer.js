@@ -154,7 +154,19 @@ function mapView(root, data, state) {
     scatter.setPointerCapture(event.pointerId);
     follow(event);
   });
-  const stop = () => { state.dragging = false; };
+  // The point a click, a tap, a drag's end or the arrow keys leave goes to the server (for
+  // the page's link), once it rests; hovering sends nothing.
+  const keep = () => {
+    clearTimeout(state.resting);
+    state.resting = setTimeout(() => {
+      const point = state.z.map((v) => Math.round(v * 100) / 100);
+      if (String(point) !== String(state.kept)) state.send("point", (state.kept = point));
+    }, 250);
+  };
+  const stop = () => {
+    if (state.dragging) keep();
+    state.dragging = false;
+  };
   scatter.addEventListener("pointerup", stop);
   scatter.addEventListener("pointercancel", stop);
   scatter.addEventListener("keydown", (event) => {
@@ -164,6 +176,7 @@ function mapView(root, data, state) {
     state.z = [Math.min(grid.high[0], Math.max(grid.low[0], state.z[0] + step[0])),
       Math.min(grid.high[1], Math.max(grid.low[1], state.z[1] + step[1]))];
     schedule();
+    keep();
   });
   new ResizeObserver(schedule).observe(scatter);
   return draw;

@@ -14,11 +14,15 @@ _CSS = (_HERE / "latent_explorer.css").read_text()
 _JS = (_HERE / "latent_explorer.js").read_text()
 
 
-def latent_explorer(payload: dict, key: str) -> None:
+def latent_explorer(payload: dict, key: str):
     """Show one view (``payload["mode"]``: "map", "morph" or "samples"). The samples view
-    counts its requests for new ones in ``st.session_state[key]["more"]``."""
+    counts its requests for new ones in ``st.session_state[key]["more"]``. Returns the map's
+    point [x, y] where a click, a tap or the arrow keys last left it (hovering sends
+    nothing), None before that and for the other views; it comes from the visitor's
+    browser: check it before use."""
     # Registered on every call: each Streamlit runtime keeps its own registry (see sketchpad.py).
     component = st.components.v2.component("digitlab_latent_explorer", html='<div class="latent-explorer"></div>',
                                            css=_CSS, js=_JS)
-    component(key=key, data=payload, default={"more": 0}, on_more_change=lambda: None, width="stretch",
-              height="content")
+    result = component(key=key, data=payload, default={"more": 0, "point": None}, on_more_change=lambda: None,
+                       on_point_change=lambda: None, width="stretch", height="content")
+    return result.get("point")

@@ -167,6 +167,27 @@ export default function (component) {
         draw(root, state.data, state);
       });
     });
+    // The level goes to the server (for the page's link) once the slider rests: "change" comes
+    // when a drag is let go or a key moves it, never during a drag; keys held down send the
+    // last, and a new drag begun within the pause sends only when it is let go in its turn.
+    const rest = () => {
+      state.waiting = state.held;  // sent when the new drag is let go
+      if (state.held) return;
+      const level = state.data.levels[state.index];
+      if (level !== state.sent) state.send("level", (state.sent = level));
+    };
+    const letGo = () => {
+      state.held = false;
+      if (state.waiting) state.resting = setTimeout(rest, 250);
+    };
+    slider.addEventListener("pointerdown", () => { state.held = true; });
+    window.addEventListener("pointerup", letGo);
+    window.addEventListener("pointercancel", letGo);
+    state.letGo = letGo;
+    slider.addEventListener("change", () => {
+      clearTimeout(state.resting);
+      state.resting = setTimeout(rest, 250);
+    });
     states.set(parentElement, state);
   }
   state.data = data;
@@ -187,5 +208,9 @@ export default function (component) {
     state.sprite.src = data.sprite;
   }
   draw(root, data, state);
-  return () => states.delete(parentElement);
+  return () => {
+    window.removeEventListener("pointerup", state.letGo);
+    window.removeEventListener("pointercancel", state.letGo);
+    states.delete(parentElement);
+  };
 }
