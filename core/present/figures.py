@@ -184,7 +184,7 @@ def export_config(name: str) -> dict:
     size. It draws the PNG in the visitor's browser from the plotly.js that Streamlit
     serves, so it needs no network and costs the server nothing (checked in Chromium:
     tests/test_browser.py). Server-side export (kaleido 1.5 with Debian's Chromium) also
-    works offline but took 2.0-2.8 s and a browser start per figure (README.md, "Downloads").
+    works offline but took 2.0-2.8 s and a browser start per figure (README.md, "From the lab to code").
     """
     return {"toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}, "displaylogo": False}
 
