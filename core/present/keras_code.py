@@ -24,6 +24,7 @@ import importlib.metadata
 import inspect
 import json
 import textwrap
+import threading
 from dataclasses import asdict, fields
 
 from core.config import AUTOENCODERS, TrainConfig
@@ -69,13 +70,24 @@ def _literal(value) -> str:
     return repr(value)
 
 
+# CPython 3.11 keeps ast.parse's recursion count in interpreter-wide state: two threads
+# parsing at once can raise SystemError (python/cpython#106905). Streamlit serves each
+# session on its own thread, and CI once failed so when the tests generated two scripts at once.
+_PARSING = threading.Lock()
+
+
+def _parse(text: str) -> ast.Module:
+    with _PARSING:
+        return ast.parse(text)
+
+
 @functools.lru_cache(maxsize=None)
 def _module(name: str) -> tuple[list[str], dict]:
     """The lines of one of ``SOURCES`` and its top-level definitions: {name: ast node}
     (functions, classes and assigned names)."""
     text = (ROOT / SOURCES[name]).read_text()
     defined = {}
-    for node in ast.parse(text).body:
+    for node in _parse(text).body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             defined[node.name] = node
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -322,7 +334,7 @@ def _pipeline_code(config: TrainConfig) -> tuple[str, list[str]]:
 def _imports(body: str) -> str:
     """The import lines ``body`` needs (``IMPORTS``): the standard library's, then the others,
     the names from keras in one line."""
-    used = {n.id for n in ast.walk(ast.parse(body)) if isinstance(n, ast.Name)}
+    used = {n.id for n in ast.walk(_parse(body)) if isinstance(n, ast.Name)}
     lines = [line for name, line in IMPORTS.items() if name in used]
     from_keras = [line.split()[-1] for line in lines if line.startswith("from keras")]
     stdlib = [line for line in lines if line.split()[1] in STDLIB]
