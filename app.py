@@ -26,10 +26,12 @@ pages = [
     st.Page("pages/inside.py", title="Inside the CNN", icon=":material/visibility:"),
     st.Page("pages/mistakes.py", title="Mistakes", icon=":material/error:"),
     st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
+    st.Page("pages/lessons.py", title="Lessons", icon=":material/menu_book:"),
 ]
 if classroom.teacher_mode():  # no password set by the operator: no teacher mode at all
     pages.append(st.Page("pages/teacher.py", title="Teacher", icon=":material/school:"))
-page = st.navigation(pages)
+# expanded: with the Teacher page there are 13, and Streamlit folds all after the 10th by default.
+page = st.navigation(pages, expanded=True)
 
 
 @st.cache_data(ttl=30, show_spinner=False)

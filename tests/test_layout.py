@@ -17,10 +17,10 @@ LIGHT = ("core.config", "core.targets", "core.paths", "core.machine", "core.voca
          "core.drawing.upload", "pages.shared", "pages.identity", "pages.components.sketchpad", "pages.components.noise_slider",
          "pages.components.latent_explorer", "pages.components.confusion_matrix", "pages.components.copy_link", "core.classset.db",
          "core.classset.samples", "core.classset.evaluate", "core.classset.finetune", "core.classset.symbols",
-         "core.drawing.templates")
+         "core.drawing.templates", "core.lessons.files", "core.lessons.checks", "core.lessons.progress")
 TOP_LEVEL = {"__init__.py", "__main__.py", "config.py", "targets.py", "bench.py", "paths.py", "vocabulary.py",
              "machine.py"}
-FOLDERS = {"data", "nets", "training", "store", "queue", "analysis", "drawing", "present", "classset"}
+FOLDERS = {"data", "nets", "training", "store", "queue", "analysis", "drawing", "present", "classset", "lessons"}
 
 
 def test_what_a_page_imports_first_loads_without_tensorflow():

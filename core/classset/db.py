@@ -2,11 +2,13 @@
 (nothing to install), PostgreSQL when ``$DIGITLAB_DATABASE_URL`` names one (compose.yaml's
 ``postgres`` service, shared by the app replicas and the workers).
 
-The schema is created with SQLAlchemy's ``create_all`` rather than Alembic: this is its
-first version, there is no deployed database to migrate, and ``create_all`` only creates
-what is missing. The version is kept in the ``settings`` table (``SCHEMA_VERSION``); the day a
-column changes, Alembic starts from this schema as its base revision, and a database
-newer than the code is refused with one sentence rather than misread.
+The schema is created with SQLAlchemy's ``create_all`` rather than Alembic: ``create_all``
+only creates what is missing, and no column has changed yet. The version is kept in the
+``settings`` table (``SCHEMA_VERSION``): version 2 added two tables (the lessons' answers
+and assignments), so a version-1 database gets them from ``create_all`` and its version
+row is raised to 2; the day a column changes, Alembic starts from this schema as its base
+revision, and a database newer than the code is refused with one sentence rather than
+misread.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ import os
 import threading
 from pathlib import Path
 
-from sqlalchemy import (JSON, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, create_engine, event,
-                        exc, select)
+from sqlalchemy import (JSON, Boolean, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text,
+                        create_engine, event, exc, select)
 from sqlalchemy.engine import Engine, make_url
 
 from core.store import cache
 
 DATABASE_ENV_VAR = "DIGITLAB_DATABASE_URL"
 SQLITE_NAME = "class.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Seconds a SQLite writer waits for another's lock: 30 students saving at once wait in
 # turn (a save holds it a few milliseconds) instead of failing with "database is locked".
 SQLITE_BUSY_SECONDS = 30
@@ -49,6 +51,27 @@ symbols = Table(
     Column("name", String(12), primary_key=True),
     Column("student", String(20), nullable=False),
     Column("created", DateTime(timezone=True), nullable=False),
+)
+# Every answer a student gave to a lesson's step (core/lessons/progress.py): the lesson's
+# name (its file's name without .yaml), the step's number from 1, the answer as typed
+# (at most 2,000 characters), the same in the form answers are counted by ("55050" for
+# "55,050"), whether it was right (None: free text the teacher reads), and when.
+lesson_answers = Table(
+    "lesson_answers", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("student", String(20), nullable=False, index=True),
+    Column("lesson", String(80), nullable=False, index=True),
+    Column("step", Integer, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("counted_as", String(200), nullable=False),
+    Column("correct", Boolean, nullable=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+# The lessons the teacher assigned to the class, and when.
+lesson_assignments = Table(
+    "lesson_assignments", metadata,
+    Column("lesson", String(80), primary_key=True),
+    Column("assigned", DateTime(timezone=True), nullable=False),
 )
 # Small settings: the schema's version, whether students see each other's drawings.
 settings = Table(
@@ -139,6 +162,10 @@ def _create_schema(engine: Engine) -> None:
         elif int(version) > SCHEMA_VERSION:
             raise DatabaseUnavailable(f"The class's database ({where(str(engine.url))}) was written by a newer "
                                       "Digit Lab: update this one before using it.")
+        elif int(version) < SCHEMA_VERSION:
+            # An older database: create_all above added the tables it lacked (version 1 had
+            # no lesson tables; no column of an older table has changed).
+            conn.execute(settings.update().where(settings.c.name == "schema").values(value=str(SCHEMA_VERSION)))
 
 
 def engine() -> Engine:

@@ -92,6 +92,20 @@ def choice(options: tuple[str, ...]) -> Callable[[str], str]:
     return read
 
 
+def name_of(pattern: re.Pattern) -> Callable[[str], str]:
+    """A reader of a name that matches ``pattern`` whole (a lesson's file name); ValueError otherwise."""
+    def read(text: str) -> str:
+        if not pattern.fullmatch(text):
+            raise ValueError("a lesson's file name, without .yaml")
+        return text
+    return read
+
+
+# A lesson file's name, without .yaml ("01-dense-64-64"): what its progress is kept under;
+# and the most steps a lesson file may have (core.lessons.files reads both from here).
+LESSON_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
+MAX_LESSON_STEPS = 20
+
 ENTRY = re.compile(r"([a-z0-9_]{1,40})-([0-9a-f]{12})")
 
 
@@ -309,6 +323,11 @@ LINKS = {link.path: link for link in (
         Field("preset", "ready-made comparison", choice(PRESET_KEYS), default=DEFAULT_PRESET),
         Field("runs", "runs", entries(CLASSIFIERS, MAX_RUNS), ",".join),
     ), _preset_or_runs),
+    Link("lessons", "Lessons", (
+        # A lesson's file name without .yaml (core.lessons.files); whether it exists is the page's to say.
+        Field("lesson", "lesson", name_of(LESSON_NAME)),
+        Field("step", "step", whole(1, MAX_LESSON_STEPS)),
+    )),
     Link("teacher", "Teacher"),  # only where the operator sets a teacher password
 )}
 
