@@ -792,6 +792,22 @@ def test_copy_link_copies_the_current_view_and_reopens_it(server, page):
         context.close()
 
 
+def test_on_a_phone_the_open_sidebar_closes_under_its_own_button(server, page):
+    # The open sidebar lies over the page, its close button where Copy link sits: Copy link hides meanwhile.
+    context, tab = new_tab(page, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        tab.goto(f"{server}/lessons")
+        settle(tab)
+        tab.get_by_test_id("stExpandSidebarButton").click()
+        close = tab.get_by_test_id("stSidebarCollapseButton")
+        expect(close).to_be_visible()
+        expect(tab.get_by_role("button", name="Copy link")).to_be_hidden()
+        close.locator("button").click()
+        expect(tab.get_by_role("button", name="Copy link")).to_be_visible()
+    finally:
+        context.close()
+
+
 def test_copy_link_without_a_clipboard_shows_the_link_selected(server, page):
     # Over plain http on a class server's network address navigator.clipboard is undefined.
     context, tab = new_tab(page, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)

@@ -12,6 +12,19 @@ export default function (component) {
   const host = root.getRootNode().host || component.parentElement;
   const holder = host.closest("[data-testid='stElementContainer']");
   if (holder) Object.assign(holder.style, PLACE);
+  if (holder && !holder.dataset.watched) {
+    // On a phone the open sidebar lies over the page, its close button where this one sits:
+    // hidden while it is open (Streamlit's narrow layout starts under 768 px).
+    holder.dataset.watched = "1";
+    const sidebar = document.querySelector("[data-testid='stSidebar']");
+    const sync = () => {
+      const open = sidebar && sidebar.getAttribute("aria-expanded") === "true";
+      holder.style.visibility = open && window.innerWidth < 768 ? "hidden" : "";
+    };
+    if (sidebar) new MutationObserver(sync).observe(sidebar, { attributes: true, attributeFilter: ["aria-expanded"] });
+    window.addEventListener("resize", sync);
+    sync();
+  }
   if (root.dataset.ready) return;
   root.dataset.ready = "1";
   const button = root.querySelector("button");
