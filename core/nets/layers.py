@@ -209,6 +209,20 @@ def activation(layer) -> str | None:
     return layer[1 + kind.settings.index(ACTIVATION)] if kind and ACTIVATION in kind.settings else None
 
 
+def in_order(stack) -> list:
+    """The layers a checked ``stack`` builds, in order, with the Flatten the lab adds (as
+    None) before the first Dense layer, or at the end when there is none; the 10-way output
+    follows them. ``core.nets.models.custom`` builds this list, and
+    ``core.present.keras_code`` writes it out, so the two cannot place the Flatten apart."""
+    built, flat = [], False
+    for layer in stack:
+        if KINDS[layer[0]].takes == "flat" and not flat:
+            built.append(None)
+            flat = True
+        built.append(layer)
+    return built if flat else built + [None]
+
+
 def _flatten(shape: tuple) -> dict:
     size = math.prod(shape)
     return {"layer": "Flatten (added by the lab)", "output shape": (size,), "parameters": 0, "multiply_adds": 0}

@@ -114,15 +114,8 @@ def custom(stack, input_shape=(28, 28, 1), name: str = "custom") -> keras.Model:
     model = [keras.Input(tuple(input_shape[:2]) if grey else tuple(input_shape))]
     if grey:
         model.append(layers.Reshape(tuple(input_shape)))
-    flat = False
-    for layer in stack:
-        kind = stack_mod.KINDS[layer[0]]
-        if kind.takes == "flat" and not flat:
-            model.append(layers.Flatten())
-            flat = True
-        model.append(kind.keras(layers, layer))
-    if not flat:
-        model.append(layers.Flatten())
+    for layer in stack_mod.in_order(stack):
+        model.append(layers.Flatten() if layer is None else stack_mod.KINDS[layer[0]].keras(layers, layer))
     model.append(_output())
     return keras.Sequential(model, name=name)
 

@@ -181,15 +181,8 @@ def _stack_code(config: TrainConfig, stack: tuple) -> str:
         shape = "x".join(str(d) for d in row["output shape"])
         lines.append(f"{code},  # -> {shape}, {row['parameters']:,} parameters")
 
-    flat = False
-    for layer in stack:
-        kind = stack_mod.KINDS[layer[0]]
-        if kind.takes == "flat" and not flat:
-            add("layers.Flatten()")
-            flat = True
-        add(kind.keras(_Written(), layer))
-    if not flat:
-        add("layers.Flatten()")
+    for layer in stack_mod.in_order(stack):
+        add("layers.Flatten()" if layer is None else stack_mod.KINDS[layer[0]].keras(_Written(), layer))
     add("_output()")
     what = "Your own network" if config.kind == "custom" else f"The {MODEL_NAMES[config.kind]}"
     words = stack_mod.describe(stack).replace(" · ", ", ")
