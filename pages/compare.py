@@ -206,8 +206,7 @@ caption(f"Shared by all: {compare.shared_settings(picked)}. Validation and train
 
 with st.expander("Keras code: a run as one Python script"):
     code_run = by_label[st.selectbox("Run", [run.label for run in picked], key="compare-code-run")]
-    store = cache.cache_dir() if code_run.store == "shipped" else cache.runs_dir()
-    code_body(code_run.config, store / code_run.entry, key="compare-code")
+    code_body(code_run.config, cache.store_dir(code_run.store) / code_run.entry, key="compare-code")
 
 with st.expander("Where this came from"):
     for run in picked:

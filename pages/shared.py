@@ -253,11 +253,15 @@ def write_link(path: str, state: dict) -> None:
     """Keep the page ``path``'s view in its address: ``state``'s fields away from their
     defaults (``core.present.links.Link.encode``), in place of the page's earlier ones; the
     address's other parameters (``mode``) stay as they are."""
-    link = LINKS[path]
-    ours = link.encode(state)
+    put_address(LINKS[path].names, LINKS[path].encode(state))
+
+
+def put_address(names, ours: dict[str, str]) -> None:
+    """Put ``ours`` in the page's address in place of its parameters ``names`` (the page's
+    own), when they differ; the address's other parameters (``mode``) stay as they are."""
     now = st.query_params.to_dict()
-    if {name: value for name, value in now.items() if name in link.names} != ours:
-        st.query_params.from_dict({**{name: value for name, value in now.items() if name not in link.names}, **ours})
+    if {name: value for name, value in now.items() if name in names} != ours:
+        st.query_params.from_dict({**{name: value for name, value in now.items() if name not in names}, **ours})
 
 
 def projector() -> bool:
@@ -376,7 +380,7 @@ def stored_model(store: str, entry: str):
 
     Raises FileNotFoundError or CorruptEntryError (one sentence); errors are not cached.
     """
-    return mistakes.load_entry(cache.cache_dir() if store == "shipped" else cache.runs_dir(), entry)
+    return mistakes.load_entry(cache.store_dir(store), entry)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -24,7 +24,7 @@ from core.vocabulary import DATASET_TITLES, MODEL_CHOICES, OPTIMIZER_NAMES
 from pages.identity import student, teacher_grant
 from pages.run_code import code_view, stored_folder
 from pages.shared import (caption, collect_runs, duration, explain, job_status_text, model_summary,
-                          projector, use_app_navigation)
+                          projector, put_address, use_app_navigation)
 
 use_app_navigation()
 
@@ -115,10 +115,7 @@ def write_address(config: TrainConfig) -> None:
     """Keep the shown settings in the page's address: the data set, the model and the
     fields away from its start (so a default page's address stays short); the address's
     other parameters (``mode``) stay as they are."""
-    ours = encode_train(config)
-    now = st.query_params.to_dict()
-    if {name: value for name, value in now.items() if name in ADDRESS} != ours:
-        st.query_params.from_dict({**{name: value for name, value in now.items() if name not in ADDRESS}, **ours})
+    put_address(ADDRESS, encode_train(config))
 
 
 def who(state: dict) -> str:

@@ -49,6 +49,12 @@ def runs_dir() -> Path:
     return Path(os.environ.get(RUNS_ENV_VAR) or ROOT / "runs")
 
 
+def store_dir(store: str) -> Path:
+    """The folder of a store by the name a listed run carries (``core.analysis.compare.Run``):
+    "shipped" is ``cache_dir()``, any other ("here") ``runs_dir()``."""
+    return cache_dir() if store == "shipped" else runs_dir()
+
+
 @contextlib.contextmanager
 def atomic_entry(final: Path):
     """Yield an empty temporary folder beside ``final``; rename it to ``final`` on success.
