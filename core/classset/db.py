@@ -13,6 +13,7 @@ misread.
 
 from __future__ import annotations
 
+import datetime
 import os
 import threading
 from pathlib import Path
@@ -87,6 +88,12 @@ class DatabaseUnavailable(RuntimeError):
 
 # What a page catches around a database call (the driver's errors come wrapped in these).
 DB_ERRORS = (DatabaseUnavailable, exc.OperationalError, exc.InterfaceError, exc.DatabaseError)
+
+
+def now() -> datetime.datetime:
+    """The time a row is written, timezone-aware UTC (the tables' ``created`` and
+    ``assigned`` columns)."""
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def database_url() -> str:

@@ -87,10 +87,6 @@ class ClassSet:
         return digest.hexdigest()
 
 
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
 def _student(name: str) -> str:
     try:
         return classroom.check_name(name)
@@ -132,7 +128,7 @@ def add_symbol(student: str, name: str) -> str:
                               "remove one first.")
         try:
             with conn.begin_nested():
-                conn.execute(db.symbols.insert().values(name=name, student=student, created=_now()))
+                conn.execute(db.symbols.insert().values(name=name, student=student, created=db.now()))
         except exc.IntegrityError as error:  # another student added it a moment ago
             raise SampleError(f"The class already has the symbol “{name}”.") from error
     return name
@@ -200,7 +196,7 @@ def save(student: str, label: str, strokes) -> int:
     kept = [[[round(float(x), 4), round(float(y), 4)] for x, y in stroke] for stroke in strokes]
     with db.engine().begin() as conn:
         return int(conn.execute(db.samples.insert().values(
-            label=label, student=student, created=_now(), strokes=kept,
+            label=label, student=student, created=db.now(), strokes=kept,
             image=np.ascontiguousarray(image, "<f4").tobytes())).inserted_primary_key[0])
 
 

@@ -13,7 +13,6 @@ the grant.
 
 from __future__ import annotations
 
-import datetime
 from collections import Counter
 from dataclasses import dataclass
 
@@ -32,10 +31,6 @@ class NoStudent(ValueError):
     """An answer without a student's name; the message is one sentence."""
 
 
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
 def record(student: str | None, lesson: str, step: int, verdict: Verdict) -> None:
     """Keep ``student``'s judged answer (``core.lessons.checks.judge``) to step ``step``
     (from 1) of the lesson named ``lesson``; every try is kept, the latest counts as the
@@ -49,7 +44,7 @@ def record(student: str | None, lesson: str, step: int, verdict: Verdict) -> Non
     with db.engine().begin() as conn:
         conn.execute(insert(db.lesson_answers).values(
             student=student, lesson=lesson, step=int(step), answer=verdict.answer,
-            counted_as=verdict.counted_as[:200], correct=verdict.correct, created=_now()))
+            counted_as=verdict.counted_as[:200], correct=verdict.correct, created=db.now()))
 
 
 @dataclass(frozen=True)
@@ -109,7 +104,7 @@ def assign(grant: str | None, lesson: str, assigned: bool = True) -> None:
     with db.engine().begin() as conn:
         conn.execute(delete(table).where(table.c.lesson == lesson))
         if assigned:
-            conn.execute(insert(table).values(lesson=lesson, assigned=_now()))
+            conn.execute(insert(table).values(lesson=lesson, assigned=db.now()))
 
 
 def assigned() -> list[str]:
