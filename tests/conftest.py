@@ -111,3 +111,42 @@ def worker(queue_env):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+# The teacher's password the class-database tests unlock with.
+TEACHER_PASSWORD = "a teacher's password"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, queue_env, monkeypatch):
+    """An empty class database of each kind (core.classset.db: the default SQLite file in the
+    runs store, or a real PostgreSQL); the teacher's grant lives in the test's Redis. Yields
+    the backend's name."""
+    from sqlalchemy import create_engine
+
+    from core.classset import db
+
+    db.dispose()
+    if request.param == "sqlite":
+        # The default: a new file (and its folder) in this test's own runs store (queue_env).
+        monkeypatch.delenv(db.DATABASE_ENV_VAR, raising=False)
+        db.metadata.drop_all(db.engine())
+    else:
+        # The session's one PostgreSQL, emptied through a plain engine: db.engine() would first
+        # check the schema version, and an earlier test may have left a newer one on purpose.
+        monkeypatch.setenv(db.DATABASE_ENV_VAR, request.getfixturevalue("postgres_url"))
+        plain = create_engine(db.database_url())
+        db.metadata.drop_all(plain)
+        plain.dispose()
+    db.dispose()
+    yield request.param
+    db.dispose()
+
+
+@pytest.fixture
+def grant(queue_env, monkeypatch):
+    """The teacher's grant, unlocked with ``TEACHER_PASSWORD``."""
+    from core.queue import classroom
+
+    monkeypatch.setenv(classroom.PASSWORD_ENV_VAR, TEACHER_PASSWORD)
+    return classroom.unlock(TEACHER_PASSWORD, "test-session")

@@ -16,28 +16,6 @@ from core.queue import classroom
 
 ONE = [[[0.5, 0.14], [0.5, 0.86]]]
 SEVEN = [[[0.3, 0.2], [0.75, 0.2], [0.45, 0.85]]]
-PASSWORD = "a teacher's password"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, queue_env, tmp_path, monkeypatch):
-    """An empty class database of each kind (the teacher's grant lives in the test's Redis);
-    yields the backend's name."""
-    if request.param == "sqlite":
-        monkeypatch.delenv(db.DATABASE_ENV_VAR, raising=False)  # the default: a file in the runs store
-    else:
-        monkeypatch.setenv(db.DATABASE_ENV_VAR, request.getfixturevalue("postgres_url"))
-    db.dispose()
-    db.metadata.drop_all(db.engine())
-    db.dispose()
-    yield request.param
-    db.dispose()
-
-
-@pytest.fixture
-def grant(queue_env, monkeypatch):
-    monkeypatch.setenv(classroom.PASSWORD_ENV_VAR, PASSWORD)
-    return classroom.unlock(PASSWORD, "test-session")
 
 
 def add_images(images, labels, students):

@@ -16,7 +16,6 @@ from core.paths import ROOT
 from core.present.links import check_link
 from core.queue import classroom
 
-PASSWORD = "a teacher's password"
 SHIPPED, SHIPPED_PROBLEMS = files.load_lessons(ROOT / "lessons")
 STEPS = [(lesson, step) for lesson in SHIPPED for step in lesson.steps]
 NUMBERS = [(lesson, step) for lesson, step in STEPS if step.answer.kind == "number"]
@@ -218,26 +217,6 @@ def test_a_file_that_is_not_a_lesson_at_all(tmp_path):
 # ---------------------------------------------------------------------------------------
 # Progress in the class's database
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, queue_env, monkeypatch):
-    """An empty class database of each kind; yields the backend's name."""
-    if request.param == "sqlite":
-        monkeypatch.delenv(db.DATABASE_ENV_VAR, raising=False)
-    else:
-        monkeypatch.setenv(db.DATABASE_ENV_VAR, request.getfixturevalue("postgres_url"))
-    db.dispose()
-    db.metadata.drop_all(db.engine())
-    db.dispose()
-    yield request.param
-    db.dispose()
-
-
-@pytest.fixture
-def grant(queue_env, monkeypatch):
-    monkeypatch.setenv(classroom.PASSWORD_ENV_VAR, PASSWORD)
-    return classroom.unlock(PASSWORD, "test-session")
-
-
 def first_lesson():
     return next(lesson for lesson in SHIPPED if lesson.name == "01-dense-64-64")
 
@@ -385,7 +364,6 @@ def test_the_page_checks_an_answer_and_progress_survives_a_new_session(queue_env
     other = lessons_page("Bo")
     assert other.radio(key="lesson-step-01-dense-64-64").value == 1 and not other.success
     db.dispose()
-
 
 
 def test_a_link_opens_a_lesson_at_its_step_and_a_tampered_one_says_so(queue_env, monkeypatch):

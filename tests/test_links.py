@@ -15,6 +15,8 @@ from core.paths import ROOT
 from core.present.links import (DEFAULT_CNN, LESSON_NAME, LINKS, MAX_TEXT, PRESET_KEYS, check_link, decode_train, encode_train,
                                 page_path, refusal_sentence)
 
+from addresses import address, infos, open_page
+
 FUZZ = ["", "nan", "NaN", "1e999", "-1", "[[[[", "x" * 10_000, "0x10", " 1", "2.5", "None", "true", "∞", "%00"]
 # A view of each page away from its defaults, as the page would write it.
 VIEWS = {
@@ -166,24 +168,6 @@ def test_check_link_never_raises():
 
 # ---------------------------------------------------------------------------------------
 # The pages in AppTest: a link opens its view, the view writes its link, a tampered link says so
-
-def open_page(page: str, params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(f"../pages/{page}.py", default_timeout=120)
-    for name, value in (params or {}).items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def address(at) -> dict:
-    """The page's query parameters after its run, one value each."""
-    return {name: values[-1] for name, values in at.query_params.items()}
-
-
-def infos(at) -> list[str]:
-    return [i.value for i in at.info]
-
 
 def refusals(at) -> list[str]:
     return [i for i in infos(at) if i.startswith("This page's address named settings it cannot use")]

@@ -11,23 +11,11 @@ from streamlit.testing.v1 import AppTest
 from core.config import DEFAULTS, QUICK_LOOK_SIZE, from_query, query_fields
 from core.nets import layers
 
+from addresses import address, infos, open_page
+
 
 def open_train(params: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../pages/train.py", default_timeout=120)
-    for name, value in (params or {}).items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def address(at) -> dict:
-    """The page's query parameters after its run, one value each."""
-    return {name: values[-1] for name, values in at.query_params.items()}
-
-
-def infos(at) -> list[str]:
-    return [i.value for i in at.info]
+    return open_page("train", params)
 
 
 def test_a_config_goes_into_an_address_and_comes_back():
